@@ -1,0 +1,802 @@
+"""Pure chart functions: a run snapshot (plain dicts, lists, numpy arrays) -> plotly Figures.
+
+No torch and no streamlit here. Every function accepts an empty or half-filled snapshot (the start
+of a run) and returns a readable figure rather than raising. Styling is sized for a projector and
+multiplied by ``scale`` (presentation mode passes ~1.5).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+Snapshot = Mapping[str, Any]
+
+# Okabe-Ito (colour-blind safe), ordered for contrast on white; yellow last (weak on white).
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+# Class colours: orange / blue first, as in TensorFlow Playground.
+CLASS_COLOURS = [
+    "#E69F00", "#0072B2", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+]
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+TRAIN_COLOUR, TEST_COLOUR = "#009E73", "#D55E00"
+STEP_COLOUR, SMOOTH_COLOUR, PENALTY_COLOUR = "#56B4E9", "#0072B2", "#CC79A7"
+
+BASE_FONT, TITLE_FONT, LINE_WIDTH, MARKER_SIZE = 16, 20, 3, 8
+LINE_HEIGHT, VIEW_HEIGHT = 360, 480
+MAX_POINTS, KEEP_LAST, MAX_SCATTER = 2000, 200, 2000
+WAITING = "waiting for the first steps…"
+WAITING_EVAL = "waiting for the first evaluation…"
+
+AXIS = dict(showline=True, linecolor="#888", ticks="outside", tickcolor="#888", zeroline=False)
+
+
+# ---------------------------------------------------------------- array helpers
+
+
+def _section(snap: Snapshot | None, key: str) -> Mapping[str, Any]:
+    """The dict under ``key`` of a snapshot, or an empty dict."""
+    value = snap.get(key) if isinstance(snap, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def _arr(values: Any) -> np.ndarray:
+    """A 1-D float array (empty for None); +-inf become NaN so plotly draws a gap."""
+    if values is None:
+        return np.zeros(0)
+    a = np.asarray(values, dtype=float).reshape(-1)
+    return np.where(np.isinf(a), np.nan, a)
+
+
+def _mat(values: Any, cols: int) -> np.ndarray:
+    """A 2-D float array (samples x cols); empty (0, cols) when missing or malformed."""
+    if values is None:
+        return np.zeros((0, cols))
+    a = np.asarray(values, dtype=float)
+    if a.ndim == 1 and cols == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2 or a.size == 0:
+        return np.zeros((0, cols))
+    return np.where(np.isinf(a), np.nan, a)
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """'#RRGGBB' -> 'rgba(r,g,b,alpha)'."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _thin(n: int, limit: int = MAX_SCATTER) -> np.ndarray:
+    """Evenly strided indices, at most ``limit`` of ``n``."""
+    if n <= limit:
+        return np.arange(n)
+    return np.linspace(0, n - 1, limit).astype(int)
+
+
+def downsample(
+    x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS, keep_last: int = KEEP_LAST
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points: first and last ``keep_last`` exact, the rest bucket means."""
+    x, y = np.asarray(x), np.asarray(y, dtype=float)
+    n = min(len(x), len(y))
+    x, y = x[:n], y[:n]
+    if n <= max_points:
+        return x, y
+    if max_points < 3:
+        idx = np.linspace(0, n - 1, max(max_points, 0)).astype(int)
+        return x[idx], y[idx]
+    # The newest point always stays; the exact tail takes at most half of the budget.
+    keep_last = max(1, min(int(keep_last), max_points // 2))
+    buckets = max_points - keep_last - 1
+    old_x = x[1 : n - keep_last].astype(float)
+    old_y = y[1 : n - keep_last]
+    # len(old) > buckets here, so every bucket holds at least one point.
+    starts = np.linspace(0, len(old_x), buckets + 1).astype(int)[:-1]
+    counts = np.diff(np.append(starts, len(old_x)))
+    bx = np.add.reduceat(old_x, starts) / counts
+    valid = np.isfinite(old_y)
+    sums = np.add.reduceat(np.where(valid, old_y, 0.0), starts)
+    n_valid = np.add.reduceat(valid.astype(int), starts)
+    by = np.where(n_valid > 0, sums / np.maximum(n_valid, 1), np.nan)
+    tail = slice(n - keep_last, n)
+    out_x = np.concatenate([x[:1].astype(float), bx, x[tail].astype(float)])
+    out_y = np.concatenate([y[:1], by, y[tail]])
+    return out_x, out_y
+
+
+def ema(values: Any, weight: float = 0.9) -> np.ndarray:
+    """Exponential moving average (TensorBoard-style smoothing), vectorised in chunks."""
+    v = np.asarray(values, dtype=float).reshape(-1)
+    if v.size == 0 or weight <= 0:
+        return v.copy()
+    a = min(float(weight), 0.9999)
+    finite = v[np.isfinite(v)]
+    prev = float(finite[0]) if finite.size else 0.0
+    # Chunks short enough that a**-k stays below 1e50 (no overflow, no precision loss).
+    chunk = int(max(1, min(4096, 50 / -math.log10(a))))
+    out = np.empty_like(v)
+    for start in range(0, v.size, chunk):
+        seg = v[start : start + chunk]
+        p = a ** np.arange(seg.size)
+        res = a * p * prev + (1 - a) * p * np.cumsum(seg / p)
+        out[start : start + seg.size] = res
+        prev = res[-1]
+    return out
+
+
+# ---------------------------------------------------------------- styling
+
+
+def _px(value: float, scale: float) -> float:
+    """A size in pixels multiplied by the presentation scale."""
+    return round(value * scale, 2)
+
+
+def _layout(
+    fig: go.Figure,
+    title: str,
+    scale: float = 1.0,
+    *,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    height: float | None = None,
+    default_height: float = LINE_HEIGHT,
+    log_y: bool = False,
+    percent_y: bool = False,
+    legend: bool = True,
+    hovermode: str | bool = "x unified",
+) -> go.Figure:
+    """Apply the shared projector-friendly style to ``fig`` and return it."""
+    s = float(scale)
+    h = float(height) if height else default_height * s
+    fig.update_layout(
+        template="plotly_white",
+        colorway=PALETTE,
+        height=int(round(h)),
+        font=dict(size=_px(BASE_FONT, s), color="#222"),
+        title=dict(
+            text=title, font=dict(size=_px(TITLE_FONT, s)), x=0.01, xanchor="left",
+            y=1.0, yanchor="top", yref="container", pad=dict(t=_px(12, s)),
+        ),
+        margin=dict(
+            l=_px(70, s), r=_px(24, s), b=_px(60, s), t=_px(100 if legend else 60, s),
+        ),
+        showlegend=legend,
+        legend=dict(
+            orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
+            font=dict(size=_px(BASE_FONT, s)), bgcolor="rgba(255,255,255,0)",
+        ),
+        hovermode=hovermode,
+        hoverlabel=dict(font=dict(size=_px(BASE_FONT - 1, s))),
+        uirevision=title,
+    )
+    fig.update_xaxes(**AXIS, tickfont=dict(size=_px(BASE_FONT - 1, s)))
+    fig.update_yaxes(**AXIS, tickfont=dict(size=_px(BASE_FONT - 1, s)))
+    if x_title is not None:
+        fig.update_xaxes(title=dict(text=x_title, font=dict(size=_px(BASE_FONT, s))))
+    if y_title is not None:
+        fig.update_yaxes(title=dict(text=y_title, font=dict(size=_px(BASE_FONT, s))))
+    if log_y:
+        fig.update_yaxes(type="log")
+    if percent_y:
+        fig.update_yaxes(tickformat=".0%", range=[0, 1.02], hoverformat=".1%")
+    return fig
+
+
+def _message(fig: go.Figure, text: str, scale: float = 1.0) -> go.Figure:
+    """Centre a grey message on an otherwise empty plot (no tick labels)."""
+    fig.add_annotation(
+        text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+        font=dict(size=_px(BASE_FONT + 2, scale), color="#777"),
+    )
+    fig.update_xaxes(showticklabels=False, showgrid=False)
+    fig.update_yaxes(showticklabels=False, showgrid=False)
+    return fig
+
+
+def _line(
+    x: Any, y: Any, name: str, colour: str, scale: float, *, width: float = LINE_WIDTH,
+    markers: bool = False, dash: str = "solid", **kwargs: Any,
+) -> go.Scatter:
+    """A downsampled line trace (optionally with markers) in the house style."""
+    dx, dy = downsample(_arr(x), _arr(y))
+    return go.Scatter(
+        x=dx, y=dy, name=name, mode="lines+markers" if markers else "lines",
+        line=dict(color=colour, width=_px(width, scale), dash=dash),
+        marker=dict(size=_px(MARKER_SIZE, scale), color=colour), **kwargs,
+    )
+
+
+def _has_data(*arrays: np.ndarray) -> bool:
+    """True when any array has at least one element."""
+    return any(len(a) for a in arrays)
+
+
+# ---------------------------------------------------------------- training curves
+
+
+def loss_chart(
+    snap: Snapshot, scale: float = 1.0, log_y: bool = False, height: float | None = None
+) -> go.Figure:
+    """Training loss per step (raw + smoothed), eval train/test loss and the L1/L2 penalty."""
+    steps, evals = _section(snap, "steps"), _section(snap, "evals")
+    x, loss, penalty = _arr(steps.get("step")), _arr(steps.get("loss")), _arr(steps.get("penalty"))
+    ex = _arr(evals.get("step"))
+    fig = go.Figure()
+    if len(x):
+        fig.add_trace(_line(x, loss, "loss per step", STEP_COLOUR, scale, width=1, opacity=0.5))
+        fig.add_trace(_line(x, ema(loss), "smoothed", SMOOTH_COLOUR, scale))
+        if np.nanmax(np.abs(penalty), initial=0.0) > 0:
+            fig.add_trace(
+                _line(x, penalty, "L1/L2 penalty", PENALTY_COLOUR, scale, dash="dot")
+            )
+    for key, name, colour in (
+        ("train_loss", "train (eval)", TRAIN_COLOUR),
+        ("test_loss", "test (eval)", TEST_COLOUR),
+    ):
+        ey = _arr(evals.get(key))
+        if len(ex) and len(ey):
+            fig.add_trace(_line(ex, ey, name, colour, scale, markers=True))
+    _layout(fig, "loss", scale, x_title="step", y_title="loss", height=height, log_y=log_y)
+    if not _has_data(x, ex):
+        return _message(fig, WAITING, scale)
+    if isinstance(snap, Mapping) and snap.get("status") == "diverged" and len(x):
+        fig.add_vline(
+            x=float(x[-1]), line=dict(color=TEST_COLOUR, width=_px(2, scale), dash="dash"),
+            annotation_text="diverged", annotation_font=dict(color=TEST_COLOUR),
+        )
+    return fig
+
+
+def accuracy_chart(
+    snap: Snapshot, scale: float = 1.0, height: float | None = None
+) -> go.Figure | None:
+    """Train and test accuracy at eval steps (y as %); None for a regression run."""
+    if not isinstance(snap, Mapping) or snap.get("task", "classification") != "classification":
+        return None
+    evals = _section(snap, "evals")
+    ex = _arr(evals.get("step"))
+    fig = go.Figure()
+    for key, name, colour in (
+        ("train_acc", "train", TRAIN_COLOUR),
+        ("test_acc", "test", TEST_COLOUR),
+    ):
+        ey = _arr(evals.get(key))
+        if len(ex) and len(ey):
+            fig.add_trace(_line(ex, ey, name, colour, scale, markers=True))
+    _layout(fig, "accuracy", scale, x_title="step", y_title="accuracy", height=height,
+            percent_y=True)
+    if not fig.data:
+        _message(fig, WAITING_EVAL, scale)
+    return fig
+
+
+def _no_layers_text(snap: Snapshot, what: str) -> str:
+    """'waiting…' early in a run, else a note that the model has none of ``what``."""
+    step = _section(snap, "progress").get("step") or 0
+    return f"no {what} in this model" if step else WAITING
+
+
+def activation_chart(
+    snap: Snapshot, scale: float = 1.0, height: float | None = None
+) -> go.Figure:
+    """Per activation layer: mean ± std over steps (left), dead / saturated fraction (right)."""
+    acts = _section(snap, "activations")
+    names = [str(n) for n in (acts.get("names") or [])]
+    kinds = list(acts.get("kinds") or [])
+    kinds += ["other"] * (len(names) - len(kinds))
+    x = _arr(acts.get("step"))
+    cols = max(len(names), 1)
+    mean, std = _mat(acts.get("mean"), cols), _mat(acts.get("std"), cols)
+    dead, sat = _mat(acts.get("dead"), cols), _mat(acts.get("saturated"), cols)
+    fig = make_subplots(
+        rows=1, cols=2, horizontal_spacing=0.12,
+        subplot_titles=("mean ± std", "dead (ReLU) / saturated (tanh, sigmoid)"),
+    )
+    fig.update_annotations(font=dict(size=_px(BASE_FONT, scale)))
+    n = min(len(x), len(mean))
+    for i, name in enumerate(names):
+        if n == 0 or i >= mean.shape[1]:
+            break
+        colour = PALETTE[i % len(PALETTE)]
+        mu = mean[:n, i]
+        sd = std[:n, i] if i < std.shape[1] and len(std) >= n else np.zeros(n)
+        bx, hi = downsample(x[:n], mu + sd)
+        _, lo = downsample(x[:n], mu - sd)
+        band = dict(mode="lines", line=dict(width=0, color=colour), legendgroup=name,
+                    showlegend=False, hoverinfo="skip")
+        fig.add_trace(go.Scatter(x=bx, y=hi, name=f"{name} +std", **band), row=1, col=1)
+        fig.add_trace(go.Scatter(x=bx, y=lo, name=f"{name} -std", fill="tonexty",
+                                 fillcolor=_rgba(colour, 0.2), **band), row=1, col=1)
+        fig.add_trace(_line(x[:n], mu, name, colour, scale, legendgroup=name), row=1, col=1)
+        frac, label = _unit_fraction(kinds[i], dead, sat, i, n)
+        if frac is not None:
+            fig.add_trace(_line(x[:n], frac, f"{name} {label}", colour, scale,
+                                legendgroup=name, showlegend=False), row=1, col=2)
+    _layout(fig, "activations", scale, x_title="step", height=height)
+    fig.update_yaxes(title=dict(text="activation"), row=1, col=1)
+    fig.update_yaxes(title=dict(text="share of units"), tickformat=".0%", range=[0, 1.02],
+                     hoverformat=".1%", row=1, col=2)
+    if not names:
+        _message(fig, _no_layers_text(snap, "activation layers"), scale)
+    elif n == 0:
+        _message(fig, WAITING, scale)
+    return fig
+
+
+def _unit_fraction(
+    kind: str, dead: np.ndarray, sat: np.ndarray, i: int, n: int
+) -> tuple[np.ndarray | None, str]:
+    """The dead (ReLU family) or saturated (tanh/sigmoid) column for layer ``i``, if any."""
+    options = {"relu": [(dead, "dead")], "saturating": [(sat, "saturated")]}
+    for table, label in options.get(kind, [(dead, "dead"), (sat, "saturated")]):
+        if i < table.shape[1] and len(table) >= n and np.isfinite(table[:n, i]).any():
+            return table[:n, i], label
+    return None, ""
+
+
+def activation_histogram(
+    snap: Snapshot, scale: float = 1.0, height: float | None = None
+) -> go.Figure:
+    """Latest histogram of activation values, one small panel per layer."""
+    acts = _section(snap, "activations")
+    names = [str(n) for n in (acts.get("names") or [])]
+    hists = list(acts.get("hist") or [])
+    panels = []
+    for i, h in enumerate(hists):
+        if h is None or len(h) != 2:
+            continue
+        counts, edges = _arr(h[0]), _arr(h[1])
+        if len(counts) == 0 or len(edges) != len(counts) + 1:
+            continue
+        panels.append((names[i] if i < len(names) else f"layer {i}", i, counts, edges))
+    if not panels:
+        fig = _layout(go.Figure(), "activation values", scale, x_title="activation",
+                      y_title="share", height=height, legend=False)
+        return _message(fig, WAITING if names else _no_layers_text(snap, "activation layers"),
+                        scale)
+    ncols = min(len(panels), 3)
+    nrows = math.ceil(len(panels) / ncols)
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=[p[0] for p in panels],
+                        horizontal_spacing=0.08, vertical_spacing=0.25 / nrows + 0.05)
+    fig.update_annotations(font=dict(size=_px(BASE_FONT, scale)))
+    for k, (name, i, counts, edges) in enumerate(panels):
+        share = counts / max(float(np.nansum(counts)), 1.0)
+        fig.add_trace(
+            go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=share, width=np.diff(edges), name=name,
+                   marker=dict(color=PALETTE[i % len(PALETTE)], line=dict(width=0)),
+                   showlegend=False, hovertemplate="%{x:.3g}: %{y:.1%}<extra>" + name
+                   + "</extra>"),
+            row=k // ncols + 1, col=k % ncols + 1,
+        )
+    steps = _arr(acts.get("step"))
+    title = "activation values" + (f" at step {int(steps[-1]):,}" if len(steps) else "")
+    default = LINE_HEIGHT + (nrows - 1) * 220
+    _layout(fig, title, scale, height=height, default_height=default, legend=False,
+            hovermode="closest")
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_layout(bargap=0)
+    return fig
+
+
+def grad_norm_chart(
+    snap: Snapshot, scale: float = 1.0, log_y: bool = True, height: float | None = None
+) -> go.Figure:
+    """Gradient norm per layer over steps (log y shows vanishing / exploding gradients)."""
+    grads = _section(snap, "grads")
+    names = [str(n) for n in (grads.get("names") or [])]
+    x = _arr(grads.get("step"))
+    norm = _mat(grads.get("norm"), max(len(names), 1))
+    n = min(len(x), len(norm))
+    fig = go.Figure()
+    for i, name in enumerate(names[: norm.shape[1]] if n else []):
+        fig.add_trace(_line(x[:n], norm[:n, i], name, PALETTE[i % len(PALETTE)], scale,
+                            dash=DASHES[(i // len(PALETTE)) % len(DASHES)]))
+    _layout(fig, "gradient norm per layer", scale, x_title="step", y_title="gradient norm",
+            height=height, log_y=log_y)
+    if not fig.data:
+        _message(fig, WAITING, scale)
+    return fig
+
+
+# ---------------------------------------------------------------- views of the model
+
+
+def _xy(pair: Any, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, targets) from a (X, y) pair; inputs shaped (N, dims) or (N,) when dims == 1."""
+    if pair is None or len(pair) != 2:
+        return (np.zeros((0, dims)) if dims > 1 else np.zeros(0)), np.zeros(0)
+    X, y = np.asarray(pair[0], dtype=float), _arr(pair[1])
+    if dims > 1:
+        X = X.reshape(-1, dims) if X.size else np.zeros((0, dims))
+    else:
+        X = X.reshape(-1)
+    n = min(len(X), len(y))
+    idx = _thin(n)
+    return X[idx], y[idx]
+
+
+def _discrete_scale(colours: Sequence[str]) -> list[list[Any]]:
+    """A stepped colourscale: one flat band per class, for z in [-0.5, C - 0.5]."""
+    c = len(colours)
+    scale: list[list[Any]] = []
+    for k, colour in enumerate(colours):
+        scale += [[k / c, colour], [(k + 1) / c, colour]]
+    return scale
+
+
+def _points(
+    fig: go.Figure, X: np.ndarray, y: np.ndarray, scale: float, *, test: bool, n_classes: int
+) -> None:
+    """Class-coloured training (circle, white rim) or test (diamond, dark rim) points."""
+    for k in range(n_classes):
+        mask = np.round(y) == k
+        if not mask.any():
+            continue
+        colour = CLASS_COLOURS[k % len(CLASS_COLOURS)]
+        fig.add_trace(go.Scatter(
+            x=X[mask, 0], y=X[mask, 1], mode="markers", legendgroup=f"class {k}",
+            name=f"class {k} (test)" if test else f"class {k}", showlegend=not test,
+            marker=dict(
+                color=colour, symbol="diamond" if test else "circle",
+                size=_px(MARKER_SIZE + 1, scale),
+                line=dict(color="#222" if test else "white", width=_px(1.5, scale)),
+            ),
+            hovertemplate=f"class {k}{' (test)' if test else ''}<br>(%{{x:.2f}}, %{{y:.2f}})"
+            "<extra></extra>",
+        ))
+
+
+def _test_legend(fig: go.Figure, scale: float) -> None:
+    """A legend-only entry explaining the test-point symbol."""
+    fig.add_trace(go.Scatter(
+        x=[None], y=[None], mode="markers", name="test points",
+        marker=dict(symbol="diamond", color="#bbb", size=_px(MARKER_SIZE + 1, scale),
+                    line=dict(color="#222", width=_px(1.5, scale))),
+    ))
+
+
+def _square_axes(fig: go.Figure, x: np.ndarray, y: np.ndarray) -> None:
+    """Equal aspect over the grid's extent, shrinking the plot rather than padding the range."""
+    fig.update_xaxes(range=[float(x.min()), float(x.max())], constrain="domain", showgrid=False)
+    fig.update_yaxes(range=[float(y.min()), float(y.max())], constrain="domain",
+                     scaleanchor="x", scaleratio=1, showgrid=False)
+
+
+def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+    """Decision boundary: class probability / class map over the input plane, with the data."""
+    view = _section(snap, "view")
+    gx, gy = _arr(view.get("x")), _arr(view.get("y"))
+    train_X, train_y = _xy(view.get("train"), 2)
+    test_X, test_y = _xy(view.get("test"), 2)
+    cls = np.asarray(view["cls"]) if view.get("cls") is not None else np.zeros((0, 0))
+    labels = [a for a in (cls.reshape(-1), train_y, test_y) if a.size]
+    top = max((int(np.nanmax(a)) for a in labels), default=1)
+    n_classes = max(2, top + 1)
+    fig = go.Figure()
+    s = scale
+    axis_hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>"
+    if len(gx) and len(gy) and view.get("prob") is not None:
+        fig.add_trace(go.Heatmap(
+            x=gx, y=gy, z=np.asarray(view["prob"], dtype=float), zmin=0, zmax=1, opacity=0.7,
+            colorscale=[[0, CLASS_COLOURS[0]], [0.5, "#FFFFFF"], [1, CLASS_COLOURS[1]]],
+            name="P(class 1)", hovertemplate=axis_hover + "P(class 1) %{z:.2f}<extra></extra>",
+            colorbar=dict(title=dict(text="P(class 1)"), thickness=_px(14, s), len=0.8,
+                          tickformat=".1f"),
+        ))
+    elif len(gx) and len(gy) and cls.size:
+        conf = np.asarray(view["conf"], dtype=float) if view.get("conf") is not None else None
+        colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
+        fig.add_trace(go.Heatmap(
+            x=gx, y=gy, z=cls, zmin=-0.5, zmax=n_classes - 0.5, opacity=0.7,
+            colorscale=_discrete_scale(colours), showscale=False, name="predicted class",
+            customdata=conf,
+            hovertemplate=axis_hover + "predicted class %{z}"
+            + ("<br>confidence %{customdata:.0%}" if conf is not None else "")
+            + "<extra></extra>",
+        ))
+        if conf is not None:
+            # Whiten uncertain regions: 0 at full confidence, ~0.85 white at chance level.
+            doubt = np.clip((1 - conf) / (1 - 1 / n_classes), 0, 1)
+            fig.add_trace(go.Heatmap(
+                x=gx, y=gy, z=doubt, zmin=0, zmax=1, showscale=False, hoverinfo="skip",
+                colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(255,255,255,0.85)"]],
+                name="uncertainty",
+            ))
+    _points(fig, train_X, train_y, s, test=False, n_classes=n_classes)
+    _points(fig, test_X, test_y, s, test=True, n_classes=n_classes)
+    if len(test_X):
+        _test_legend(fig, s)
+    _layout(fig, "decision boundary", s, x_title="x₁", y_title="x₂", height=height,
+            default_height=VIEW_HEIGHT, hovermode="closest")
+    if len(gx) and len(gy):
+        _square_axes(fig, gx, gy)
+    else:
+        _message(fig, WAITING, s)
+    return fig
+
+
+def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+    """1-D regression: training/test points and the model's fitted line."""
+    view = _section(snap, "view")
+    train_x, train_y = _xy(view.get("train"), 1)
+    test_x, test_y = _xy(view.get("test"), 1)
+    gx, pred = _arr(view.get("x")), _arr(view.get("pred"))
+    s = scale
+    fig = go.Figure()
+    if len(train_x):
+        fig.add_trace(go.Scatter(
+            x=train_x, y=train_y, mode="markers", name="train",
+            marker=dict(color=TRAIN_COLOUR, size=_px(MARKER_SIZE, s), opacity=0.75,
+                        line=dict(color="white", width=_px(1, s))),
+        ))
+    if len(test_x):
+        fig.add_trace(go.Scatter(
+            x=test_x, y=test_y, mode="markers", name="test",
+            marker=dict(color=TEST_COLOUR, size=_px(MARKER_SIZE + 1, s), symbol="diamond",
+                        opacity=0.85, line=dict(color="#222", width=_px(1, s))),
+        ))
+    n = min(len(gx), len(pred))
+    if n:
+        order = np.argsort(gx[:n], kind="stable")
+        fig.add_trace(go.Scatter(
+            x=gx[:n][order], y=pred[:n][order], mode="lines", name="model",
+            line=dict(color="#000000", width=_px(LINE_WIDTH + 1, s)),
+        ))
+    _layout(fig, "model fit", s, x_title="x", y_title="y", height=height,
+            default_height=VIEW_HEIGHT, hovermode="closest")
+    if not fig.data:
+        _message(fig, WAITING, s)
+    return fig
+
+
+def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+    """2-D regression: the predicted surface as filled contours, data coloured by target."""
+    view = _section(snap, "view")
+    gx, gy = _arr(view.get("x")), _arr(view.get("y"))
+    z = _mat(view.get("z"), max(len(gx), 1))
+    train_X, train_y = _xy(view.get("train"), 2)
+    test_X, test_y = _xy(view.get("test"), 2)
+    s = scale
+    values = [a[np.isfinite(a)] for a in (z.reshape(-1), train_y, test_y)]
+    values = [a for a in values if a.size]
+    lo = min((float(a.min()) for a in values), default=0.0)
+    hi = max((float(a.max()) for a in values), default=1.0)
+    fig = go.Figure()
+    if len(gx) and len(gy) and z.size:
+        fig.add_trace(go.Contour(
+            x=gx, y=gy, z=z, coloraxis="coloraxis", name="prediction", ncontours=14,
+            contours=dict(coloring="heatmap"), line=dict(color="white", width=_px(0.8, s)),
+            hovertemplate="x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>prediction %{z:.3g}<extra></extra>",
+        ))
+    for X, y, test in ((train_X, train_y, False), (test_X, test_y, True)):
+        if not len(X):
+            continue
+        fig.add_trace(go.Scatter(
+            x=X[:, 0], y=X[:, 1], mode="markers", name="test" if test else "train",
+            marker=dict(color=y, coloraxis="coloraxis", size=_px(MARKER_SIZE + 1, s),
+                        symbol="diamond" if test else "circle",
+                        line=dict(color="#222" if test else "white", width=_px(1.5, s))),
+            hovertemplate="(%{x:.2f}, %{y:.2f})<br>target %{marker.color:.3g}<extra></extra>",
+        ))
+    _layout(fig, "predicted surface", s, x_title="x₁", y_title="x₂", height=height,
+            default_height=VIEW_HEIGHT, hovermode="closest")
+    fig.update_layout(coloraxis=dict(
+        colorscale="Viridis", cmin=lo, cmax=hi if hi > lo else lo + 1,
+        colorbar=dict(title=dict(text="value"), thickness=_px(14, s), len=0.8),
+    ))
+    if len(gx) and len(gy) and z.size:
+        _square_axes(fig, gx, gy)
+    else:
+        _message(fig, WAITING, s)
+    return fig
+
+
+def _class_names(view: Mapping[str, Any], n: int) -> list[str]:
+    """Class names from the view, padded with numbers."""
+    names = [str(c) for c in (view.get("class_names") or [])]
+    return names + [str(i) for i in range(len(names), n)]
+
+
+def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+    """Confusion matrix of the test set (rows true class, columns predicted), counts annotated."""
+    view = _section(snap, "view")
+    cm = view.get("confusion")
+    cm = np.asarray(cm, dtype=int) if cm is not None else np.zeros((0, 0), dtype=int)
+    cm = cm if cm.ndim == 2 else np.zeros((0, 0), dtype=int)
+    s = scale
+    fig = go.Figure()
+    total = int(cm.sum())
+    title = "confusion matrix (test)"
+    if cm.size:
+        names = _class_names(view, max(cm.shape))
+        fig.add_trace(go.Heatmap(
+            z=cm, x=names[: cm.shape[1]], y=names[: cm.shape[0]], colorscale="Blues",
+            showscale=False, texttemplate="%{z}", textfont=dict(size=_px(BASE_FONT - 2, s)),
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+            xgap=1, ygap=1, name="confusion",
+        ))
+        if total:
+            title += f" · {np.trace(cm) / total:.1%} correct"
+    _layout(fig, title, s, x_title="predicted", y_title="true", height=height,
+            default_height=VIEW_HEIGHT, legend=False, hovermode="closest")
+    fig.update_xaxes(showgrid=False, showline=False, ticks="", type="category")
+    fig.update_yaxes(showgrid=False, showline=False, ticks="", type="category",
+                     autorange="reversed", scaleanchor="x", constrain="domain")
+    if not cm.size:
+        _message(fig, WAITING_EVAL, s)
+    return fig
+
+
+def misclassified_chart(
+    snap: Snapshot, scale: float = 1.0, height: float | None = None, limit: int = 16
+) -> go.Figure | None:
+    """Up to ``limit`` misclassified test images in a grid titled 'true → pred'; None off-view."""
+    view = _section(snap, "view")
+    if view.get("kind") != "images":
+        return None
+    images = view.get("images")
+    imgs = np.asarray(images, dtype=float) if images is not None else np.zeros((0, 1, 1))
+    if imgs.ndim == 4 and imgs.shape[1] == 1:  # (k, 1, H, W) -> (k, H, W)
+        imgs = imgs[:, 0]
+    true, pred = list(view.get("true") or []), list(view.get("pred") or [])
+    k = min(len(imgs) if imgs.ndim >= 3 else 0, len(true), len(pred), limit)
+    s = scale
+    if k == 0:
+        fig = _layout(go.Figure(), "misclassified test images", s, height=height,
+                      default_height=200, legend=False)
+        return _message(fig, "no misclassified test images", s)
+    top = max(max(int(t) for t in true[:k]), max(int(p) for p in pred[:k])) + 1
+    names = _class_names(view, top)
+    ncols = min(k, 4)
+    nrows = math.ceil(k / ncols)
+    titles = [f"{names[int(true[i])]} → {names[int(pred[i])]}" for i in range(k)]
+    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=titles,
+                        horizontal_spacing=0.04, vertical_spacing=0.12 / nrows + 0.02)
+    fig.update_annotations(font=dict(size=_px(BASE_FONT - 1, s)))
+    for i in range(k):
+        row, col = i // ncols + 1, i % ncols + 1
+        if imgs.ndim == 4 and imgs.shape[-1] == 3:
+            trace: go.Image | go.Heatmap = go.Image(z=np.clip(imgs[i], 0, 1) * 255,
+                                                    name=titles[i])
+        else:
+            trace = go.Heatmap(z=imgs[i], zmin=0, zmax=1, showscale=False, name=titles[i],
+                               colorscale=[[0, "#FFFFFF"], [1, "#000000"]],
+                               hovertemplate="%{z:.2f}<extra></extra>")
+        fig.add_trace(trace, row=row, col=col)
+        xref = fig.data[-1].xaxis or "x"
+        fig.update_yaxes(scaleanchor=xref, autorange="reversed", row=row, col=col)
+    _layout(fig, "misclassified test images", s, height=height,
+            default_height=60 + 190 * nrows, legend=False, hovermode="closest")
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, constrain="domain")
+    fig.update_layout(margin=dict(t=_px(70, s), b=_px(10, s), l=_px(10, s), r=_px(10, s)))
+    return fig
+
+
+VIEWS: dict[str, Callable[..., go.Figure]] = {
+    "boundary": boundary_chart,
+    "curve": curve_chart,
+    "surface": surface_chart,
+    "images": confusion_chart,
+}
+
+
+def view_chart(
+    snap: Snapshot, scale: float = 1.0, height: float | None = None
+) -> go.Figure | None:
+    """The model view for this run's task (via ``VIEWS``), or None when the run has none."""
+    view = _section(snap, "view")
+    if not view:
+        return None
+    draw = VIEWS.get(str(view.get("kind")))
+    if draw is None:
+        fig = _layout(go.Figure(), "model view", scale, height=height, legend=False)
+        return _message(fig, f"no chart for view kind {view.get('kind')!r}", scale)
+    return draw(snap, scale=scale, height=height)
+
+
+# ---------------------------------------------------------------- comparisons and text
+
+
+def sparkline(values: Any, width: int = 160, height: int = 40) -> go.Figure:
+    """A tiny axis-less line of ``values`` (e.g. a run's loss) with a dot on the newest point."""
+    y = _arr(values)
+    x, y = downsample(np.arange(len(y)), y, max_points=max(2 * width, 10), keep_last=20)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip",
+                             line=dict(color=SMOOTH_COLOUR, width=1.5)))
+    if len(y):
+        fig.add_trace(go.Scatter(x=x[-1:], y=y[-1:], mode="markers", hoverinfo="skip",
+                                 marker=dict(color=TEST_COLOUR, size=4)))
+    fig.update_layout(
+        template="plotly_white", width=width, height=height, showlegend=False,
+        margin=dict(l=2, r=4, t=2, b=2), paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)", xaxis=dict(visible=False), yaxis=dict(visible=False),
+    )
+    return fig
+
+
+RACE_METRICS = {
+    "loss": "train loss per step (smoothed)",
+    "train_loss": "train loss",
+    "test_loss": "test loss",
+    "train_acc": "train accuracy",
+    "test_acc": "test accuracy",
+}
+
+
+def race_chart(
+    snaps: Mapping[str, Snapshot],
+    metric: str = "test_loss",
+    scale: float = 1.0,
+    log_y: bool = False,
+    height: float | None = None,
+) -> go.Figure:
+    """One line per contender (name -> snapshot) of an eval metric, or 'loss' per step."""
+    label = RACE_METRICS.get(metric, metric.replace("_", " "))
+    fig = go.Figure()
+    any_data = False
+    for i, (name, snap) in enumerate(snaps.items()):
+        if metric == "loss":
+            steps = _section(snap, "steps")
+            x, y, markers = _arr(steps.get("step")), ema(_arr(steps.get("loss"))), False
+        else:
+            evals = _section(snap, "evals")
+            x, y, markers = _arr(evals.get("step")), _arr(evals.get(metric)), True
+        any_data = any_data or bool(min(len(x), len(y)))
+        status = snap.get("status") if isinstance(snap, Mapping) else None
+        shown = f"{name} ({status})" if status in ("diverged", "failed") else str(name)
+        fig.add_trace(_line(
+            x, y, shown, PALETTE[i % len(PALETTE)], scale, markers=markers,
+            dash=DASHES[i % len(DASHES)],
+        ))
+    _layout(fig, f"race: {label}", scale, x_title="step", y_title=label, height=height,
+            log_y=log_y, percent_y=metric.endswith("_acc"))
+    if not any_data:
+        _message(fig, WAITING if metric == "loss" else WAITING_EVAL, scale)
+    return fig
+
+
+def _duration(seconds: float) -> str:
+    """'42 s', '3 min 5 s', '2 h 10 min'."""
+    sec = int(round(seconds))
+    if sec < 60:
+        return f"{sec} s"
+    if sec < 3600:
+        return f"{sec // 60} min {sec % 60} s"
+    return f"{sec // 3600} h {sec % 3600 // 60} min"
+
+
+def _finite_number(value: Any) -> float | None:
+    """``value`` as a finite non-negative float, else None."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) and f >= 0 else None
+
+
+def progress_text(snap: Snapshot) -> str:
+    """'step 1,200 / 5,000 · epoch 12 · 8,431 samples/s · 3 s left'."""
+    p = _section(snap, "progress")
+    step = int(_finite_number(p.get("step")) or 0)
+    total = int(_finite_number(p.get("total_steps")) or 0)
+    parts = [f"step {step:,} / {total:,}" if total else f"step {step:,}"]
+    epoch = _finite_number(p.get("epoch"))
+    if epoch is not None:
+        parts.append(f"epoch {int(epoch):,}")
+    rate = _finite_number(p.get("samples_per_s"))
+    if rate:
+        parts.append(f"{rate:,.0f} samples/s" if rate >= 100 else f"{rate:.3g} samples/s")
+    eta, elapsed = _finite_number(p.get("eta_s")), _finite_number(p.get("elapsed_s"))
+    if eta is not None:
+        parts.append(f"{_duration(eta)} left")
+    elif elapsed:
+        parts.append(f"{_duration(elapsed)} elapsed")
+    return " · ".join(parts)

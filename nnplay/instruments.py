@@ -1,0 +1,186 @@
+"""Sampled instrumentation, computed on the device: activation statistics, gradient norms, and
+the model's view of its data (decision boundary, fitted curve or surface, confusion matrix)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from nnplay import models
+
+HIST_VALUES = 4096  # activation outputs sent to the host per layer for the histogram
+SATURATION_MARGIN = 0.03  # an output this close to a bound (as a share of the range) is saturated
+SATURATED_SHARE = 0.9  # a unit is saturated when this share of its outputs are
+BOUNDS = {"Tanh": (-1.0, 1.0), "Sigmoid": (0.0, 1.0)}
+
+
+class Probe:
+    """Samples one model's activation statistics on a fixed batch, and its gradient norms."""
+
+    def __init__(self, model: nn.Module, sample_x: torch.Tensor):
+        self.model = model
+        self.sample_x = sample_x
+        self.layers = models.activation_layers(model)
+        self.weights = models.weight_layers(model)
+        self.names = [f"{name} ({type(m).__name__})" for name, m, _ in self.layers]
+        self.kinds = [kind for _, _, kind in self.layers]
+        self.grad_names = [name for name, _ in self.weights]
+
+    @torch.no_grad()
+    def activations(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """(stats (L, 4): mean, std, dead, saturated; values (L, k)) on the device, or None."""
+        if not self.layers:
+            return None
+        outputs: list[torch.Tensor] = []
+        hooks = [m.register_forward_hook(lambda _m, _i, out: outputs.append(out))
+                 for _, m, _ in self.layers]  # fmt: skip
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            self.model(self.sample_x)
+        finally:
+            self.model.train(was_training)
+            for h in hooks:
+                h.remove()
+        stats = torch.stack([_stats(out, m) for out, (_, m, _) in zip(outputs, self.layers)])
+        k = min(HIST_VALUES, outputs[0].numel())
+        values = torch.stack([out.flatten()[:k] if out.numel() >= k else
+                              out.flatten().repeat(k // out.numel() + 1)[:k] for out in outputs])
+        return stats, values
+
+    def grad_norms(self) -> torch.Tensor:
+        """The L2 norm of each weight layer's gradient (weights and bias together), (L,)."""
+        norms = []
+        for _, module in self.weights:
+            grads = [p.grad for p in module.parameters() if p.grad is not None]
+            norms.append(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+                         if grads else torch.zeros(()))
+        return torch.stack([n.to(self.sample_x.device) for n in norms])
+
+
+def _stats(out: torch.Tensor, module: nn.Module) -> torch.Tensor:
+    """Mean, std, dead share (ReLU family) and saturated share (Tanh/Sigmoid) of outputs."""
+    out = out.flatten(1).float()  # (B, units)
+    nan = torch.full((), float("nan"), device=out.device)
+    name = type(module).__name__
+    kind = models.ACTIVATION_KINDS[name]
+    dead = (~(out > 0).any(0)).float().mean() if kind == "relu" else nan
+    if name in BOUNDS:
+        lo, hi = BOUNDS[name]
+        margin = SATURATION_MARGIN * (hi - lo)
+        near = (out < lo + margin) | (out > hi - margin)
+        saturated = (near.float().mean(0) >= SATURATED_SHARE).float().mean()
+    else:
+        saturated = nan
+    return torch.stack([out.mean(), out.std() if out.numel() > 1 else nan * 0, dead, saturated])
+
+
+def histograms(values: np.ndarray, bins: int = 30) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(counts, edges) for each layer's sampled outputs."""
+    result = []
+    for row in values:
+        row = row[np.isfinite(row)]
+        if row.size == 0:
+            row = np.zeros(1)
+        lo, hi = float(row.min()), float(row.max())
+        if hi - lo < 1e-6:
+            lo, hi = lo - 0.5, hi + 0.5
+        result.append(np.histogram(row, bins=bins, range=(lo, hi)))
+    return result
+
+
+# --- the model's view of its data ------------------------------------------------------------
+
+
+def _grid_axes(x: torch.Tensor, n: int) -> list[np.ndarray]:
+    """Per feature, n points spanning the data with a 10% margin."""
+    lo = x.min(0).values.cpu().numpy()
+    hi = x.max(0).values.cpu().numpy()
+    pad = 0.1 * (hi - lo) + 1e-6
+    return [np.linspace(a - p, b + p, n, dtype=np.float32) for a, b, p in zip(lo, hi, pad)]
+
+
+@torch.no_grad()
+def _predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    try:
+        return model(x)
+    finally:
+        model.train(was_training)
+
+
+def probabilities(out: torch.Tensor, output: str) -> torch.Tensor:
+    """Class probabilities (N, C) from the model's output, whatever its output transform."""
+    if out.shape[1] == 1:  # binary: one logit or one probability
+        p1 = out if output == "sigmoid" else torch.sigmoid(out)
+        return torch.cat([1 - p1, p1], dim=1)
+    if output == "log_softmax":
+        return out.exp()
+    return torch.softmax(out, dim=1)
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What a view function needs besides the model."""
+
+    x_all: torch.Tensor  # every input, to span the grid
+    output: str  # the model's output transform: logits, log_softmax, sigmoid, linear
+    n_classes: int
+
+
+def boundary(model: nn.Module, ctx: ViewContext, n: int = 100) -> dict:
+    """The model's class probabilities over an n x n grid of the 2D input space."""
+    xs, ys = _grid_axes(ctx.x_all, n)
+    gx, gy = np.meshgrid(xs, ys)  # (n, n): rows follow y
+    pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), device=ctx.x_all.device)
+    probs = probabilities(_predict(model, pts), ctx.output)
+    conf, cls = probs.max(1)
+    two = probs.shape[1] == 2
+    result = torch.stack([probs[:, 1] if two else conf, cls.float(), conf]).cpu().numpy()
+    return {
+        "kind": "boundary", "x": xs, "y": ys,
+        "prob": result[0].reshape(n, n) if two else None,
+        "cls": result[1].reshape(n, n).astype(np.int64), "conf": result[2].reshape(n, n),
+    }  # fmt: skip
+
+
+def curve(model: nn.Module, ctx: ViewContext, n: int = 200) -> dict:
+    """The fitted function over the 1D input range."""
+    (xs,) = _grid_axes(ctx.x_all, n)
+    pred = _predict(model, torch.as_tensor(xs[:, None], device=ctx.x_all.device))
+    return {"kind": "curve", "x": xs, "pred": pred[:, 0].cpu().numpy()}
+
+
+def surface(model: nn.Module, ctx: ViewContext, n: int = 50) -> dict:
+    """The fitted surface over the 2D input range."""
+    xs, ys = _grid_axes(ctx.x_all, n)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), device=ctx.x_all.device)
+    z = _predict(model, pts)[:, 0].cpu().numpy().reshape(n, n)
+    return {"kind": "surface", "x": xs, "y": ys, "z": z}
+
+
+def confusion(pred: torch.Tensor, y: torch.Tensor, n_classes: int, k: int = 16) -> dict:
+    """Confusion matrix [true, pred] and the first k misclassified test indices."""
+    counts = torch.bincount(y * n_classes + pred, minlength=n_classes * n_classes)
+    wrong = torch.nonzero(pred != y).flatten()[:k]
+    return {
+        "kind": "images",
+        "confusion": counts.view(n_classes, n_classes).cpu().numpy(),
+        "wrong": wrong.cpu().numpy(),
+        "pred": pred[wrong].cpu().tolist(),
+    }
+
+
+# Views drawn from the model over a grid, keyed by (data kind, task); refreshed at most once per
+# chart refresh. Image sets get a confusion matrix from each evaluation instead (see train.py).
+GRID_VIEWS: dict[tuple[str, str], Callable[[nn.Module, ViewContext], dict]] = {
+    ("2d", "classification"): boundary,
+    ("1d", "regression"): curve,
+    ("2d", "regression"): surface,
+}

@@ -1,0 +1,287 @@
+"""The experiment as one validated, frozen spec: data, model, loss, optimiser, training.
+
+This module imports nothing of ours and no torch, so pages, the URL parser and the CLI can
+validate an experiment before anything heavy is loaded. The name tables below are the names
+the registries in `data`, `models` and `train` implement; tests check the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Task = Literal["classification", "regression"]
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the page and validation need to know about a dataset before building it."""
+
+    task: Task
+    kind: Literal["2d", "1d", "image", "table"]
+    label: str
+    classes: int = 0  # default number of classes (0 for regression)
+    max_classes: int = 0  # the most classes the generator can make
+    downloads: bool = False  # torchvision downloads the files on first use
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "circle": DatasetInfo("classification", "2d", "Circle", 2, 2),
+    "xor": DatasetInfo("classification", "2d", "XOR", 2, 2),
+    "gauss": DatasetInfo("classification", "2d", "Gaussian blobs", 2, 6),
+    "spiral": DatasetInfo("classification", "2d", "Spiral", 2, 6),
+    "moons": DatasetInfo("classification", "2d", "Two moons", 2, 2),
+    "sine": DatasetInfo("regression", "1d", "Sine (1D regression)"),
+    "plane": DatasetInfo("regression", "2d", "Plane (2D regression)"),
+    "digits": DatasetInfo("classification", "image", "Digits 8x8 (scikit-learn)", 10, 10),
+    "mnist": DatasetInfo("classification", "image", "MNIST (torchvision)", 10, 10, True),
+    "fashion-mnist": DatasetInfo(
+        "classification", "image", "FashionMNIST (torchvision)", 10, 10, True
+    ),
+}
+
+ACTIVATIONS = (
+    "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Identity",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """Which task a loss fits, and what it asks of the model's output and targets."""
+
+    task: Task
+    output: Literal["logits", "log_softmax", "sigmoid", "linear"]
+    target: Literal["index", "onehot", "binary", "value"]
+    binary_only: bool = False
+    note: str = ""
+
+
+LOSSES: dict[str, LossInfo] = {
+    "CrossEntropyLoss": LossInfo("classification", "logits", "index"),
+    "NLLLoss": LossInfo("classification", "log_softmax", "index", note="output gets log_softmax"),
+    "BCEWithLogitsLoss": LossInfo("classification", "logits", "binary", binary_only=True),
+    "BCELoss": LossInfo("classification", "sigmoid", "binary", binary_only=True,
+                        note="output gets a Sigmoid"),
+    "KLDivLoss": LossInfo("classification", "log_softmax", "onehot",
+                          note="log-probabilities against one-hot targets"),
+    "MSELoss": LossInfo("classification", "logits", "onehot", note="against one-hot targets"),
+    "L1Loss": LossInfo("classification", "logits", "onehot", note="against one-hot targets"),
+}  # fmt: skip
+REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
+
+OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def losses_for(task: Task, classes: int) -> list[str]:
+    """The loss names that fit a task (and, for classification, its number of classes)."""
+    if task == "regression":
+        return list(REGRESSION_LOSSES)
+    return [n for n, info in LOSSES.items() if classes == 2 or not info.binary_only]
+
+
+def loss_info(name: str, task: Task) -> LossInfo:
+    """How a loss treats outputs and targets for this task."""
+    if task == "regression":
+        return LossInfo("regression", "linear", "value")
+    return LOSSES[name]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataSpec(_Frozen):
+    """Which dataset, and how it is generated and split."""
+
+    name: Literal[tuple(DATASETS)] = "spiral"  # type: ignore[valid-type]
+    noise: float = Field(0.1, ge=0.0, le=0.5, description="noise, as a fraction")
+    n_samples: int = Field(500, ge=50, le=2000, description="samples (generated sets)")
+    train_fraction: float = Field(0.5, ge=0.1, le=0.9, description="share used for training")
+    classes: int = Field(0, ge=0, le=10, description="classes (0: the dataset's default)")
+    subset: int = Field(0, ge=0, le=60000, description="training subset for image sets (0: all)")
+
+    @property
+    def info(self) -> DatasetInfo:
+        return DATASETS[self.name]
+
+    @property
+    def n_classes(self) -> int:
+        """Classes this spec asks for: the dataset's default unless set (0 for regression)."""
+        return (self.classes or self.info.classes) if self.info.task == "classification" else 0
+
+    @model_validator(mode="after")
+    def _classes_fit(self) -> DataSpec:
+        info = self.info
+        if info.task == "classification" and self.classes:
+            if self.classes < 2 or self.classes > info.max_classes:
+                raise ValueError(
+                    f"{info.label} can have 2 to {info.max_classes} classes, not {self.classes}"
+                    if info.max_classes > 2
+                    else f"{info.label} has exactly 2 classes, not {self.classes}"
+                )
+        return self
+
+
+class Linear(_Frozen):
+    """A fully connected layer; its input size follows from the layer before."""
+
+    type: Literal["linear"] = "linear"
+    units: int = Field(8, ge=1, le=4096, description="output features")
+
+
+class Activation(_Frozen):
+    """A non-linearity applied element-wise."""
+
+    type: Literal["activation"] = "activation"
+    name: Literal[ACTIVATIONS] = "ReLU"  # type: ignore[valid-type]
+
+
+class Dropout(_Frozen):
+    """Zeroes each unit with probability p while training."""
+
+    type: Literal["dropout"] = "dropout"
+    p: float = Field(0.2, ge=0.0, lt=1.0, description="dropout probability")
+
+
+Layer = Annotated[Linear | Activation | Dropout, Field(discriminator="type")]
+
+
+class ModelSpec(_Frozen):
+    """The hidden stack; the output layer is added to fit the dataset and loss."""
+
+    layers: tuple[Layer, ...] = Field(
+        (Linear(units=8), Activation(name="Tanh"), Linear(units=8), Activation(name="Tanh")),
+        max_length=64,
+    )
+
+
+def feed_forward(num_hidden: int, hidden_dim: int, dropout: float) -> ModelSpec:
+    """The reference's FeedForwardNN: num_hidden x (Linear -> Dropout -> ReLU)."""
+    block = (Linear(units=hidden_dim), Dropout(p=dropout), Activation(name="ReLU"))
+    return ModelSpec(layers=block * num_hidden)
+
+
+class LossSpec(_Frozen):
+    """The training criterion, named as in torch.nn."""
+
+    name: Literal[tuple(LOSSES) + REGRESSION_LOSSES[2:]] = "CrossEntropyLoss"  # type: ignore[valid-type]
+
+
+class OptimizerSpec(_Frozen):
+    """A torch.optim optimiser and its settings."""
+
+    name: Literal[OPTIMIZERS] = "Adam"  # type: ignore[valid-type]
+    lr: float = Field(0.01, ge=1e-5, le=10.0, description="learning rate")
+    momentum: float = Field(0.0, ge=0.0, lt=1.0, description="momentum (SGD, RMSprop)")
+    nesterov: bool = False
+    beta1: float = Field(0.9, ge=0.0, lt=1.0, description="beta1 (Adam, AdamW)")
+    beta2: float = Field(0.999, ge=0.0, lt=1.0, description="beta2 (Adam, AdamW)")
+    weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="weight decay")
+
+    @model_validator(mode="after")
+    def _nesterov(self) -> OptimizerSpec:
+        if self.nesterov and (self.name != "SGD" or self.momentum == 0):
+            raise ValueError("Nesterov momentum needs SGD with momentum above 0")
+        return self
+
+
+class TrainSpec(_Frozen):
+    """How long and how training runs."""
+
+    batch_size: int = Field(16, ge=1, le=4096, description="batch size")
+    epochs: int = Field(100, ge=1, le=1000, description="epochs")
+    max_steps: int = Field(0, ge=0, le=1_000_000, description="step limit (0: none)")
+    l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 penalty (lambda_1)")
+    l2: float = Field(0.0, ge=0.0, le=1.0, description="L2 penalty (lambda_2)")
+    patience: int = Field(0, ge=0, le=1000, description="early-stop patience (0: off)")
+    eval_every: int = Field(0, ge=0, le=100_000, description="steps between evaluations (0: auto)")
+    device: Literal[DEVICES] = "auto"  # type: ignore[valid-type]
+
+
+class ExperimentSpec(_Frozen):
+    """One experiment: everything needed to rebuild the run, its URL and its code."""
+
+    data: DataSpec = DataSpec()
+    model: ModelSpec = ModelSpec()
+    loss: LossSpec = LossSpec()
+    optimizer: OptimizerSpec = OptimizerSpec()
+    train: TrainSpec = TrainSpec()
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed for data, weights and batches")
+
+    @property
+    def task(self) -> Task:
+        return self.data.info.task
+
+    @model_validator(mode="after")
+    def _loss_fits(self) -> ExperimentSpec:
+        allowed = losses_for(self.task, self.data.n_classes)
+        if self.loss.name not in allowed:
+            why = (
+                f"it needs exactly 2 classes and {self.data.info.label} has {self.data.n_classes}"
+                if self.task == "classification" and LOSSES.get(self.loss.name, None)
+                else f"it does not fit {self.task}"
+            )
+            raise ValueError(
+                f"{self.loss.name} cannot be used here: {why}. Choose one of {', '.join(allowed)}."
+            )
+        return self
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ExperimentSpec:
+        return cls.model_validate_json(text)
+
+    def with_changes(self, changes: dict[str, object]) -> ExperimentSpec:
+        """A copy with dotted-path changes applied, e.g. {"optimizer.lr": 0.1}; validated."""
+        tree = self.model_dump()
+        for path, value in changes.items():
+            node = tree
+            *parents, leaf = path.split(".")
+            for key in parents:
+                if not isinstance(node.get(key), dict):
+                    raise SpecError(f"unknown setting '{path}'")
+                node = node[key]
+            if leaf not in node:
+                raise SpecError(f"unknown setting '{path}'")
+            node[leaf] = value
+        return parse(tree)
+
+
+class SpecError(ValueError):
+    """A spec that does not validate, with a message a person can read."""
+
+
+def explain(error: ValidationError) -> str:
+    """Pydantic's errors as short sentences: 'optimizer.lr: must be at most 10'."""
+    parts = []
+    for err in error.errors():
+        # drop the union's tag from the location: model.layers.0.linear.units -> ...0.units
+        where = ".".join(str(p) for p in err["loc"] if p not in ("linear", "activation", "dropout"))
+        msg = err["msg"].removeprefix("Value error, ")
+        msg = msg.replace("Input should be", "must be").replace("Input tag", "layer type")
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def parse(obj: object) -> ExperimentSpec:
+    """Validate a dict or JSON text into a spec, raising SpecError with readable sentences."""
+    try:
+        if isinstance(obj, (str, bytes)):
+            return ExperimentSpec.model_validate_json(obj)
+        return ExperimentSpec.model_validate(obj)
+    except ValidationError as e:
+        raise SpecError(explain(e)) from None
+
+
+def coerce(text: str) -> object:
+    """A command-line value as JSON when it parses, else the plain string ('0.1' -> 0.1)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text

@@ -1,0 +1,503 @@
+"""fit(): the training loop. Synchronous; emits events to callbacks; obeys a Control.
+
+The hot loop keeps everything on the device: batches are gathered by index from tensors that
+already live there, per-step losses go into a device buffer, and the host reads that buffer only
+when it flushes (about four times a second) or evaluates (every `eval_every` steps).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nnplay import data as datasets
+from nnplay import instruments, models
+from nnplay.spec import OPTIMIZERS, ExperimentSpec, LossInfo, OptimizerSpec, loss_info
+
+FLUSH_SECONDS = 0.25  # how often step losses and activation samples reach the host
+VIEW_SECONDS = 0.5  # how often the grid view (decision boundary, fit) is recomputed
+EVAL_TRAIN_MAX = 2000  # training samples used to measure train loss/accuracy at evaluation
+EVAL_CHUNK = 8192
+BUFFER = 4096  # per-step values held on the device between flushes
+SAMPLE_MAX = 256  # batch used to sample activation statistics
+
+
+# --- registries --------------------------------------------------------------------------------
+
+LOSS_MODULES: dict[str, Callable[[], nn.Module]] = {
+    "CrossEntropyLoss": nn.CrossEntropyLoss,
+    "NLLLoss": nn.NLLLoss,
+    "BCEWithLogitsLoss": nn.BCEWithLogitsLoss,
+    "BCELoss": nn.BCELoss,
+    "KLDivLoss": lambda: nn.KLDivLoss(reduction="batchmean"),
+    "MSELoss": nn.MSELoss,
+    "L1Loss": nn.L1Loss,
+    "SmoothL1Loss": nn.SmoothL1Loss,
+    "HuberLoss": nn.HuberLoss,
+}
+
+TARGETS: dict[str, Callable[[torch.Tensor, int], torch.Tensor]] = {
+    "index": lambda y, c: y,
+    "onehot": lambda y, c: F.one_hot(y, c).float(),
+    "binary": lambda y, c: y.float()[:, None],
+    "value": lambda y, c: y,
+}
+
+
+def _sgd(params, o: OptimizerSpec):
+    return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, nesterov=o.nesterov,
+                           weight_decay=o.weight_decay)  # fmt: skip
+
+
+def _adam(cls):
+    return lambda params, o: cls(params, lr=o.lr, betas=(o.beta1, o.beta2),
+                                 weight_decay=o.weight_decay)  # fmt: skip
+
+
+OptimizerBuilder = Callable[[Iterable[nn.Parameter], OptimizerSpec], torch.optim.Optimizer]
+OPTIMIZER_BUILDERS: dict[str, OptimizerBuilder] = {
+    "SGD": _sgd,
+    "Adam": _adam(torch.optim.Adam),
+    "AdamW": _adam(torch.optim.AdamW),
+    "Adagrad": lambda p, o: torch.optim.Adagrad(p, lr=o.lr, weight_decay=o.weight_decay),
+    "Adadelta": lambda p, o: torch.optim.Adadelta(p, lr=o.lr, weight_decay=o.weight_decay),
+    "RMSprop": lambda p, o: torch.optim.RMSprop(p, lr=o.lr, momentum=o.momentum,
+                                                weight_decay=o.weight_decay),
+}  # fmt: skip
+assert tuple(OPTIMIZER_BUILDERS) == OPTIMIZERS
+
+
+def penalty(params: Sequence[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
+    """lambda_1 * ||w||_1 + lambda_2 * ||w||_2 over all parameters, with torch.norm as in the
+    reference."""
+    flat = torch.cat([p.view(-1) for p in params])
+    return l1 * torch.norm(flat, 1) + l2 * torch.norm(flat, 2)
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """auto: CUDA, then MPS, else CPU; an explicit name that is not available raises."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                 "mps": bool(getattr(torch.backends, "mps", None)) and
+                 torch.backends.mps.is_available()}  # fmt: skip
+    if not available.get(name, False):
+        raise DeviceUnavailable(f"Device '{name}' is not available here; use auto or cpu.")
+    return torch.device(name)
+
+
+def device_label(device: torch.device) -> str:
+    """A device as a person reads it: 'CUDA · NVIDIA H100 80GB HBM3' or 'CPU (2 threads)'."""
+    if device.type == "cuda":
+        return f"CUDA · {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "MPS · Apple GPU"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+class DeviceUnavailable(ValueError):
+    """The spec asks for a device this machine does not have."""
+
+
+# --- control -----------------------------------------------------------------------------------
+
+
+class Stopped(Exception):
+    """Raised inside the loop when Stop is pressed."""
+
+
+class Control:
+    """Stop / pause / resume / single-step requests from another thread to the loop."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._paused = False
+        self._stop = False
+        self._budget = 0  # steps allowed while paused
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop
+
+    def pause(self) -> None:
+        with self._cv:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cv:
+            self._paused, self._budget = False, 0
+            self._cv.notify_all()
+
+    def step(self) -> None:
+        """Run exactly one more batch, then stay paused."""
+        with self._cv:
+            self._paused = True
+            self._budget += 1
+            self._cv.notify_all()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+
+    def must_wait(self) -> bool:
+        """True when the loop is about to block (or stop): a cheap check without the lock."""
+        return self._stop or (self._paused and self._budget == 0)
+
+    def gate(self) -> None:
+        """Block while paused; raise Stopped when stopping; consume one Step."""
+        if not (self._paused or self._stop):
+            return
+        with self._cv:
+            while self._paused and self._budget == 0 and not self._stop:
+                self._cv.wait(timeout=0.5)
+            if self._stop:
+                raise Stopped
+            if self._paused:
+                self._budget -= 1
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+class Callback:
+    """Receives the loop's events; every hook does nothing unless overridden."""
+
+    def on_start(self, info: dict) -> None:
+        """Once, before the first step: totals, device, model description, data points."""
+
+    def on_flush(self, chunk: dict) -> None:
+        """Step losses since the last flush, plus sampled instruments and progress."""
+
+    def on_eval(self, record: dict) -> None:
+        """An evaluation: step, epoch, train/test loss and accuracy."""
+
+    def on_end(self, status: str, message: str, record: dict | None) -> None:
+        """Once, at the end: finished, stopped, diverged or failed, with the last evaluation."""
+
+
+@dataclass
+class Result:
+    """How a fit ended."""
+
+    status: str
+    message: str
+    record: dict | None
+    history: list[dict] = field(default_factory=list)
+
+
+class Diverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+# --- the loop ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    """Step counts derived from the spec and the data."""
+
+    steps_per_epoch: int
+    total_steps: int
+    eval_every: int
+
+    @classmethod
+    def of(cls, spec: ExperimentSpec, n_train: int, n_eval: int) -> Plan:
+        bs = spec.train.batch_size
+        per_epoch = math.ceil(n_train / bs)
+        total = per_epoch * spec.train.epochs
+        if spec.train.max_steps:
+            total = min(total, spec.train.max_steps)
+        # auto: ~200 evaluations per run, but never more evaluation work than half the training
+        auto = max(math.ceil(total / 200), math.ceil(n_eval / (2 * bs)), 1)
+        return cls(per_epoch, total, spec.train.eval_every or auto)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor,
+             loss_fn: nn.Module, info: LossInfo) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mean loss and accuracy (NaN for regression) over a set, and the predicted classes; all
+    on the device. The caller has put the model in eval mode."""
+    total = torch.zeros((), device=x.device)
+    preds = []
+    for i in range(0, len(x), EVAL_CHUNK):
+        out = model(x[i:i + EVAL_CHUNK])
+        total += loss_fn(out, t[i:i + EVAL_CHUNK]) * len(out)
+        if info.task == "classification":
+            preds.append(predicted_class(out, info))
+    loss = total / max(len(x), 1)
+    if not preds:
+        return loss, torch.full((), float("nan"), device=x.device), torch.empty(0)
+    pred = torch.cat(preds)
+    return loss, (pred == y).float().mean(), pred
+
+
+def predicted_class(out: torch.Tensor, info: LossInfo) -> torch.Tensor:
+    """Class indices from the model's output: threshold a single output, else argmax."""
+    if out.shape[1] == 1:
+        return (out[:, 0] > (0.5 if info.output == "sigmoid" else 0.0)).long()
+    return out.argmax(1)
+
+
+def fit(model: nn.Module, ds: datasets.Dataset, spec: ExperimentSpec, device: torch.device,
+        callbacks: Sequence[Callback] = (), control: Control | None = None) -> Result:
+    """Train model on ds as spec says, emitting events; returns how it ended."""
+    loop = _Loop(model, ds, spec, device, list(callbacks), control or Control())
+    return loop.run()
+
+
+class _Loop:
+    """The state of one fit; split into methods so the hot loop reads as the reference's."""
+
+    def __init__(self, model, ds, spec, device, callbacks, control):
+        self.model, self.ds, self.spec, self.device = model, ds, spec, device
+        self.callbacks, self.control = callbacks, control
+        self.info = loss_info(spec.loss.name, spec.task)
+        self.loss_fn = LOSS_MODULES[spec.loss.name]()
+        target = TARGETS[self.info.target]
+        self.t_train = target(ds.y_train, ds.n_classes)
+        self.t_test = target(ds.y_test, ds.n_classes)
+        k = min(len(ds.x_train), EVAL_TRAIN_MAX)
+        self.eval_train = (ds.x_train[:k], self.t_train[:k], ds.y_train[:k])
+        self.plan = Plan.of(spec, len(ds.x_train), k + len(ds.x_test))
+        self.optimizer = OPTIMIZER_BUILDERS[spec.optimizer.name](model.parameters(), spec.optimizer)
+        self.params = list(model.parameters())
+        self.perm_gen = torch.Generator().manual_seed(spec.seed)
+        self.probe = instruments.Probe(model, ds.x_train[:SAMPLE_MAX])
+        self.view_fn = instruments.GRID_VIEWS.get((ds.kind, ds.task))
+        self.view_ctx = instruments.ViewContext(torch.cat([ds.x_train, ds.x_test]),
+                                                self.info.output, ds.n_classes)
+        self.losses = torch.zeros(BUFFER, device=device)
+        self.penalties = torch.zeros(BUFFER, device=device)
+        self.grads: torch.Tensor | None = None
+        self.pending = 0  # steps in the buffers not yet flushed
+        self.step = 0
+        self.history: list[dict] = []
+        self.best = (math.inf, 0)  # (test loss, step) for early stopping
+        self.since_best = 0  # evaluations since the best test loss
+        self.last_flush = self.last_view = 0.0
+        self.started = time.monotonic()
+
+    # events
+    def emit(self, hook: str, *args) -> None:
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+
+    def run(self) -> Result:
+        self.emit("on_start", self.start_info())
+        status, message = "finished", ""
+        try:
+            message = self.train()
+        except Stopped:
+            status, message = "stopped", f"Stopped at step {self.step:,}."
+        except Diverged as e:
+            status, message = "diverged", str(e)
+        except Exception as e:  # noqa: BLE001 - any failure ends this run, not the app
+            status, message = "failed", failure_message(e)
+        record = self.finish(status)
+        self.emit("on_end", status, message, record)
+        return Result(status, message, record, self.history)
+
+    def start_info(self) -> dict:
+        return {
+            "total_steps": self.plan.total_steps, "steps_per_epoch": self.plan.steps_per_epoch,
+            "eval_every": self.plan.eval_every, "device": device_label(self.device),
+            "model": models.describe(self.model), "parameters": models.parameter_count(self.model),
+            "activation_names": self.probe.names, "activation_kinds": self.probe.kinds,
+            "grad_names": self.probe.grad_names,
+        }  # fmt: skip
+
+    def train(self) -> str:
+        """The loop: epochs of shuffled index batches, flushing and evaluating as planned."""
+        x, t = self.ds.x_train, self.t_train
+        bs, plan = self.spec.train.batch_size, self.plan
+        l1, l2 = self.spec.train.l1, self.spec.train.l2
+        self.model.train()
+        while self.step < plan.total_steps:
+            perm = torch.randperm(len(x), generator=self.perm_gen).to(self.device)
+            for i in range(0, len(x), bs):
+                if self.control.must_wait():
+                    self.flush(force=True)
+                self.control.gate()
+                sample = time.monotonic() - self.last_flush >= FLUSH_SECONDS
+                idx = perm[i:i + bs]
+                out = self.model(x[idx])
+                data_loss = self.loss_fn(out, t[idx])
+                loss = data_loss
+                if l1 or l2:
+                    reg = penalty(self.params, l1, l2)
+                    loss = data_loss + reg
+                    self.penalties[self.pending] = reg.detach()
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if sample:
+                    self.grads = self.probe.grad_norms()
+                self.optimizer.step()
+                self.losses[self.pending] = data_loss.detach()
+                self.pending += 1
+                self.step += 1
+                if sample or self.pending == BUFFER:
+                    self.flush()
+                if self.step % plan.eval_every == 0 and self.step < plan.total_steps:
+                    if self.evaluate_now():
+                        return self.early_stop_message()
+                if self.step >= plan.total_steps:
+                    break
+        return ""
+
+    def flush(self, force: bool = False) -> None:
+        """Send the buffered step losses and a fresh instrument sample to the callbacks."""
+        if self.pending == 0 and not force:
+            return
+        n = self.pending
+        now = time.monotonic()
+        acts = self.probe.activations()
+        view = None
+        if self.view_fn is not None and (now - self.last_view >= VIEW_SECONDS or force):
+            view = self.view_fn(self.model, self.view_ctx)
+            self.last_view = now
+        host = torch.cat([self.losses[:n], self.penalties[:n]]).tolist()  # the one sync
+        self.pending = 0
+        self.penalties.zero_()
+        first = self.step - n + 1
+        losses = host[:n]
+        bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
+        chunk = {
+            "step": list(range(first, self.step + 1)), "loss": losses, "penalty": host[n:],
+            "progress": self.progress(now), "view": view, "activations": None, "grads": None,
+        }  # fmt: skip
+        if acts is not None:
+            stats, values = acts
+            chunk["activations"] = {"stats": stats.cpu().numpy(),
+                                    "hist": instruments.histograms(values.cpu().numpy())}
+        if self.grads is not None:
+            chunk["grads"] = self.grads.cpu().numpy()
+            self.grads = None
+        self.last_flush = now
+        self.emit("on_flush", chunk)
+        if bad is not None:
+            raise Diverged(divergence_message(first + bad, self.spec))
+
+    def progress(self, now: float) -> dict:
+        elapsed = now - self.started
+        rate = self.step * self.spec.train.batch_size / elapsed if elapsed > 0 else 0.0
+        left = self.plan.total_steps - self.step
+        steps_per_s = self.step / elapsed if elapsed > 0 else 0.0
+        return {
+            "step": self.step, "epoch": self.epoch(), "total_steps": self.plan.total_steps,
+            "samples_per_s": rate, "elapsed_s": elapsed,
+            "eta_s": left / steps_per_s if steps_per_s > 0 else None,
+        }  # fmt: skip
+
+    def epoch(self) -> int:
+        return max(1, math.ceil(self.step / self.plan.steps_per_epoch))
+
+    def evaluate_now(self) -> bool:
+        """Evaluate on the train sample and the test set; True when early stopping triggers."""
+        self.flush(force=True)
+        self.model.eval()
+        try:
+            tr_loss, tr_acc, _ = evaluate(self.model, *self.eval_train, self.loss_fn, self.info)
+            te_loss, te_acc, pred = evaluate(self.model, self.ds.x_test, self.t_test,
+                                             self.ds.y_test, self.loss_fn, self.info)
+            view = None
+            if self.ds.kind == "image":
+                view = instruments.confusion(pred, self.ds.y_test, self.ds.n_classes)
+        finally:
+            self.model.train()
+        values = torch.stack([tr_loss, te_loss, tr_acc, te_acc]).tolist()
+        record = {"step": self.step, "epoch": self.epoch(),
+                  "train_loss": values[0], "test_loss": values[1]}  # fmt: skip
+        if self.spec.task == "classification":
+            record |= {"train_acc": values[2], "test_acc": values[3]}
+        if view is not None:
+            record["view"] = view
+        self.history.append({k: v for k, v in record.items() if k != "view"})
+        self.emit("on_eval", record)
+        if not math.isfinite(values[1]):
+            raise Diverged(divergence_message(self.step, self.spec, where="test loss"))
+        if values[1] < self.best[0]:
+            self.best, self.since_best = (values[1], self.step), 0
+        else:
+            self.since_best += 1
+        return 0 < self.spec.train.patience <= self.since_best
+
+    def early_stop_message(self) -> str:
+        return (f"Stopped early at step {self.step:,}: the test loss has not improved for "
+                f"{self.spec.train.patience} evaluations (best {self.best[0]:.4g} at step "
+                f"{self.best[1]:,}).")  # fmt: skip
+
+    def finish(self, status: str) -> dict | None:
+        """A last flush and evaluation so the final values are on record (not after a failure)."""
+        if status == "failed":
+            return self.history[-1] if self.history else None
+        try:
+            self.flush(force=True)
+        except Diverged:
+            pass
+        if status != "diverged" and (not self.history or self.history[-1]["step"] != self.step):
+            if self.step > 0:
+                try:
+                    self.evaluate_now()
+                except Diverged:
+                    pass
+        return self.history[-1] if self.history else None
+
+
+def divergence_message(step: int, spec: ExperimentSpec, where: str = "training loss") -> str:
+    """A sentence naming the step where the loss blew up and what to change."""
+    lr = spec.optimizer.lr
+    return (f"The {where} became NaN or infinite at step {step:,}: training diverged. "
+            f"Try a lower learning rate (now {lr:g}; e.g. {lr / 10:g}), a smaller L1/L2 "
+            f"penalty, or a different optimiser such as Adam.")  # fmt: skip
+
+
+def failure_message(error: BaseException) -> str:
+    """An exception from the loop as a sentence for the page."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower():
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return "failed: out of GPU memory. Try a smaller batch size or a smaller model."
+    return f"{type(error).__name__}: {text}"
+
+
+# --- one call from spec to result --------------------------------------------------------------
+
+
+def prepare(spec: ExperimentSpec, device: torch.device | None = None):
+    """(dataset, model, device) for a spec: data on the device, weights initialised."""
+    device = device or resolve_device(spec.train.device)
+    ds = datasets.build(spec.data, spec.seed, device)
+    generator = torch.Generator().manual_seed(spec.seed)
+    model = models.build(spec, ds.in_features, ds.n_classes, generator).to(device)
+    # On CPU dropout continues the init generator, exactly as a script after manual_seed does.
+    dropout_gen = generator if device.type == "cpu" else \
+        torch.Generator(device=device).manual_seed(spec.seed)
+    models.set_dropout_generator(model, dropout_gen)
+    return ds, model, device
+
+
+def run_spec(spec: ExperimentSpec, callbacks: Sequence[Callback] = (),
+             control: Control | None = None, device: torch.device | None = None) -> Result:
+    """Build the data and model for spec and fit; the whole experiment in one call."""
+    ds, model, device = prepare(spec, device)
+    return fit(model, ds, spec, device, callbacks, control)
