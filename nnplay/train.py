@@ -202,6 +202,7 @@ class Result:
     message: str
     record: dict | None
     history: list[dict] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # e.g. a dataset's baseline metrics
 
 
 class Diverged(Exception):

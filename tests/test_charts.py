@@ -142,7 +142,7 @@ def annotations(fig: go.Figure) -> list[str]:
                           (10_000, 100, 500), (1000, 10, 0)])
 def test_downsample_long(n: int, max_points: int, keep_last: int) -> None:
     x = np.arange(n) * 2 + 7
-    y = np.sin(x / 500.0)
+    y = np.sin(3 * np.pi * (x - x[0]) / (x[-1] - x[0]))  # one and a half periods
     dx, dy = charts.downsample(x, y, max_points=max_points, keep_last=keep_last)
     assert len(dx) == len(dy) <= max_points
     assert dx[0] == x[0] and dy[0] == y[0]

@@ -1,0 +1,113 @@
+"""The command line: python -m nnplay {train, presets, ...}. Commands are a registry."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from nnplay import presets
+from nnplay.spec import ExperimentSpec, SpecError, coerce, parse
+
+Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, configure: Callable[[argparse.ArgumentParser], None]):
+    """Register a subcommand: configure adds its arguments, the decorated function runs it."""
+
+    def register(fn: Callable[[argparse.Namespace], int]):
+        COMMANDS[name] = (configure, fn)
+        return fn
+
+    return register
+
+
+def spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """--preset / --spec and --set key=value, shared by every command that takes a spec."""
+    parser.add_argument("--preset", help="a preset name (python -m nnplay presets lists them)")
+    parser.add_argument("--spec", help="a spec JSON file (instead of --preset)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="change one setting, e.g. optimizer.lr=0.1 (repeatable)")
+    parser.add_argument("--steps", type=int, help="stop after this many steps")
+
+
+def spec_from(args: argparse.Namespace) -> ExperimentSpec:
+    """The spec the arguments describe; SpecError with a readable message otherwise."""
+    if args.spec:
+        spec = parse(Path(args.spec).read_text())
+    elif args.preset:
+        spec = presets.load(args.preset).spec
+    else:
+        spec = ExperimentSpec()
+    changes: dict[str, object] = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SpecError(f"--set needs KEY=VALUE, got '{item}'")
+        changes[key.strip()] = coerce(value.strip())
+    if args.steps is not None:
+        changes["train.max_steps"] = args.steps
+    return spec.with_changes(changes) if changes else spec
+
+
+def _clean(value: object) -> object:
+    """JSON has no NaN: non-finite floats become null."""
+    return value if not isinstance(value, float) or math.isfinite(value) else None
+
+
+def _line(record: dict) -> str:
+    return json.dumps({k: _clean(v) for k, v in record.items()})
+
+
+@command("train", spec_arguments)
+def train_command(args: argparse.Namespace) -> int:
+    """Train without a browser; print one JSON line per evaluation, then a summary line."""
+    from nnplay import train
+
+    spec = spec_from(args)
+
+    class Printer(train.Callback):
+        def on_eval(self, record: dict) -> None:
+            print(_line({k: v for k, v in record.items() if k != "view"}), flush=True)
+
+    result = train.run_spec(spec, [Printer()])
+    summary = {"status": result.status} | (result.record or {}) | result.extra
+    if result.message:
+        summary["message"] = result.message
+    print(_line(summary), flush=True)
+    return 0 if result.status == "finished" else 1
+
+
+@command("presets", lambda parser: None)
+def presets_command(args: argparse.Namespace) -> int:
+    """List the presets: name, page and teaching goal."""
+    for p in presets.all_presets():
+        print(f"{p.name:24} {p.page:12} {p.goal}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nnplay", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (configure, fn) in COMMANDS.items():
+        p = sub.add_parser(name, help=(fn.__doc__ or "").splitlines()[0])
+        configure(p)
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command][1](args)
+    except (SpecError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # a dataset or device this machine lacks: one sentence, no traceback
+        if type(e).__name__ not in ("DataUnavailable", "DeviceUnavailable"):
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
