@@ -17,14 +17,17 @@ from nnplay import train
 from nnplay.spec import ExperimentSpec
 
 ACTIVE = ("queued", "running", "paused")
+Setup = Callable[[ExperimentSpec, torch.device | None], tuple]  # as train.prepare
 
 
 class Run(train.Callback):
     """One experiment's thread, status and history; the page reads it through snapshot()."""
 
-    def __init__(self, spec: ExperimentSpec, owner: str = "", run_id: str | None = None):
+    def __init__(self, spec: ExperimentSpec, owner: str = "", run_id: str | None = None,
+                 setup: Setup | None = None):
         self.id = run_id or uuid.uuid4().hex
         self.spec = spec
+        self.setup = setup or train.prepare  # builds (data, model, device); a race shares them
         self.owner = owner
         self.control = train.Control()
         self.status = "queued"
@@ -89,7 +92,7 @@ class Run(train.Callback):
         try:
             if threads:
                 torch.set_num_threads(threads)
-            ds, model, device = train.prepare(self.spec, device)
+            ds, model, device = self.setup(self.spec, device)
             self.points = _points(ds)
             train.fit(model, ds, self.spec, device, [self], self.control)
         except Exception as e:  # noqa: BLE001 - data or model errors end this run only
@@ -199,9 +202,9 @@ class RunManager:
         self._queue: deque[Run] = deque()
         self._lock = threading.Lock()
 
-    def start(self, spec: ExperimentSpec, owner: str = "") -> Run:
+    def start(self, spec: ExperimentSpec, owner: str = "", setup: Setup | None = None) -> Run:
         """Create a run for spec; it starts now if under the cap, else waits in the queue."""
-        run = Run(spec, owner)
+        run = Run(spec, owner, setup=setup)
         with self._lock:
             self._runs[run.id] = run
             self._queue.append(run)

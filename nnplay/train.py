@@ -184,6 +184,9 @@ class Callback:
     def on_start(self, info: dict) -> None:
         """Once, before the first step: totals, device, model description, data points."""
 
+    def on_epoch(self, epoch: int, order: torch.Tensor) -> None:
+        """At the start of each epoch: the order (on the device) its batches take samples in."""
+
     def on_flush(self, chunk: dict) -> None:
         """Step losses since the last flush, plus sampled instruments and progress."""
 
@@ -334,6 +337,7 @@ class _Loop:
         self.model.train()
         while self.step < plan.total_steps:
             perm = torch.randperm(len(x), generator=self.perm_gen).to(self.device)
+            self.emit("on_epoch", self.step // plan.steps_per_epoch + 1, perm)
             for i in range(0, len(x), bs):
                 if self.control.must_wait():
                     self.flush(force=True)
@@ -484,12 +488,18 @@ def failure_message(error: BaseException) -> str:
 # --- one call from spec to result --------------------------------------------------------------
 
 
-def prepare(spec: ExperimentSpec, device: torch.device | None = None):
-    """(dataset, model, device) for a spec: data on the device, weights initialised."""
+def prepare(spec: ExperimentSpec, device: torch.device | None = None,
+            ds: datasets.Dataset | None = None, state: dict | None = None):
+    """(dataset, model, device) for a spec: data on the device, weights initialised.
+
+    A race passes the dataset and initial state_dict it built once, so contenders share both.
+    """
     device = device or resolve_device(spec.train.device)
-    ds = datasets.build(spec.data, spec.seed, device)
+    ds = ds if ds is not None else datasets.build(spec.data, spec.seed, device)
     generator = torch.Generator().manual_seed(spec.seed)
     model = models.build(spec, ds.in_features, ds.n_classes, generator).to(device)
+    if state is not None:
+        model.load_state_dict(state)
     # On CPU dropout continues the init generator, exactly as a script after manual_seed does.
     dropout_gen = generator if device.type == "cpu" else \
         torch.Generator(device=device).manual_seed(spec.seed)
