@@ -202,9 +202,12 @@ class RunManager:
         self._queue: deque[Run] = deque()
         self._lock = threading.Lock()
 
-    def start(self, spec: ExperimentSpec, owner: str = "", setup: Setup | None = None) -> Run:
+    def start(self, spec: ExperimentSpec, owner: str = "", paused: bool = False,
+              setup: Setup | None = None) -> Run:
         """Create a run for spec; it starts now if under the cap, else waits in the queue."""
         run = Run(spec, owner, setup=setup)
+        if paused:
+            run.control.pause()
         with self._lock:
             self._runs[run.id] = run
             self._queue.append(run)

@@ -8,7 +8,7 @@ the registries in `data`, `models` and `train` implement; tests check the two ag
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -26,6 +26,8 @@ class DatasetInfo:
     classes: int = 0  # default number of classes (0 for regression)
     max_classes: int = 0  # the most classes the generator can make
     downloads: bool = False  # torchvision downloads the files on first use
+    features: int = 2  # input features of one sample (pixels for images)
+    upload: bool = False  # rows come from an uploaded CSV (see nnplay.tabular)
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -34,14 +36,21 @@ DATASETS: dict[str, DatasetInfo] = {
     "gauss": DatasetInfo("classification", "2d", "Gaussian blobs", 2, 6),
     "spiral": DatasetInfo("classification", "2d", "Spiral", 2, 6),
     "moons": DatasetInfo("classification", "2d", "Two moons", 2, 2),
-    "sine": DatasetInfo("regression", "1d", "Sine (1D regression)"),
+    "sine": DatasetInfo("regression", "1d", "Sine (1D regression)", features=1),
     "plane": DatasetInfo("regression", "2d", "Plane (2D regression)"),
-    "digits": DatasetInfo("classification", "image", "Digits 8x8 (scikit-learn)", 10, 10),
-    "mnist": DatasetInfo("classification", "image", "MNIST (torchvision)", 10, 10, True),
+    "digits": DatasetInfo("classification", "image", "Digits 8x8 (scikit-learn)", 10, 10,
+                          features=64),
+    "mnist": DatasetInfo("classification", "image", "MNIST (torchvision)", 10, 10, True, 784),
     "fashion-mnist": DatasetInfo(
-        "classification", "image", "FashionMNIST (torchvision)", 10, 10, True
+        "classification", "image", "FashionMNIST (torchvision)", 10, 10, True, 784
     ),
+    "csv": DatasetInfo("classification", "table", "Your CSV (upload)", 2, 10, features=0,
+                       upload=True),
 }
+
+# Input features of uploaded CSVs by (file id, target column); nnplay.tabular fills it in when
+# it reads a file, so an upload's DataSpec.info can say how wide its rows are.
+UPLOAD_FEATURES: dict[tuple[str, str], int] = {}
 
 ACTIVATIONS = (
     "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Identity",
@@ -99,14 +108,26 @@ class DataSpec(_Frozen):
 
     name: Literal[tuple(DATASETS)] = "spiral"  # type: ignore[valid-type]
     noise: float = Field(0.1, ge=0.0, le=0.5, description="noise, as a fraction")
-    n_samples: int = Field(500, ge=50, le=2000, description="samples (generated sets)")
+    n_samples: int = Field(1000, ge=50, le=2000, description="samples (generated sets)")
     train_fraction: float = Field(0.5, ge=0.1, le=0.9, description="share used for training")
     classes: int = Field(0, ge=0, le=10, description="classes (0: the dataset's default)")
     subset: int = Field(0, ge=0, le=60000, description="training subset for image sets (0: all)")
+    # An uploaded CSV (name "csv") is its content hash, a target column and a task; other
+    # datasets ignore these three.
+    file: str = Field("", max_length=64, pattern=r"^[0-9a-f]*$", description="uploaded CSV id")
+    target: str = Field("", max_length=200, description="target column of the uploaded CSV")
+    task: Literal["auto", "classification", "regression"] = "auto"
 
     @property
     def info(self) -> DatasetInfo:
-        return DATASETS[self.name]
+        info = DATASETS[self.name]
+        if not info.upload:
+            return info
+        features = UPLOAD_FEATURES.get((self.file, self.target), 0)
+        task = info.task if self.task == "auto" else self.task
+        label = f"'{self.target}' from your CSV" if self.target else info.label
+        return replace(info, task=task, label=label, features=features,
+                       classes=info.classes if task == "classification" else 0)
 
     @property
     def n_classes(self) -> int:
@@ -116,6 +137,15 @@ class DataSpec(_Frozen):
     @model_validator(mode="after")
     def _classes_fit(self) -> DataSpec:
         info = self.info
+        if info.upload:
+            if not self.file:
+                raise ValueError("upload a CSV file first")
+            if not self.target:
+                raise ValueError("choose the target column of your CSV")
+            if self.task == "auto":
+                raise ValueError("choose classification or regression for your CSV")
+            if info.task == "classification" and not self.classes:
+                raise ValueError("give the number of classes in your CSV's target column")
         if info.task == "classification" and self.classes:
             if self.classes < 2 or self.classes > info.max_classes:
                 raise ValueError(
@@ -154,7 +184,7 @@ class ModelSpec(_Frozen):
     """The hidden stack; the output layer is added to fit the dataset and loss."""
 
     layers: tuple[Layer, ...] = Field(
-        (Linear(units=8), Activation(name="Tanh"), Linear(units=8), Activation(name="Tanh")),
+        (Linear(units=16), Activation(name="Tanh"), Linear(units=16), Activation(name="Tanh")),
         max_length=64,
     )
 
@@ -175,7 +205,7 @@ class OptimizerSpec(_Frozen):
     """A torch.optim optimiser and its settings."""
 
     name: Literal[OPTIMIZERS] = "Adam"  # type: ignore[valid-type]
-    lr: float = Field(0.01, ge=1e-5, le=10.0, description="learning rate")
+    lr: float = Field(0.03, ge=1e-5, le=10.0, description="learning rate")
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="momentum (SGD, RMSprop)")
     nesterov: bool = False
     beta1: float = Field(0.9, ge=0.0, lt=1.0, description="beta1 (Adam, AdamW)")
@@ -193,7 +223,7 @@ class TrainSpec(_Frozen):
     """How long and how training runs."""
 
     batch_size: int = Field(16, ge=1, le=4096, description="batch size")
-    epochs: int = Field(100, ge=1, le=1000, description="epochs")
+    epochs: int = Field(200, ge=1, le=1000, description="epochs")
     max_steps: int = Field(0, ge=0, le=1_000_000, description="step limit (0: none)")
     l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 penalty (lambda_1)")
     l2: float = Field(0.0, ge=0.0, le=1.0, description="L2 penalty (lambda_2)")

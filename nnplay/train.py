@@ -8,6 +8,7 @@ when it flushes (about four times a second) or evaluates (every `eval_every` ste
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -101,12 +102,12 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def device_label(device: torch.device) -> str:
-    """A device as a person reads it: 'CUDA · NVIDIA H100 80GB HBM3' or 'CPU (2 threads)'."""
+    """A device as a person reads it: 'CUDA · NVIDIA H100 80GB HBM3' or 'CPU · 2 cores'."""
     if device.type == "cuda":
         return f"CUDA · {torch.cuda.get_device_name(device)}"
     if device.type == "mps":
         return "MPS · Apple GPU"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU · {os.cpu_count()} cores"
 
 
 class DeviceUnavailable(ValueError):
@@ -342,7 +343,9 @@ class _Loop:
                 if self.control.must_wait():
                     self.flush(force=True)
                 self.control.gate()
-                sample = time.monotonic() - self.last_flush >= FLUSH_SECONDS
+                # sample the instruments about four times a second and at every evaluation
+                sample = (time.monotonic() - self.last_flush >= FLUSH_SECONDS
+                          or (self.step + 1) % plan.eval_every == 0)
                 idx = perm[i:i + bs]
                 out = self.model(x[idx])
                 data_loss = self.loss_fn(out, t[idx])
@@ -417,7 +420,7 @@ class _Loop:
 
     def evaluate_now(self) -> bool:
         """Evaluate on the train sample and the test set; True when early stopping triggers."""
-        self.flush(force=True)
+        self.flush()
         self.model.eval()
         try:
             tr_loss, tr_acc, _ = evaluate(self.model, *self.eval_train, self.loss_fn, self.info)

@@ -1,0 +1,90 @@
+"""Playground: pick data, stack layers, choose a loss and an optimiser, train live, look inside."""
+
+import streamlit as st
+
+import ui
+from nnplay import charts, presets
+from nnplay.spec import DATASETS, SpecError
+from nnplay.train import DeviceUnavailable, device_label, resolve_device
+
+st.title("Playground")
+
+# --- presets ---
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    choice = st.selectbox("Preset", ("",) + presets.names(), key="preset",
+                          format_func=lambda n: presets.load(n).title if n else "— choose —")
+    if st.button("Load preset", key="load_preset", disabled=not choice):
+        try:
+            preset = presets.load(choice)
+            ui.load_spec(preset.spec)
+            st.session_state["notice"] = f"Loaded **{preset.title}**: {preset.goal}"
+        except SpecError as e:
+            st.session_state["notice_error"] = str(e)
+        st.rerun()
+if "notice" in st.session_state:
+    st.info(st.session_state.pop("notice"))
+if "notice_error" in st.session_state:
+    st.error(st.session_state.pop("notice_error"))
+
+spec = ui.current_spec()
+ui.ensure_widget_state(spec)
+
+
+def _device_name(name: str) -> str:
+    try:
+        return f"{name} · {device_label(resolve_device(name))}"
+    except DeviceUnavailable:
+        return f"{name} (not available here)"
+
+
+# --- settings (left) and the run (right) ---
+settings, stage = st.columns([1, 2.2], gap="large")
+with settings:
+    data_tab, model_tab, train_tab = st.tabs(["Data", "Model", "Training"])
+    with data_tab:
+        ui.data_widgets()
+    with model_tab:
+        st.caption("Hidden layers in order; input and output sizes follow from the data and loss.")
+        ui.layer_editor()
+    with train_tab:
+        ui.training_widgets(spec, _device_name)
+
+new_spec, problem = ui.spec_from_widgets()
+if problem:
+    settings.error(f"This setup cannot run: {problem}. The last valid setup is kept.")
+else:
+    st.session_state["spec"] = spec = new_spec
+
+with model_tab, st.expander("print(model)", expanded=True):
+    ui.model_summary(spec)
+
+with stage:
+    ui.run_controls(None if problem else spec)
+
+big = ui.scale()
+
+
+def draw(snap: dict) -> None:
+    """The live panel: status, the model's view of the data, loss, accuracy and the insides."""
+    ui.status_line(snap)
+    left, right = st.columns(2)
+    with left:
+        ui.figure(charts.view_chart(snap, scale=big), "view")
+    with right:
+        ui.figure(charts.loss_chart(snap, scale=big), "loss")
+        ui.figure(charts.accuracy_chart(snap, scale=big), "accuracy")
+    if snap["view"] and snap["view"]["kind"] == "images":
+        ui.figure(charts.misclassified_chart(snap, scale=big), "misclassified")
+    ui.figure(charts.activation_chart(snap, scale=big), "activations")
+    left, right = st.columns(2)
+    with left:
+        ui.figure(charts.grad_norm_chart(snap, scale=big), "grads")
+    with right:
+        ui.figure(charts.activation_histogram(snap, scale=big), "histogram")
+
+
+with stage:
+    ui.live(draw)
+
+if DATASETS[spec.data.name].downloads:
+    st.caption("MNIST and FashionMNIST are downloaded by torchvision on first use.")

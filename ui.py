@@ -1,0 +1,352 @@
+"""Streamlit pieces shared by the pages: the run manager, spec widgets, the layer-stack editor,
+run controls and the live charts. Logic lives in nnplay/; this module only reads widgets and
+renders what the core returns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+
+import streamlit as st
+
+from nnplay import charts, models
+from nnplay.runs import Run, RunManager
+from nnplay.spec import (
+    ACTIVATIONS,
+    DATASETS,
+    DEVICES,
+    OPTIMIZERS,
+    ExperimentSpec,
+    SpecError,
+    losses_for,
+    parse,
+)
+
+LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REFRESH_SECONDS = 1.0
+
+
+@st.cache_resource
+def manager() -> RunManager:
+    """The one run manager of this server process."""
+    return RunManager()
+
+
+def owner() -> str:
+    """An id for this browser session (the owner of its runs)."""
+    return st.session_state.setdefault("owner", uuid.uuid4().hex)
+
+
+def scale() -> float:
+    """Chart scale: larger for the projector when presentation mode is on."""
+    return 1.5 if st.session_state.get("presentation") else 1.0
+
+
+# --- the spec as widget state -----------------------------------------------------------------
+# Every scalar setting is a widget whose key is its dotted path in the spec ("optimizer.lr"), so
+# loading a spec is writing its values into session_state, and reading one is the reverse.
+
+
+def flat(spec: ExperimentSpec) -> dict[str, object]:
+    """The spec's scalar settings by dotted path (the layer stack apart)."""
+    out: dict[str, object] = {"seed": spec.seed}
+    for section in ("data", "loss", "optimizer", "train"):
+        for key, value in getattr(spec, section).model_dump().items():
+            out[f"{section}.{key}"] = value
+    return out
+
+
+def load_spec(spec: ExperimentSpec) -> None:
+    """Make spec the page's experiment: every widget shows its values on the next run."""
+    st.session_state["spec"] = spec
+    for key, value in flat(spec).items():
+        st.session_state[key] = value
+    st.session_state["layers"] = [_row(layer.model_dump()) for layer in spec.model.layers]
+
+
+def current_spec() -> ExperimentSpec:
+    """The page's last valid experiment."""
+    if "spec" not in st.session_state:
+        load_spec(ExperimentSpec())
+    return st.session_state["spec"]
+
+
+def ensure_widget_state(spec: ExperimentSpec) -> None:
+    """Give every setting a value in session_state (widgets that were hidden lose theirs)."""
+    for key, value in flat(spec).items():
+        st.session_state.setdefault(key, value)
+    st.session_state.setdefault("layers", [_row(x.model_dump()) for x in spec.model.layers])
+
+
+def spec_from_widgets() -> tuple[ExperimentSpec | None, str | None]:
+    """(spec, None) from the widgets' values, or (None, a sentence) when they do not validate."""
+    tree: dict = {"model": {"layers": [_layer(row) for row in st.session_state["layers"]]}}
+    for key, value in flat(current_spec()).items():
+        *parents, leaf = key.split(".")
+        node = tree
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = st.session_state.get(key, value)
+    try:
+        return parse(tree), None
+    except SpecError as e:
+        return None, str(e)
+
+
+# --- widgets ------------------------------------------------------------------------------------
+
+
+def data_widgets(hidden: Iterable[str] = ()) -> None:
+    """Dataset, noise, size, split, classes and the image training subset."""
+    hidden = set(hidden)
+    st.selectbox("Dataset", list(DATASETS), key="data.name",
+                 format_func=lambda n: DATASETS[n].label)  # fmt: skip
+    info = DATASETS[st.session_state["data.name"]]
+    if info.kind == "image":
+        st.number_input("Training subset (0: all)", 0, 60000, step=500, key="data.subset",
+                        help="Train on this many images only, to keep a class demo fast.")
+        if info.downloads:
+            st.caption("Downloaded by torchvision on first use into NNPLAY_DATA_DIR.")
+    else:
+        st.slider("Noise", 0.0, 0.5, step=0.01, key="data.noise", format="%.2f")
+        st.slider("Samples", 50, 2000, step=50, key="data.n_samples")
+    st.slider("Training share", 0.1, 0.9, step=0.05, key="data.train_fraction")
+    if info.max_classes > 2:
+        options = [0, *range(2, info.max_classes + 1)]
+        st.selectbox("Classes", options, key="data.classes",
+                     format_func=lambda c: f"default ({info.classes})" if c == 0 else str(c))
+    if "seed" not in hidden:
+        st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed",
+                        help="One seed drives data, initial weights and batch order.")
+
+
+def _row(layer: dict) -> dict:
+    """A layer as an editable row with a stable id for its widget keys."""
+    return {"id": uuid.uuid4().hex[:8], **layer}
+
+
+def _layer(row: dict) -> dict:
+    """The spec dict of a row, read from its widgets."""
+    kind = row["type"]
+    field, default = LAYER_FIELDS[kind]
+    return {"type": kind, field: st.session_state.get(f"layer.{row['id']}.{field}",
+                                                      row.get(field, default))}
+
+
+LAYER_FIELDS: dict[str, tuple[str, object]] = {
+    "linear": ("units", 8),
+    "activation": ("name", "ReLU"),
+    "dropout": ("p", 0.2),
+}
+
+
+LAYER_WIDGETS: dict[str, Callable[[str], object]] = {
+    "linear": lambda key: st.number_input("Linear: out features", 1, 4096, step=1, key=key),
+    "activation": lambda key: st.selectbox("Activation", ACTIVATIONS, key=key),
+    "dropout": lambda key: st.slider("Dropout: p", 0.0, 0.95, step=0.05, key=key),
+}
+
+
+def _layer_param(row: dict) -> None:
+    field, _ = LAYER_FIELDS[row["type"]]
+    key = f"layer.{row['id']}.{field}"
+    st.session_state.setdefault(key, row[field])
+    LAYER_WIDGETS[row["type"]](key)
+
+
+def _sync_rows() -> None:
+    """Copy widget values into the rows so a move keeps each layer's settings."""
+    for row in st.session_state["layers"]:
+        field, _ = LAYER_FIELDS[row["type"]]
+        key = f"layer.{row['id']}.{field}"
+        if key in st.session_state:
+            row[field] = st.session_state[key]
+
+
+def _move(i: int, delta: int) -> None:
+    _sync_rows()
+    rows = st.session_state["layers"]
+    j = i + delta
+    if 0 <= j < len(rows):
+        rows[i], rows[j] = rows[j], rows[i]
+
+
+def _remove(i: int) -> None:
+    _sync_rows()
+    st.session_state["layers"].pop(i)
+
+
+def _add(kind: str) -> None:
+    _sync_rows()
+    field, default = LAYER_FIELDS[kind]
+    st.session_state["layers"].append(_row({"type": kind, field: default}))
+
+
+def _template() -> None:
+    n = st.session_state.get("ff.num_hidden", 2)
+    width = st.session_state.get("ff.hidden_dim", 64)
+    p = st.session_state.get("ff.dropout", 0.2)
+    from nnplay.spec import feed_forward
+
+    st.session_state["layers"] = [_row(x.model_dump()) for x in feed_forward(n, width, p).layers]
+
+
+def layer_editor() -> None:
+    """One row per layer: its setting, and buttons to move it up or down or remove it."""
+    rows = st.session_state["layers"]
+    if not rows:
+        st.caption("No hidden layers: the model is a single Linear layer (logistic regression).")
+    for i, row in enumerate(rows):
+        c1, c2, c3, c4 = st.columns([6, 1, 1, 1], vertical_alignment="bottom")
+        with c1:
+            _layer_param(row)
+        c2.button("↑", key=f"up.{row['id']}", on_click=_move, args=(i, -1), disabled=i == 0,
+                  help="Move up")
+        c3.button("↓", key=f"down.{row['id']}", on_click=_move, args=(i, 1),
+                  disabled=i == len(rows) - 1, help="Move down")
+        c4.button("✕", key=f"del.{row['id']}", on_click=_remove, args=(i,), help="Remove")
+    a, b, c = st.columns(3)
+    a.button("+ Linear", key="add.linear", on_click=_add, args=("linear",),
+             width="stretch")
+    b.button("+ Activation", key="add.activation", on_click=_add, args=("activation",),
+             width="stretch")
+    c.button("+ Dropout", key="add.dropout", on_click=_add, args=("dropout",),
+             width="stretch")
+    with st.popover("Feed-forward template", width="stretch"):
+        st.caption("The reference's FeedForwardNN: num_hidden × (Linear → Dropout → ReLU).")
+        st.number_input("num_hidden", 1, 8, value=2, key="ff.num_hidden")
+        st.number_input("hidden_dim", 1, 4096, value=64, key="ff.hidden_dim")
+        st.slider("dropout", 0.0, 0.9, value=0.2, step=0.05, key="ff.dropout")
+        st.button("Use this stack", key="ff.apply", on_click=_template)
+
+
+def model_summary(spec: ExperimentSpec) -> None:
+    """print(model) and the parameter count for the spec, with its input and output sizes."""
+    info = spec.data.info
+    model = models.build(spec, info.features, spec.data.n_classes)
+    st.code(models.describe(model), language="text")
+
+
+def training_widgets(spec: ExperimentSpec, device_label: Callable[[str], str]) -> None:
+    """Loss, optimiser and training settings."""
+    task, classes = spec.task, spec.data.n_classes
+    losses = losses_for(DATASETS[st.session_state["data.name"]].task, classes)
+    if st.session_state.get("loss.name") not in losses:
+        old = st.session_state.get("loss.name")
+        st.session_state["loss.name"] = losses[0]
+        st.info(f"{old} does not fit this dataset ({task}, {classes or 'no'} classes); "
+                f"switched to {losses[0]}.")  # fmt: skip
+    st.selectbox("Loss", losses, key="loss.name")
+    st.selectbox("Optimiser", OPTIMIZERS, key="optimizer.name")
+    lr = float(st.session_state["optimizer.lr"])
+    st.select_slider("Learning rate", sorted({*LR_GRID, lr}), key="optimizer.lr",
+                     format_func=lambda v: f"{v:g}")
+    name = st.session_state["optimizer.name"]
+    if name in ("SGD", "RMSprop"):
+        st.slider("Momentum", 0.0, 0.99, step=0.01, key="optimizer.momentum")
+    if name == "SGD":
+        st.checkbox("Nesterov", key="optimizer.nesterov")
+    if name in ("Adam", "AdamW"):
+        c1, c2 = st.columns(2)
+        c1.number_input("beta1", 0.0, 0.999, step=0.01, key="optimizer.beta1", format="%.3f")
+        c2.number_input("beta2", 0.0, 0.9999, step=0.001, key="optimizer.beta2", format="%.4f")
+    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key="optimizer.weight_decay",
+                    format="%.5f")
+    c1, c2 = st.columns(2)
+    c1.number_input("L1 penalty λ₁", 0.0, 1.0, step=1e-4, key="train.l1", format="%.5f")
+    c2.number_input("L2 penalty λ₂", 0.0, 1.0, step=1e-4, key="train.l2", format="%.5f")
+    c1, c2 = st.columns(2)
+    c1.number_input("Batch size", 1, 4096, step=1, key="train.batch_size")
+    c2.number_input("Epochs", 1, 1000, step=1, key="train.epochs")
+    st.number_input("Early stopping patience (evaluations; 0: off)", 0, 1000, step=1,
+                    key="train.patience")
+    st.selectbox("Device", DEVICES, key="train.device", format_func=device_label)
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def active_run() -> Run | None:
+    """The run this page shows, if the manager still has it."""
+    run_id = st.session_state.get("run_id")
+    return manager().get(run_id) if run_id else None
+
+
+def start_run(spec: ExperimentSpec) -> Run:
+    run = manager().start(spec, owner=owner())
+    st.session_state["run_id"] = run.id
+    return run
+
+
+def run_controls(spec: ExperimentSpec | None) -> None:
+    """Train, Pause, Resume, Step, Stop."""
+    run = active_run()
+    active = run is not None and not run.done
+    paused = active and run.control.paused
+    cols = st.columns(5)
+    if cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
+                      width="stretch"):
+        start_run(spec)
+        st.rerun()
+    if cols[1].button("Pause", key="pause", disabled=not active or paused,
+                      width="stretch"):
+        run.control.pause()
+    if cols[2].button("Resume", key="resume", disabled=not paused, width="stretch"):
+        run.control.resume()
+    if cols[3].button("Step", key="step", disabled=spec is None or (active and not paused),
+                      width="stretch", help="Train on one batch, then pause"):
+        if active:
+            run.control.step()
+        else:  # start paused and take the first step
+            run = manager().start(spec, owner=owner(), paused=True)
+            st.session_state["run_id"] = run.id
+            run.control.step()
+            st.rerun()
+    if cols[4].button("Stop", key="stop", disabled=not active, width="stretch"):
+        manager().stop(run.id)
+
+
+STATUS_SENTENCES: dict[str, Callable[[dict], tuple[Callable, str]]] = {
+    "queued": lambda s: (st.info, "Queued: waiting for a free training slot."),
+    "finished": lambda s: (st.success, s["message"] or "Finished."),
+    "stopped": lambda s: (st.info, s["message"] or "Stopped."),
+    "diverged": lambda s: (st.error, s["message"]),
+    "failed": lambda s: (st.error, f"Training failed: {s['message']}"),
+    "interrupted": lambda s: (st.warning, s["message"] or "Interrupted by a server restart."),
+}
+
+
+def status_line(snap: dict) -> None:
+    """The run's status as one sentence, and the progress bar."""
+    p = snap["progress"]
+    total = max(p.get("total_steps") or 1, 1)
+    st.progress(min(p.get("step", 0) / total, 1.0), text=charts.progress_text(snap))
+    show = STATUS_SENTENCES.get(snap["status"])
+    if show is not None:
+        fn, text = show(snap)
+        fn(text)
+
+
+def live(draw: Callable[[dict], None]) -> None:
+    """Call draw(snapshot) now and, while the run is active, about once a second."""
+    run = active_run()
+    if run is None:
+        st.caption("Press **Train** to start. Charts appear here as the network learns.")
+        return
+    was_active = not run.done
+
+    @st.fragment(run_every=REFRESH_SECONDS if was_active else None)
+    def panel() -> None:
+        snap = run.snapshot()
+        draw(snap)
+        if was_active and run.done:
+            st.rerun(scope="app")  # stop polling; re-enable the controls
+
+    panel()
+
+
+def figure(fig, key: str) -> None:
+    """A Plotly figure, or nothing when the chart does not apply."""
+    if fig is not None:
+        st.plotly_chart(fig, key=key, width="stretch",
+                        config={"displaylogo": False})  # fmt: skip
