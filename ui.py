@@ -321,6 +321,9 @@ def status_line(snap: dict) -> None:
     p = snap["progress"]
     total = max(p.get("total_steps") or 1, 1)
     st.progress(min(p.get("step", 0) / total, 1.0), text=charts.progress_text(snap))
+    if snap["status"] == "running" and not snap["info"]:
+        st.info("Preparing the data and the model… (torchvision downloads MNIST and "
+                "FashionMNIST into NNPLAY_DATA_DIR on first use)")
     show = STATUS_SENTENCES.get(snap["status"])
     if show is not None:
         fn, text = show(snap)

@@ -480,6 +480,8 @@ def divergence_message(step: int, spec: ExperimentSpec, where: str = "training l
 
 def failure_message(error: BaseException) -> str:
     """An exception from the loop as a sentence for the page."""
+    if isinstance(error, (datasets.DataUnavailable, DeviceUnavailable)):
+        return str(error)  # already a sentence for the page
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in text.lower():
         if torch.cuda.is_available():
