@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable
 
 import streamlit as st
+import torch
 
 from nnplay import charts, models
 from nnplay.runs import Run, RunManager
@@ -223,7 +224,8 @@ def layer_editor() -> None:
 def model_summary(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
     info = spec.data.info
-    model = models.build(spec, info.features, spec.data.n_classes)
+    with torch.device("meta"):  # shapes only: a huge stack costs no memory here
+        model = models.build(spec, info.features, spec.data.n_classes)
     st.code(models.describe(model), language="text")
 
 
