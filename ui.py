@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Callable, Iterable
 
 import streamlit as st
-import torch
 
 from nnplay import charts, models
 from nnplay.runs import Run, RunManager
@@ -223,10 +222,7 @@ def layer_editor() -> None:
 
 def model_summary(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
-    info = spec.data.info
-    with torch.device("meta"):  # shapes only: a huge stack costs no memory here
-        model = models.build(spec, info.features, spec.data.n_classes)
-    st.code(models.describe(model), language="text")
+    st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text")
 
 
 def training_widgets(spec: ExperimentSpec, device_label: Callable[[str], str]) -> None:

@@ -136,6 +136,12 @@ def describe(model: nn.Module) -> str:
     return f"{model}\n\nTrainable parameters: {parameter_count(model):,}"
 
 
+def summary(spec: ExperimentSpec, in_features: int, n_classes: int) -> str:
+    """describe() of the spec's model, built on the meta device: shapes only, no memory."""
+    with torch.device("meta"):
+        return describe(build(spec, in_features, n_classes))
+
+
 def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
     """(name, module, kind) for each activation in the stack, in order, output layer excluded."""
     found = []
