@@ -22,6 +22,7 @@ class Preset:
     goal: str
     page: str
     spec: ExperimentSpec
+    race: dict | None = None  # contenders for the Compare page: {"contenders": [{...}, ...]}
 
 
 @cache
@@ -39,7 +40,8 @@ def load(name: str) -> Preset:
         spec = parse(raw["spec"])
     except SpecError as e:
         raise SpecError(f"Preset '{name}' is not valid: {e}") from None
-    return Preset(name, raw["title"], raw["goal"], raw.get("page", "Playground"), spec)
+    return Preset(name, raw["title"], raw["goal"], raw.get("page", "Playground"), spec,
+                  raw.get("race"))
 
 
 def all_presets() -> list[Preset]:

@@ -1,0 +1,286 @@
+"""A fair optimiser race: contenders that differ only in optimiser settings train from one copied
+initial state_dict, on the same batches in the same order; a table ranks them.
+
+Fairness comes from two places. Weights: SharedStart builds the data and the model once and hands
+every contender a deep copy of that one state_dict. Batches: every contender's spec keeps the
+base seed, so train.fit draws the same torch.randperm order each epoch (see Callback.on_epoch).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from nnplay import train
+from nnplay.runs import Run, RunManager
+from nnplay.spec import OPTIMIZERS, ExperimentSpec, OptimizerSpec, SpecError, explain
+
+MIN_CONTENDERS, MAX_CONTENDERS = 2, 6
+FAILED = ("diverged", "failed")
+
+
+class Contender(BaseModel):
+    """One entrant: the optimiser settings it changes from the base experiment (None: keep)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str = Field("", max_length=40, description="name shown in charts (blank: automatic)")
+    name: Literal[OPTIMIZERS] | None = None  # type: ignore[valid-type]
+    lr: float | None = None
+    momentum: float | None = None
+    nesterov: bool | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    weight_decay: float | None = None
+
+    def changes(self) -> dict[str, object]:
+        """The dotted-path changes this contender makes, e.g. {"optimizer.lr": 0.1}."""
+        fields = self.model_dump(exclude={"label"}, exclude_none=True)
+        return {f"optimizer.{key}": value for key, value in fields.items()}
+
+    def apply(self, base: ExperimentSpec) -> ExperimentSpec:
+        """The base spec with this contender's optimiser; SpecError when it does not validate."""
+        return base.with_changes(self.changes())
+
+
+def describe(opt: OptimizerSpec) -> str:
+    """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001 wd=0.01'."""
+    parts = [opt.name, f"lr={opt.lr:g}"]
+    if opt.name in ("SGD", "RMSprop") and opt.momentum:
+        parts.append(f"momentum={opt.momentum:g}")
+    if opt.nesterov:
+        parts.append("nesterov")
+    if opt.name in ("Adam", "AdamW") and (opt.beta1, opt.beta2) != (0.9, 0.999):
+        parts.append(f"betas=({opt.beta1:g}, {opt.beta2:g})")
+    if opt.weight_decay:
+        parts.append(f"wd={opt.weight_decay:g}")
+    return " ".join(parts)
+
+
+class RaceSpec(BaseModel):
+    """A race: the base experiment and 2 to 6 contenders that change only its optimiser."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base: ExperimentSpec = ExperimentSpec()
+    contenders: tuple[Contender, ...] = Field(
+        (Contender(name="SGD", lr=0.1), Contender(name="Adam", lr=0.01)),
+        min_length=MIN_CONTENDERS, max_length=MAX_CONTENDERS,
+    )
+
+    @model_validator(mode="after")
+    def _contenders_fit(self) -> RaceSpec:
+        for i, contender in enumerate(self.contenders, start=1):
+            try:
+                contender.apply(self.base)
+            except SpecError as e:
+                raise ValueError(f"contender {i}: {e}") from None
+        return self
+
+    def specs(self) -> list[ExperimentSpec]:
+        """Each contender's full experiment, in order."""
+        return [c.apply(self.base) for c in self.contenders]
+
+    def titles(self) -> list[str]:
+        """Each contender's label (its settings when blank), made unique with '#2', '#3'."""
+        titles: list[str] = []
+        for contender, spec in zip(self.contenders, self.specs()):
+            title = contender.label or describe(spec.optimizer)
+            n = sum(1 for t in titles if t == title or t.startswith(f"{title} #"))
+            titles.append(f"{title} #{n + 1}" if n else title)
+        return titles
+
+
+def parse_race(obj: object) -> RaceSpec:
+    """Validate a dict or JSON text into a RaceSpec; SpecError with readable sentences."""
+    try:
+        if isinstance(obj, (str, bytes)):
+            return RaceSpec.model_validate_json(obj)
+        return RaceSpec.model_validate(obj)
+    except ValidationError as e:
+        raise SpecError(explain(e)) from None
+
+
+def log_grid(lo: float, hi: float, n: int) -> list[float]:
+    """n learning rates evenly spaced on a log scale from lo to hi, to two significant digits."""
+    if not (0 < lo < hi) or n < 2:
+        raise SpecError("A sweep needs 0 < lowest < highest learning rate and at least 2 points.")
+    return sorted({float(f"{v:.2g}") for v in np.geomspace(lo, hi, n)})
+
+
+def sweep(base: ExperimentSpec, lo: float, hi: float, n: int,
+          optimizer: str | None = None) -> RaceSpec:
+    """A race of one optimiser (the base's unless named) at n learning rates from lo to hi."""
+    grid = log_grid(lo, hi, n)
+    if len(grid) < MIN_CONTENDERS:
+        raise SpecError("The learning-rate range is too narrow for two distinct rates.")
+    contenders = [Contender(label=f"lr={lr:g}", name=optimizer, lr=lr) for lr in grid]
+    return parse_race({"base": base.model_dump(), "contenders": [
+        c.model_dump(exclude_none=True) for c in contenders]})
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+class SharedStart:
+    """The data and one initial state_dict, built on first use and copied into every contender."""
+
+    def __init__(self, base: ExperimentSpec):
+        self.base = base
+        self._lock = threading.Lock()
+        self._built: tuple | None = None  # (dataset, state_dict, device)
+
+    def initial(self, device: torch.device | None = None) -> tuple:
+        """(dataset, initial state_dict, device), built once from the base spec."""
+        with self._lock:
+            if self._built is None:
+                ds, model, device = train.prepare(self.base, device)
+                self._built = (ds, copy.deepcopy(model.state_dict()), device)
+            return self._built
+
+    def __call__(self, spec: ExperimentSpec, device: torch.device | None = None) -> tuple:
+        """A contender's (dataset, model, device): the shared data and a copy of the weights."""
+        ds, state, device = self.initial(device)
+        return train.prepare(spec, device, ds=ds, state=copy.deepcopy(state))
+
+
+@dataclass(frozen=True)
+class Race:
+    """A started race: its spec and one run id per contender, in contender order."""
+
+    spec: RaceSpec
+    run_ids: tuple[str, ...]
+
+    def runs(self, manager: RunManager) -> list[Run | None]:
+        return [manager.get(run_id) for run_id in self.run_ids]
+
+    def snapshots(self, manager: RunManager) -> dict[str, dict]:
+        """Contender title -> its run's snapshot (contenders the manager forgot are left out)."""
+        return {title: run.snapshot() for title, run in zip(self.spec.titles(), self.runs(manager))
+                if run is not None}  # fmt: skip
+
+    def done(self, manager: RunManager) -> bool:
+        return all(run is None or run.done for run in self.runs(manager))
+
+    def stop(self, manager: RunManager) -> None:
+        for run_id in self.run_ids:
+            manager.stop(run_id)
+
+
+def start(manager: RunManager, race: RaceSpec, owner: str = "") -> Race:
+    """Start every contender through the manager, all from one SharedStart."""
+    shared = SharedStart(race.base)
+    runs = [manager.start(spec, owner=owner, setup=shared) for spec in race.specs()]
+    return Race(race, tuple(run.id for run in runs))
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+def default_target(snaps: Mapping[str, Mapping]) -> float | None:
+    """The loosest best test loss among healthy contenders: the level every one of them reached."""
+    bests = [_best(s)[0] for s in snaps.values() if s.get("status") not in FAILED]
+    bests = [b for b in bests if math.isfinite(b)]
+    return max(bests) if bests else None
+
+
+def _test_losses(snap: Mapping) -> tuple[np.ndarray, np.ndarray]:
+    evals = snap.get("evals") or {}
+    steps = np.asarray(evals.get("step", []), dtype=float)
+    losses = np.asarray(evals.get("test_loss", []), dtype=float)
+    n = min(len(steps), len(losses))
+    return steps[:n], losses[:n]
+
+
+def _best(snap: Mapping) -> tuple[float, float]:
+    """(best test loss, its step); (nan, nan) before the first finite evaluation."""
+    steps, losses = _test_losses(snap)
+    finite = np.isfinite(losses)
+    if not finite.any():
+        return math.nan, math.nan
+    i = int(np.argmin(np.where(finite, losses, np.inf)))
+    return float(losses[i]), float(steps[i])
+
+
+def steps_to(snap: Mapping, target: float) -> float:
+    """The first evaluated step whose test loss is at or below target (nan if never)."""
+    steps, losses = _test_losses(snap)
+    hit = np.nonzero(losses <= target)[0]
+    return float(steps[hit[0]]) if len(hit) else math.nan
+
+
+def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.DataFrame:
+    """One row per contender, best first: final and best test loss, steps to target, wall time."""
+    target = default_target(snaps) if target is None else target
+    reach = f"steps to test loss ≤ {target:.3g}" if target is not None else "steps to target"
+    rows = []
+    for title, snap in snaps.items():
+        steps, losses = _test_losses(snap)
+        best, best_step = _best(snap)
+        spec = snap.get("spec") or {}
+        row = {
+            "contender": title,
+            "optimizer": describe(OptimizerSpec(**spec["optimizer"])) if spec else "",
+            "status": snap.get("status", ""),
+            "final test loss": float(losses[-1]) if len(losses) else math.nan,
+            "best test loss": best,
+            "best at step": best_step,
+            reach: steps_to(snap, target) if target is not None else math.nan,
+        }
+        accs = (snap.get("evals") or {}).get("test_acc")
+        if snap.get("task") == "classification":
+            row["final test accuracy"] = float(accs[-1]) if accs else math.nan
+        row["steps"] = (snap.get("progress") or {}).get("step", 0)
+        row["wall time (s)"] = float((snap.get("progress") or {}).get("elapsed_s") or 0.0)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    final = table["final test loss"]
+    table["_key"] = list(zip(table["status"].isin(FAILED), ~np.isfinite(final),
+                             final.fillna(np.inf)))
+    table = table.sort_values("_key", kind="stable").drop(columns="_key")
+    table.insert(0, "rank", range(1, len(table) + 1))
+    return table.reset_index(drop=True)
+
+
+def sweep_points(race: RaceSpec, snaps: Mapping[str, Mapping]) -> dict[str, list]:
+    """For a learning-rate sweep: lr, final test loss and status per contender, in lr order."""
+    points = []
+    for spec, title in zip(race.specs(), race.titles()):
+        snap = snaps.get(title)
+        if snap is None:
+            continue
+        _, losses = _test_losses(snap)
+        final = float(losses[-1]) if len(losses) else math.nan
+        points.append((spec.optimizer.lr, final, snap.get("status", "")))
+    points.sort()
+    return {"lr": [p[0] for p in points], "loss": [p[1] for p in points],
+            "status": [p[2] for p in points]}  # fmt: skip
+
+
+def run_race(race: RaceSpec, device: torch.device | None = None) -> dict[str, dict]:
+    """Run every contender to the end, one after another in this thread (CLI and tests);
+    contender title -> snapshot."""
+    shared = SharedStart(race.base)
+    snaps = {}
+    for title, spec in zip(race.titles(), race.specs()):
+        run = Run(spec, setup=shared)
+        run.execute(device)
+        snaps[title] = run.snapshot()
+    return snaps
+
+
+def from_preset(preset) -> RaceSpec:
+    """The race a preset describes: its spec as the base, its "race" entry's contenders (or the
+    default SGD-vs-Adam pair when it has none)."""
+    return parse_race({"base": preset.spec.model_dump(), **(preset.race or {})})
