@@ -800,3 +800,149 @@ def progress_text(snap: Snapshot) -> str:
     elif elapsed:
         parts.append(f"{_duration(elapsed)} elapsed")
     return " · ".join(parts)
+
+
+# ---------------------------------------------------------------- race, sweep and activations
+
+
+def boundary_row(
+    snaps: Mapping[str, Snapshot], scale: float = 1.0, height: float | None = None
+) -> go.Figure:
+    """One small decision boundary per contender (name -> snapshot), side by side."""
+    names = [str(n) for n in snaps]
+    if not names:
+        fig = _layout(go.Figure(), "decision boundaries", scale, height=height, legend=False)
+        return _message(fig, WAITING, scale)
+    titles = []
+    for name, snap in snaps.items():
+        status = snap.get("status") if isinstance(snap, Mapping) else None
+        titles.append(f"{name} ({status})" if status in ("diverged", "failed") else str(name))
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=titles,
+                        horizontal_spacing=0.1 / max(len(names) - 1, 1) + 0.02)
+    fig.update_annotations(font=dict(size=_px(BASE_FONT - 1, scale)))
+    for col, snap in enumerate(snaps.values(), start=1):
+        view = _section(snap, "view")
+        gx, gy = _arr(view.get("x")), _arr(view.get("y"))
+        for trace in boundary_chart(snap, scale=scale * 0.6).data:
+            trace.showlegend = col == 1 and trace.showlegend is not False
+            fig.add_trace(trace, row=1, col=col)
+        axis = "" if col == 1 else str(col)
+        if len(gx) and len(gy):
+            fig.update_xaxes(range=[float(gx.min()), float(gx.max())], constrain="domain",
+                             showgrid=False, showticklabels=False, row=1, col=col)
+            fig.update_yaxes(range=[float(gy.min()), float(gy.max())], constrain="domain",
+                             scaleanchor=f"x{axis}", scaleratio=1, showgrid=False,
+                             showticklabels=False, row=1, col=col)
+        else:
+            fig.add_annotation(text="waiting…", x=0.5, y=0.5, showarrow=False,
+                               xref=f"x{axis} domain", yref=f"y{axis} domain",
+                               font=dict(size=_px(BASE_FONT, scale), color="#777"))
+            fig.update_xaxes(visible=False, row=1, col=col)
+            fig.update_yaxes(visible=False, row=1, col=col)
+    per = 340 if len(names) <= 3 else 280
+    _layout(fig, "decision boundaries", scale, height=height, default_height=per,
+            hovermode="closest")
+    fig.update_xaxes(ticks="", showline=False)
+    fig.update_yaxes(ticks="", showline=False)
+    return fig
+
+
+def lr_sweep_chart(
+    lrs: Sequence[float],
+    losses: Sequence[float],
+    statuses: Sequence[str] = (),
+    scale: float = 1.0,
+    height: float | None = None,
+    y_title: str = "final test loss",
+) -> go.Figure:
+    """Final loss against learning rate on a log x axis, the best rate starred; diverged runs
+    drawn as crosses along the top."""
+    lr, loss = _arr(lrs), _arr(losses)
+    n = min(len(lr), len(loss))
+    lr, loss = lr[:n], loss[:n]
+    status = list(statuses)[:n] + [""] * (n - len(list(statuses)[:n]))
+    bad = np.array([s in ("diverged", "failed") for s in status], dtype=bool) | ~np.isfinite(loss)
+    ok = ~bad & (lr > 0)
+    fig = go.Figure()
+    s = scale
+    if ok.any():
+        fig.add_trace(go.Scatter(
+            x=lr[ok], y=loss[ok], mode="lines+markers", name=y_title,
+            line=dict(color=SMOOTH_COLOUR, width=_px(LINE_WIDTH, s)),
+            marker=dict(size=_px(MARKER_SIZE + 2, s), color=SMOOTH_COLOUR),
+            hovertemplate="lr %{x:.3g}<br>" + y_title + " %{y:.4g}<extra></extra>",
+        ))
+        i = int(np.flatnonzero(ok)[np.argmin(loss[ok])])
+        fig.add_trace(go.Scatter(
+            x=[lr[i]], y=[loss[i]], mode="markers+text", name=f"best: lr={lr[i]:.3g}",
+            text=[f"best lr={lr[i]:.3g}"], textposition="top center",
+            textfont=dict(size=_px(BASE_FONT, s), color=TEST_COLOUR),
+            marker=dict(symbol="star", size=_px(MARKER_SIZE * 2.5, s), color=TEST_COLOUR,
+                        line=dict(color="#222", width=_px(1, s))),
+            hovertemplate="best: lr %{x:.3g}<br>" + y_title + " %{y:.4g}<extra></extra>",
+        ))
+    failed = bad & (lr > 0) & np.array([st != "" for st in status], dtype=bool)
+    if failed.any():
+        top = float(np.nanmax(loss[ok])) * 1.15 if ok.any() else 1.0
+        fig.add_trace(go.Scatter(
+            x=lr[failed], y=np.full(int(failed.sum()), top), mode="markers+text",
+            name="diverged", text=["diverged"] * int(failed.sum()), textposition="bottom center",
+            marker=dict(symbol="x", size=_px(MARKER_SIZE + 4, s), color="#B00020"),
+            hovertemplate="lr %{x:.3g}: diverged<extra></extra>",
+        ))
+    _layout(fig, f"learning-rate sweep: {y_title}", s, x_title="learning rate (log scale)",
+            y_title=y_title, height=height, hovermode="closest")
+    fig.update_xaxes(type="log")
+    if not fig.data:
+        _message(fig, WAITING_EVAL, s)
+    return fig
+
+
+def activation_curve_chart(
+    name: str,
+    x: Any,
+    f: Any,
+    df: Any,
+    flat: Sequence[tuple[float, float]] = (),
+    scale: float = 1.0,
+    height: float | None = None,
+) -> go.Figure:
+    """f(x) and f'(x) of one activation, with the regions where f' is near zero shaded."""
+    x, f, df = _arr(x), _arr(f), _arr(df)
+    s = scale
+    fig = go.Figure()
+    for lo, hi in flat:
+        fig.add_vrect(x0=lo, x1=hi, fillcolor="#999999", opacity=0.18, line_width=0, layer="below")
+    if flat:  # a legend entry for the shading
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="f′(x) ≈ 0 (saturated)",
+                                 marker=dict(symbol="square", size=_px(14, s),
+                                             color="rgba(153,153,153,0.4)")))
+    fig.add_trace(go.Scatter(x=x, y=f, mode="lines", name=f"{name}(x)",
+                             line=dict(color=PALETTE[0], width=_px(LINE_WIDTH + 1, s))))
+    fig.add_trace(go.Scatter(x=x, y=df, mode="lines", name=f"{name}′(x) (autograd)",
+                             line=dict(color=PALETTE[1], width=_px(LINE_WIDTH, s), dash="dash")))
+    _layout(fig, name, s, x_title="x", y_title="value", height=height, default_height=VIEW_HEIGHT)
+    fig.update_xaxes(zeroline=True, zerolinecolor="#bbb")
+    fig.update_yaxes(zeroline=True, zerolinecolor="#bbb")
+    return fig
+
+
+def softmax_chart(
+    values: Sequence[float], probs: Sequence[float], temperature: float = 1.0,
+    scale: float = 1.0, height: float | None = None,
+) -> go.Figure:
+    """Softmax probabilities as bars, each labelled with its input value."""
+    v, p = _arr(values), _arr(probs)
+    n = min(len(v), len(p))
+    labels = [f"z{i + 1} = {v[i]:g}" for i in range(n)]
+    s = scale
+    fig = go.Figure(go.Bar(
+        x=labels, y=p[:n], text=[f"{q:.1%}" for q in p[:n]], textposition="outside",
+        textfont=dict(size=_px(BASE_FONT, s)), marker=dict(color=PALETTE[0]),
+        hovertemplate="%{x}<br>p = %{y:.4f}<extra></extra>", name="softmax",
+    ))
+    _layout(fig, f"softmax(z / T), T = {temperature:g}", s, x_title="input",
+            y_title="probability", height=height, legend=False, percent_y=True,
+            hovermode="closest")
+    fig.update_yaxes(range=[0, 1.15])
+    return fig
