@@ -262,7 +262,14 @@ BUILDERS: dict[str, Builder] = {
     "digits": _digits,
     "mnist": functools.partial(_torchvision, "mnist"),
     "fashion-mnist": functools.partial(_torchvision, "fashion-mnist"),
+    "csv": lambda spec, seed, root: _uploaded(spec, seed),
 }
+
+
+def _uploaded(spec: DataSpec, seed: int) -> Arrays:
+    from nnplay import tabular  # it imports this module
+
+    return tabular.arrays(spec, seed)
 
 
 # --- public entry points -----------------------------------------------------------------------

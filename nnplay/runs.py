@@ -4,17 +4,20 @@ snapshots; the RunManager owns every run of a server process, with a cap and a F
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
 
 from nnplay import train
+from nnplay.limits import Limits
 from nnplay.spec import ExperimentSpec
+from nnplay.store import Store, loads
 
 ACTIVE = ("queued", "running", "paused")
 Setup = Callable[[ExperimentSpec, torch.device | None], tuple]  # as train.prepare
@@ -47,6 +50,10 @@ class Run(train.Callback):
         self.points: dict = {}
         self.record: dict | None = None
         self.thread: threading.Thread | None = None
+        self.name = ""
+        self.ahead: int | None = None  # queued runs ahead of this one (None: not queued)
+        self.store: Store | None = None  # where events are recorded, when the manager has one
+        self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
         self._done = threading.Event()
 
@@ -56,8 +63,12 @@ class Run(train.Callback):
             self.info = info
             self.progress["total_steps"] = info["total_steps"]
             self.status = "paused" if self.control.paused else "running"
+        if self.store is not None:
+            self.store.started(self.id, info)
 
     def on_flush(self, chunk: dict) -> None:
+        if self.store is not None:
+            self._record_flush(self.store, chunk)
         with self._lock:
             for key in ("step", "loss", "penalty"):
                 self.steps[key].extend(chunk[key])
@@ -81,14 +92,26 @@ class Run(train.Callback):
             if view is not None:
                 self.view = view
             self.evals.append(record)
+        if self.store is not None:
+            self.store.evaluation(self.id, record)
 
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         with self._lock:
             self.status, self.message, self.record = status, message, record
 
+    def _record_flush(self, store: Store, chunk: dict) -> None:
+        """Hand a flush's step losses and instrument samples to the store's batch."""
+        store.steps(self.id, chunk["step"], chunk["loss"], chunk["penalty"])
+        step = chunk["progress"]["step"]
+        if chunk["activations"] is not None:
+            store.sample(self.id, step, "activations", chunk["activations"]["stats"])
+        if chunk["grads"] is not None:
+            store.sample(self.id, step, "grads", chunk["grads"])
+
     # --- the thread ---
     def execute(self, device: torch.device | None = None, threads: int | None = None) -> None:
         """Build and train; runs in the run's own thread. Never raises."""
+        model = ds = None
         try:
             if threads:
                 torch.set_num_threads(threads)
@@ -98,7 +121,44 @@ class Run(train.Callback):
         except Exception as e:  # noqa: BLE001 - data or model errors end this run only
             self.on_end("failed", train.failure_message(e), None)
         finally:
+            self._finish(model)
+            del model, ds  # the model and this run's hold on the data go now, not at exit
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()  # e.g. after an out-of-memory failure
             self._done.set()
+
+    def _finish(self, model: torch.nn.Module | None) -> None:
+        """Store the end of the run (checkpoint, status, last views), then release its tensors."""
+        self._release()
+        store = self.store
+        if store is None:
+            return
+        try:
+            checkpoint = None
+            if model is not None and self.status != "failed":
+                checkpoint = store.save_checkpoint(self.id, model.state_dict(),
+                                                   self.spec.to_json())
+            with self._lock:
+                final = {"progress": dict(self.progress), "hist": list(self.hist),
+                         "view": self.view}  # fmt: skip
+            store.finish(self.id, self.status, self.message, self.record, final, checkpoint)
+        except Exception as e:  # noqa: BLE001 - a full disk must not take the app down
+            with self._lock:
+                self.message = (self.message + " " if self.message else "") + \
+                    f"It could not be saved: {train.failure_message(e)}"
+
+    def _release(self) -> None:
+        """Freeze the view with its data points and drop the references to device tensors."""
+        with self._lock:
+            if self.view is not None and not self._view_done:
+                self.view = self._full_view()
+            self._view_done = True
+            self.points = {}
+
+    def _full_view(self) -> dict:
+        """The latest view with the data points drawn under it (caller holds the lock)."""
+        view = dict(self.view) | self.points
+        return _image_view(view, self.points) if view["kind"] == "images" else view
 
     def start(self, device: torch.device | None = None, threads: int | None = None,
               on_done: Callable[[Run], None] | None = None) -> None:
@@ -133,9 +193,7 @@ class Run(train.Callback):
             evals = {k: [r[k] for r in self.evals] for k in _eval_keys(self.spec)}
             view = None
             if self.view is not None:
-                view = dict(self.view) | self.points
-                if view["kind"] == "images":
-                    view = _image_view(view, self.points)
+                view = dict(self.view) if self._view_done else self._full_view()
             return {
                 "id": self.id, "status": self.status, "message": self.message,
                 "task": self.spec.task, "spec": self.spec.model_dump(), "info": info,
@@ -153,7 +211,32 @@ class Run(train.Callback):
                 "grads": {"names": list(info.get("grad_names", [])),
                           "step": list(self.grad_steps), "norm": grads},
                 "view": view, "record": self.record, "created": self.created,
+                "name": self.name, "ahead": self.ahead,
             }  # fmt: skip
+
+    @classmethod
+    def restore(cls, row: Mapping, history: dict) -> Run:
+        """A finished (or interrupted) run rebuilt from the store, so snapshot() works again."""
+        run = cls(ExperimentSpec.from_json(row["spec"]), row["owner"], row["id"])
+        final = loads(row["final"]) or {}
+        run.status, run.message, run.name = row["status"], row["message"], row["name"]
+        run.created = row["created"]
+        run.info = loads(row["info"]) or {}
+        run.record = loads(row["record"])
+        run.steps = {k: history[k] for k in ("step", "loss", "penalty")}
+        run.evals = history["evals"]
+        samples = history["samples"]
+        run.act_steps = [s for s, _ in samples.get("activations", [])]
+        run.act_stats = [v for _, v in samples.get("activations", [])]
+        run.grad_steps = [s for s, _ in samples.get("grads", [])]
+        run.grad_norms = [v for _, v in samples.get("grads", [])]
+        run.hist, run.view = final.get("hist", []), final.get("view")
+        step = run.steps["step"][-1] if run.steps["step"] else 0
+        run.progress = final.get("progress") or (
+            run.progress | {"step": step, "total_steps": run.info.get("total_steps", step)})
+        run._view_done = True
+        run._done.set()
+        return run
 
 
 def _eval_keys(spec: ExperimentSpec) -> tuple[str, ...]:
@@ -193,34 +276,114 @@ def default_max_runs() -> int:
     return os.cpu_count() or 1
 
 
-class RunManager:
-    """Every run of one server process: starts up to max_runs at once, queues the rest FIFO."""
+KEEP_FINISHED = 32  # finished runs kept in memory when the store holds them anyway
+RUN_ID = re.compile(r"[0-9a-f]{32}")
 
-    def __init__(self, max_runs: int | None = None):
+
+class RunManager:
+    """Every run of one server process: starts up to max_runs at once, queues the rest FIFO.
+
+    With a store, every run is recorded as it trains; finished runs leave memory (but for the
+    most recent few) and come back from the store when asked for by id.
+    """
+
+    def __init__(self, max_runs: int | None = None, store: Store | None = None,
+                 limits: Limits | None = None, keep_finished: int = KEEP_FINISHED,
+                 threads: int | None = None):
         self.max_runs = max_runs or default_max_runs()
+        # torch intra-op threads per run: the cores shared out so that full slots never
+        # oversubscribe them
+        self.threads = threads or max(1, (os.cpu_count() or 1) // self.max_runs)
+        self.store = store
+        self.limits = limits if limits is not None else Limits.from_env()
+        self.keep_finished = keep_finished
         self._runs: dict[str, Run] = {}
+        self._finished: OrderedDict[str, None] = OrderedDict()  # oldest first
         self._queue: deque[Run] = deque()
-        self._lock = threading.Lock()
+        self._slots = 0  # runs started and not yet ended
+        self._lock = threading.RLock()
+        if store is not None:
+            store.interrupt_orphans()
 
     def start(self, spec: ExperimentSpec, owner: str = "", paused: bool = False,
               setup: Setup | None = None) -> Run:
-        """Create a run for spec; it starts now if under the cap, else waits in the queue."""
+        """Create a run for spec; it starts now if under the cap, else waits in the queue.
+
+        Raises LimitExceeded (one sentence) when the spec or owner's other runs break a limit.
+        """
+        self.limits.check(spec)
         run = Run(spec, owner, setup=setup)
         if paused:
             run.control.pause()
         with self._lock:
+            if owner:
+                self.limits.check_session(self.active(owner))
             self._runs[run.id] = run
             self._queue.append(run)
+            self._number_queue()
+        if self.store is not None:
+            self.store.create(run.id, spec.to_json(), owner, run.created)
+            run.store = self.store
         self._dispatch()
         return run
 
     def get(self, run_id: str) -> Run | None:
-        return self._runs.get(run_id)
+        """The run with this id, from memory or else from the store; None when unknown."""
+        run = self._runs.get(run_id)
+        if run is not None or self.store is None or not RUN_ID.fullmatch(str(run_id)):
+            return run
+        row = self.store.run(run_id)
+        if row is None:
+            return None
+        try:
+            run = Run.restore(row, self.store.history(run_id))
+        except ValueError:  # a spec stored by an nnplay whose settings have since changed
+            return None
+        with self._lock:
+            run = self._runs.setdefault(run_id, run)
+            self._retire(run)
+        return run
+
+    def open(self, run_id: str, owner: str) -> Run | None:
+        """get(), and list the run among owner's runs when it is someone else's (a link)."""
+        run = self.get(run_id)
+        if run is not None and owner and run.owner != owner and self.store is not None:
+            self.store.open_for(owner, run_id)
+        return run
 
     def runs(self, owner: str | None = None) -> list[Run]:
-        """Runs, newest first; only owner's when given."""
-        found = [r for r in self._runs.values() if owner is None or r.owner == owner]
+        """Runs in memory, newest first; only owner's when given."""
+        found = [r for r in list(self._runs.values()) if owner is None or r.owner == owner]
         return sorted(found, key=lambda r: r.created, reverse=True)
+
+    def active(self, owner: str) -> int:
+        """owner's runs that are queued, running or paused."""
+        return sum(1 for r in list(self._runs.values()) if r.owner == owner and not r.done)
+
+    def listing(self, owner: str) -> list[dict]:
+        """owner's runs and those opened by link, newest first: one summary dict each."""
+        found: dict[str, dict] = {}
+        if self.store is not None:
+            for row in self.store.runs(owner):
+                found[row["id"]] = {k: row[k] for k in ("id", "owner", "name", "status",
+                                                         "message", "created", "spec")}
+                found[row["id"]]["record"] = loads(row["record"])
+            losses = self.store.test_losses([i for i in found if i not in self._runs])
+            for run_id, values in losses.items():
+                found[run_id]["test_loss"] = values
+        for run in list(self._runs.values()):
+            if run.owner == owner or run.id in found:
+                with run._lock:
+                    found[run.id] = {
+                        "id": run.id, "owner": run.owner, "name": run.name,
+                        "status": run.status, "message": run.message, "created": run.created,
+                        "spec": run.spec.to_json(), "record": run.record,
+                        "test_loss": [r.get("test_loss") for r in run.evals], "ahead": run.ahead,
+                    }  # fmt: skip
+        for entry in found.values():
+            entry["mine"] = entry["owner"] == owner
+            entry.setdefault("test_loss", [])
+        return sorted(found.values(), key=lambda e: e["created"], reverse=True)
 
     def queue_position(self, run: Run) -> int | None:
         """How many queued runs are ahead of run (None when it is not queued)."""
@@ -228,7 +391,8 @@ class RunManager:
             return self._queue.index(run) if run in self._queue else None
 
     def running(self) -> int:
-        return sum(1 for r in self._runs.values() if r.status in ("running", "paused"))
+        """Runs holding a training slot (running or paused)."""
+        return self._slots
 
     def stop(self, run_id: str) -> None:
         """Stop a run; a queued run is removed from the queue and marked stopped."""
@@ -238,14 +402,84 @@ class RunManager:
         with self._lock:
             if run in self._queue:
                 self._queue.remove(run)
+                self._number_queue()
                 run.on_end("stopped", "Stopped before it started.", None)
+                run._finish(None)
                 run._done.set()
+                self._retire(run)
                 return
         run.control.stop()
 
+    def rename(self, run_id: str, name: str, owner: str) -> bool:
+        """Give owner's run a name (one line, at most 80 characters); False if not theirs."""
+        name = " ".join(str(name).split())[:80]
+        if self._owner_of(run_id) != owner:
+            return False
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.name = name
+        if self.store is not None:
+            self.store.rename(run_id, name)
+        return True
+
+    def delete(self, run_id: str, owner: str) -> None:
+        """Delete owner's run (stopping it first); another's run only leaves owner's list."""
+        if self._owner_of(run_id) != owner:
+            if self.store is not None and RUN_ID.fullmatch(str(run_id)):
+                self.store.unlist(owner, run_id)
+            return
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.store = None  # its last events must not re-create rows after the delete
+            self.stop(run_id)
+            with self._lock:
+                self._runs.pop(run_id, None)
+                self._finished.pop(run_id, None)
+        if self.store is not None:
+            self.store.delete(run_id)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Stop every run, wait for them, and close the store."""
+        for run in list(self._runs.values()):
+            if not run.done:
+                self.stop(run.id)
+        for run in list(self._runs.values()):
+            run.wait(timeout)
+        if self.store is not None:
+            self.store.close()
+
+    def _owner_of(self, run_id: str) -> str | None:
+        run = self._runs.get(run_id)
+        if run is not None:
+            return run.owner
+        row = self.store.run(run_id) if self.store is not None else None
+        return None if row is None else row["owner"]
+
+    def _number_queue(self) -> None:
+        """Tell each queued run how many are ahead of it (caller holds the lock)."""
+        for i, run in enumerate(self._queue):
+            run.ahead = i
+
+    def _retire(self, run: Run) -> None:
+        """Note a finished run; beyond keep_finished, the oldest leave memory (store only)."""
+        if self.store is None:
+            return
+        self._finished[run.id] = None
+        while len(self._finished) > self.keep_finished:
+            old, _ = self._finished.popitem(last=False)
+            self._runs.pop(old, None)
+
+    def _ended(self, run: Run) -> None:
+        with self._lock:
+            self._slots -= 1
+            self._retire(run)
+        self._dispatch()
+
     def _dispatch(self) -> None:
         with self._lock:
-            while self._queue and self.running() < self.max_runs:
+            while self._queue and self._slots < self.max_runs:
                 run = self._queue.popleft()
-                threads = max(1, (os.cpu_count() or 1) // max(1, self.max_runs))
-                run.start(threads=threads, on_done=lambda _r: self._dispatch())
+                run.ahead = None
+                self._slots += 1
+                run.start(threads=self.threads, on_done=self._ended)
+            self._number_queue()

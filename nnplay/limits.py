@@ -1,0 +1,136 @@
+"""Limits for a shared server: how big and how long one run may be, and how many runs one
+browser session may have at once. Each comes from an NNPLAY_ variable; a refusal is one
+sentence that names the limit and the variable that changes it."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+from nnplay.spec import ExperimentSpec
+
+# Training samples of the fixed-size sets (before a subset); generated sets use n_samples.
+FIXED_TRAIN_SIZES = {"digits": 1797, "mnist": 60000, "fashion-mnist": 60000}
+
+
+class LimitExceeded(ValueError):
+    """A run this server refuses; the message is one sentence for the page."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one server; the defaults keep a 2-core machine responsive."""
+
+    max_layers: int = 16  # hidden Linear (or recurrent) layers
+    max_width: int = 1024  # units of one layer
+    max_samples: int = 60000  # training samples of one run
+    max_steps: int = 20000  # optimiser steps of one run
+    max_epochs: int = 500
+    max_seq_len: int = 200  # time steps of one sequence
+    max_session_runs: int = 8  # queued, running or paused runs of one browser session
+    max_upload_mb: float = 20.0  # size of an uploaded CSV
+    max_columns: int = 1000  # columns of an uploaded CSV
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Limits:
+        """Limits from NNPLAY_MAX_* variables (e.g. NNPLAY_MAX_STEPS=50000), else defaults."""
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(env_name(f.name), "").strip()
+            if raw:
+                try:
+                    value = float(raw) if f.type == "float" else int(raw)
+                except ValueError:
+                    continue  # a malformed setting keeps its default rather than break the app
+                values[f.name] = max(value, 1)
+        return cls(**values)
+
+    def check(self, spec: ExperimentSpec, train_size: int | None = None) -> None:
+        """Raise LimitExceeded with one sentence for the first limit spec goes over."""
+        n = train_size if train_size is not None else estimated_train_size(spec)
+        for name, measure, sentence in CHECKS:
+            value = measure(spec, n)
+            limit = getattr(self, name)
+            if value is not None and value > limit:
+                raise LimitExceeded(f"{sentence(value, limit)}; {env_name(name)} sets this "
+                                    f"limit.")
+
+    def check_session(self, active: int) -> None:
+        """Raise LimitExceeded when a session already has its most runs at once."""
+        if active >= self.max_session_runs:
+            raise LimitExceeded(
+                f"You already have {active} runs queued or training, the most one browser may "
+                f"have at once on this server, so stop one first; "
+                f"{env_name('max_session_runs')} sets this limit."
+            )
+
+
+def env_name(field_name: str) -> str:
+    """The variable that sets a limit: max_steps -> NNPLAY_MAX_STEPS."""
+    return f"NNPLAY_{field_name.upper()}"
+
+
+def estimated_train_size(spec: ExperimentSpec) -> int:
+    """Training samples a spec's dataset will have, without building it."""
+    d = spec.data
+    if d.name in FIXED_TRAIN_SIZES:
+        full = FIXED_TRAIN_SIZES[d.name]
+        if d.name == "digits":
+            full = round(full * d.train_fraction)
+        return min(d.subset, full) if d.subset else full
+    if d.info.upload:
+        from nnplay import tabular  # reads the upload's row count from its stored summary
+
+        return round(tabular.rows(d.file) * d.train_fraction)
+    return round(d.n_samples * d.train_fraction)
+
+
+def total_steps(spec: ExperimentSpec, n_train: int) -> int:
+    """Optimiser steps a run will take (train.Plan's rule, without importing torch)."""
+    steps = math.ceil(max(n_train, 1) / spec.train.batch_size) * spec.train.epochs
+    return min(steps, spec.train.max_steps) if spec.train.max_steps else steps
+
+
+def _widths(spec: ExperimentSpec) -> list[int]:
+    model = spec.model
+    widths = [getattr(layer, "units", 0) for layer in getattr(model, "layers", ())]
+    widths.append(getattr(model, "hidden_size", 0) or 0)  # a recurrent model's width
+    return widths
+
+
+def _depth(spec: ExperimentSpec, n: int) -> int:
+    model = spec.model
+    return sum(1 for layer in getattr(model, "layers", ()) if hasattr(layer, "units")) + (
+        getattr(model, "num_layers", 0) or 0
+    )
+
+
+def _seq_len(spec: ExperimentSpec, n: int) -> int | None:
+    for section in (spec.data, spec.model):
+        for name in ("seq_len", "sequence_length", "length"):
+            value = getattr(section, name, None)
+            if isinstance(value, int):
+                return value
+    return None
+
+
+Measure = Callable[[ExperimentSpec, int], int | None]
+CHECKS: list[tuple[str, Measure, Callable[[int, int], str]]] = [
+    ("max_layers", _depth,
+     lambda v, m: f"This model has {v} layers; this server allows at most {m}"),
+    ("max_width", lambda s, n: max(_widths(s)),
+     lambda v, m: f"A layer of {v:,} units is wider than this server allows ({m:,})"),
+    ("max_samples", lambda s, n: n,
+     lambda v, m: f"This dataset has {v:,} training samples; this server trains on at most "
+                  f"{m:,}, so choose a subset or a smaller set"),
+    ("max_epochs", lambda s, n: s.train.epochs,
+     lambda v, m: f"{v:,} epochs is more than this server allows ({m:,})"),
+    ("max_steps", total_steps,
+     lambda v, m: f"This run would take {v:,} steps; this server allows at most {m:,}, so "
+                  f"lower the epochs, raise the batch size or set a step limit"),
+    ("max_seq_len", _seq_len,
+     lambda v, m: f"Sequences of {v:,} steps are longer than this server allows ({m:,})"),
+]  # fmt: skip

@@ -1,0 +1,345 @@
+"""Stored runs: SQLite (WAL) under NNPLAY_HOME for specs, statuses and full metric histories,
+and checkpoint files beside it (a state_dict, with the spec as JSON next to it).
+
+Writes from training threads go to an in-memory pending list; one writer thread commits it every
+FLUSH_SECONDS in a single transaction, so storing costs the training loop almost nothing. Reads
+open their own short-lived connections; WAL lets them run while the writer commits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+
+import numpy as np
+
+FLUSH_SECONDS = 1.0
+ACTIVE = ("queued", "running", "paused")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL DEFAULT '',
+    name TEXT NOT NULL DEFAULT '',
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT NOT NULL DEFAULT '',
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL,
+    server TEXT NOT NULL DEFAULT '',
+    info TEXT NOT NULL DEFAULT '{}',
+    record TEXT,
+    final TEXT,
+    checkpoint TEXT
+);
+CREATE TABLE IF NOT EXISTS steps (run_id TEXT NOT NULL, step INTEGER NOT NULL, loss REAL,
+                                  penalty REAL);
+CREATE INDEX IF NOT EXISTS steps_run ON steps (run_id, step);
+CREATE TABLE IF NOT EXISTS evals (run_id TEXT NOT NULL, step INTEGER NOT NULL,
+                                  record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS evals_run ON evals (run_id, step);
+CREATE TABLE IF NOT EXISTS samples (run_id TEXT NOT NULL, step INTEGER NOT NULL,
+                                    kind TEXT NOT NULL, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS samples_run ON samples (run_id, kind, step);
+CREATE TABLE IF NOT EXISTS opened (owner TEXT NOT NULL, run_id TEXT NOT NULL, opened REAL,
+                                   PRIMARY KEY (owner, run_id));
+"""
+
+
+def home() -> Path:
+    """Where nnplay keeps runs and uploads: $NNPLAY_HOME, else ~/.nnplay."""
+    return Path(os.environ.get("NNPLAY_HOME") or Path.home() / ".nnplay").expanduser()
+
+
+# --- JSON that keeps numpy arrays (and NaN) --------------------------------------------------
+
+
+def _default(obj: object) -> object:
+    if isinstance(obj, np.ndarray):
+        return {"__array__": obj.tolist(), "dtype": str(obj.dtype), "shape": list(obj.shape)}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return list(obj)
+    if hasattr(obj, "detach"):  # a tensor left in a view: store its values
+        return _default(obj.detach().cpu().numpy())
+    raise TypeError(f"cannot store {type(obj).__name__}")
+
+
+def _hook(obj: dict) -> object:
+    if "__array__" in obj:
+        return np.asarray(obj["__array__"], dtype=obj["dtype"]).reshape(obj["shape"])
+    return obj
+
+
+def dumps(obj: object) -> str:
+    """JSON text for obj, with numpy arrays tagged so loads() gives them back."""
+    return json.dumps(obj, default=_default)
+
+
+def loads(text: str | None) -> object:
+    return None if text is None else json.loads(text, object_hook=_hook)
+
+
+# --- the store -------------------------------------------------------------------------------
+
+
+class Store:
+    """One SQLite file of runs and a folder of checkpoints; safe to use from many threads."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else home()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.checkpoints = self.root / "checkpoints"
+        self.checkpoints.mkdir(exist_ok=True)
+        self.path = self.root / "runs.sqlite"
+        self.server = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        with closing(self._connect()) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+        self._pending: list[tuple[str, tuple]] = []
+        self._pending_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._writer_db = self._connect()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._write_loop, name="store-writer", daemon=True)
+        self._thread.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        db = self._connect()
+        db.row_factory = sqlite3.Row
+        try:
+            yield db
+        finally:
+            db.close()
+
+    # --- batched writes ---
+    def _queue(self, sql: str, *rows: tuple) -> None:
+        if self._closed:
+            return
+        with self._pending_lock:
+            self._pending.extend((sql, row) for row in rows)
+
+    def flush(self) -> None:
+        """Commit everything pending now, in one transaction."""
+        with self._write_lock:
+            with self._pending_lock:
+                pending, self._pending = self._pending, []
+            if not pending or self._writer_db is None:
+                return
+            db = self._writer_db
+            with db:
+                i = 0
+                while i < len(pending):  # consecutive rows of one statement go in one executemany
+                    j = i
+                    while j < len(pending) and pending[j][0] == pending[i][0]:
+                        j += 1
+                    db.executemany(pending[i][0], [row for _, row in pending[i:j]])
+                    i = j
+
+    def _write_loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                self.flush()
+            except sqlite3.Error:
+                time.sleep(FLUSH_SECONDS)  # a locked or full disk: keep the rows, try again
+
+    def close(self) -> None:
+        """Commit what is pending and stop the writer; later writes are dropped."""
+        if self._closed:
+            return
+        self.flush()
+        self._closed = True
+        self._wake.set()
+        self._thread.join(timeout=10)
+        with self._write_lock:
+            self._writer_db.close()
+            self._writer_db = None
+
+    # --- a run's life ---
+    def create(self, run_id: str, spec_json: str, owner: str, created: float,
+               status: str = "queued") -> None:
+        """Record a new run (now, not batched, so a link to it works at once)."""
+        self._queue("INSERT OR REPLACE INTO runs (id, owner, spec, status, created, server) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (run_id, owner, spec_json, status, created, self.server))
+        self.flush()
+
+    def started(self, run_id: str, info: dict) -> None:
+        self._queue("UPDATE runs SET status = 'running', started = ?, info = ? WHERE id = ?",
+                    (time.time(), dumps(info), run_id))
+
+    def status(self, run_id: str, status: str) -> None:
+        self._queue("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
+
+    def steps(self, run_id: str, steps: list[int], losses: list[float],
+              penalties: list[float]) -> None:
+        self._queue("INSERT INTO steps VALUES (?, ?, ?, ?)",
+                    *zip([run_id] * len(steps), steps, losses, penalties))
+
+    def sample(self, run_id: str, step: int, kind: str, value: object) -> None:
+        """An instrument sample (activation statistics, gradient norms) at a step."""
+        self._queue("INSERT INTO samples VALUES (?, ?, ?, ?)", (run_id, step, kind, dumps(value)))
+
+    def evaluation(self, run_id: str, record: dict) -> None:
+        self._queue("INSERT INTO evals VALUES (?, ?, ?)", (run_id, record["step"], dumps(record)))
+
+    def finish(self, run_id: str, status: str, message: str, record: dict | None,
+               final: dict, checkpoint: str | None) -> None:
+        """The end of a run: status, last evaluation, last views; committed before returning."""
+        self._queue("UPDATE runs SET status = ?, message = ?, record = ?, final = ?, "
+                    "checkpoint = ?, ended = ? WHERE id = ?",
+                    (status, message, dumps(record), dumps(final), checkpoint, time.time(),
+                     run_id))
+        self.flush()
+
+    def save_checkpoint(self, run_id: str, state_dict: dict, spec_json: str) -> str:
+        """torch.save the weights as <id>.pt with the spec beside it as <id>.json."""
+        import torch
+
+        path = self.checkpoints / f"{run_id}.pt"
+        tmp = path.with_suffix(".tmp")
+        torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, tmp)
+        tmp.replace(path)
+        path.with_suffix(".json").write_text(spec_json)
+        return path.name
+
+    def checkpoint_path(self, run_id: str) -> Path | None:
+        """The run's .pt file, if it has one."""
+        row = self.run(run_id)
+        if row is None or not row["checkpoint"]:
+            return None
+        path = self.checkpoints / row["checkpoint"]
+        return path if path.is_file() else None
+
+    def load_state_dict(self, run_id: str) -> dict | None:
+        """The run's weights, read with weights_only=True (never unpickles code)."""
+        import torch
+
+        path = self.checkpoint_path(run_id)
+        return None if path is None else torch.load(path, map_location="cpu", weights_only=True)
+
+    def rename(self, run_id: str, name: str) -> None:
+        self._queue("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
+        self.flush()
+
+    def delete(self, run_id: str) -> None:
+        """Forget a run: its rows and its checkpoint files."""
+        for table, key in (("steps", "run_id"), ("evals", "run_id"), ("samples", "run_id"),
+                           ("opened", "run_id"), ("runs", "id")):  # fmt: skip
+            self._queue(f"DELETE FROM {table} WHERE {key} = ?", (run_id,))
+        self.flush()
+        for suffix in (".pt", ".json"):
+            (self.checkpoints / f"{run_id}{suffix}").unlink(missing_ok=True)
+
+    def open_for(self, owner: str, run_id: str) -> None:
+        """List another owner's run for owner too (they opened its link)."""
+        self._queue("INSERT OR IGNORE INTO opened VALUES (?, ?, ?)", (owner, run_id, time.time()))
+        self.flush()
+
+    def unlist(self, owner: str, run_id: str) -> None:
+        self._queue("DELETE FROM opened WHERE owner = ? AND run_id = ?", (owner, run_id))
+        self.flush()
+
+    def interrupt_orphans(self) -> int:
+        """Mark runs left active by a server that is gone as interrupted; returns how many."""
+        host, pid, _ = self.server.split(":")
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT id, server FROM runs WHERE status IN {ACTIVE}").fetchall()
+        gone = [r["id"] for r in rows if r["server"] != self.server
+                and not _alive_elsewhere(r["server"], host, int(pid))]
+        for run_id in gone:
+            self._queue("UPDATE runs SET status = 'interrupted', message = ? WHERE id = ?",
+                        ("Interrupted: the server restarted before this run ended.", run_id))
+        self.flush()
+        return len(gone)
+
+    # --- reads ---
+    def run(self, run_id: str) -> sqlite3.Row | None:
+        with self._read() as db:
+            return db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+
+    def runs(self, owner: str) -> list[sqlite3.Row]:
+        """owner's runs and the runs owner opened by link, newest first."""
+        with self._read() as db:
+            return db.execute(
+                "SELECT * FROM runs WHERE owner = ? OR id IN "
+                "(SELECT run_id FROM opened WHERE owner = ?) ORDER BY created DESC",
+                (owner, owner),
+            ).fetchall()
+
+    def history(self, run_id: str) -> dict:
+        """Everything stored about a run's training: step losses, evaluations, samples."""
+        with self._read() as db:
+            steps = db.execute("SELECT step, loss, penalty FROM steps WHERE run_id = ? "
+                               "ORDER BY step", (run_id,)).fetchall()
+            evals = db.execute("SELECT record FROM evals WHERE run_id = ? ORDER BY step",
+                               (run_id,)).fetchall()
+            samples = db.execute("SELECT step, kind, value FROM samples WHERE run_id = ? "
+                                 "ORDER BY step", (run_id,)).fetchall()
+        nan = float("nan")
+        out: dict = {
+            "step": [r[0] for r in steps],
+            "loss": [nan if r[1] is None else r[1] for r in steps],
+            "penalty": [nan if r[2] is None else r[2] for r in steps],
+            "evals": [loads(r[0]) for r in evals],
+            "samples": {},
+        }
+        for step, kind, value in samples:
+            out["samples"].setdefault(kind, []).append((step, loads(value)))
+        return out
+
+    def test_losses(self, run_ids: list[str]) -> dict[str, list[float]]:
+        """Each run's test loss per evaluation (for sparklines)."""
+        if not run_ids:
+            return {}
+        marks = ",".join("?" * len(run_ids))
+        out: dict[str, list[float]] = {r: [] for r in run_ids}
+        with self._read() as db:
+            for run_id, text in db.execute(
+                f"SELECT run_id, record FROM evals WHERE run_id IN ({marks}) ORDER BY step",
+                run_ids,
+            ):
+                value = json.loads(text).get("test_loss")
+                out[run_id].append(float("nan") if value is None else value)
+        return out
+
+
+def _alive_elsewhere(server: str, host: str, my_pid: int) -> bool:
+    """True when server names another live process on this host (a second nnplay server)."""
+    try:
+        their_host, pid_text, _ = server.split(":")
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if their_host != host:
+        return False  # a server on another host (or this one, renamed) is not running here
+    if pid == my_pid:
+        return False  # an earlier manager of this process (it was closed)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
