@@ -1,0 +1,410 @@
+"""Exported code: a spec as a standalone PyTorch script that reproduces nnplay's run.
+
+The script is written the way the reference teaches (an nn.Module subclass, the loss and the
+optimiser, the zero_grad/backward/step loop, evaluation under model.eval() and no_grad). Its
+parts are read off the same registries the app trains with: the layers come from models.build,
+the loss and optimiser arguments from the modules train.py builds, the data from the generator's
+own source. Run on CPU, it prints one `step=... test_loss=...` line per evaluation with the
+values the app records for the same spec.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nnplay import data, models, train
+from nnplay.spec import ExperimentSpec, SpecError, loss_info
+
+
+class CodegenError(SpecError):
+    """A spec that cannot be exported; the message is one sentence for the page."""
+
+
+# --- module constructors as code ---------------------------------------------------------------
+
+_MODULE_STATE = ("training", "inplace")  # attributes that are not settings worth writing
+
+
+def _args(values: dict[str, object], defaults: dict[str, object]) -> str:
+    """keyword=value for each value that differs from its default, in order."""
+    return ", ".join(f"{k}={v!r}" for k, v in values.items() if defaults.get(k, object()) != v)
+
+
+def module_code(module: nn.Module) -> str:
+    """The constructor call that builds `module`, e.g. nn.Linear(2, 16) or nn.LogSoftmax(dim=-1).
+
+    Settings equal to the class's defaults are left out.
+    """
+    if isinstance(module, nn.Linear):
+        return f"nn.Linear({module.in_features}, {module.out_features})"
+    if isinstance(module, nn.Dropout):  # models.Dropout too: in the script, plain nn.Dropout
+        return f"nn.Dropout(p={module.p!r})"
+    cls = type(module)
+    public = {k: v for k, v in vars(module).items()
+              if not k.startswith("_") and k not in _MODULE_STATE}  # fmt: skip
+    defaults = {k: v for k, v in vars(cls()).items() if k in public}
+    return f"nn.{cls.__name__}({_args(public, defaults)})"
+
+
+def optimizer_code(spec: ExperimentSpec) -> str:
+    """The torch.optim call train.OPTIMIZER_BUILDERS makes for spec, e.g. Adam(..., lr=0.03)."""
+    probe = [torch.zeros(1, requires_grad=True)]
+    built = train.OPTIMIZER_BUILDERS[spec.optimizer.name](probe, spec.optimizer)
+    cls = type(built)
+    accepted = inspect.signature(cls).parameters
+    values = {k: v for k, v in built.defaults.items() if k in accepted}
+    defaults = {k: v for k, v in cls(probe).defaults.items() if k != "lr"}
+    return f"torch.optim.{cls.__name__}(model.parameters(), {_args(values, defaults)})"
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataCode:
+    """What the script needs for one dataset: imports, helper definitions and load_data()."""
+
+    imports: tuple[str, ...]
+    body: str  # defines load_data() -> (x_train, y_train, x_test, y_test) as numpy arrays
+    needs: str = ""  # packages beyond torch and numpy, for the header
+
+
+def _generated(name: str, spec: ExperimentSpec) -> DataCode:
+    """The generator's own source, then the seeded split data._generated makes."""
+    d = spec.data
+    gen = data.GENERATORS[name]
+    split = f"{d.n_samples} points, {d.train_fraction:.0%} of them for training"
+    body = inspect.getsource(gen) + "\n\n" + _dedent(f'''
+        def load_data():
+            """{split}: one seeded rng makes the points, then the split."""
+            rng = np.random.default_rng(SEED)
+            x, y = {gen.__name__}({d.n_samples}, {d.noise!r}, {d.n_classes}, rng)
+            perm = rng.permutation(len(x))
+            k = round(len(x) * {d.train_fraction!r})
+            return x[perm[:k]], y[perm[:k]], x[perm[k:]], y[perm[k:]]
+    ''')
+    return DataCode((), body)
+
+
+def _image_select(spec: ExperimentSpec, scale: float, n_test: int, source: str) -> str:
+    """load_data() for an image set: `source` gives the raw splits; then classes, subset, scale."""
+    d = spec.data
+    if d.subset == 0 and n_test == 0 and d.n_classes == d.info.classes:
+        return (
+            "def load_data():\n"
+            f'    """{d.info.label}: images flattened to rows of pixels in [0, 1]."""\n'
+            + _indent(source, 1)
+            + "\n"
+            "    def flat(x):\n"
+            f"        return x.reshape(len(x), -1).astype(np.float32) / {scale!r}\n\n"
+            "    return flat(x_train), y_train.astype(np.int64), flat(x_test), "
+            "y_test.astype(np.int64)\n"
+        )
+    return (
+        inspect.getsource(data._take)
+        + "\n\n"
+        "def keep(x, y, k, rng):\n"
+        f'    """Classes below {d.n_classes}, then k samples (0: all) balanced across classes; '
+        'pixels in [0, 1]."""\n'
+        f"    idx = np.flatnonzero(y < {d.n_classes})\n"
+        "    idx = idx[_take(y[idx], k, rng)]\n"
+        f"    return x[idx].reshape(len(idx), -1).astype(np.float32) / {scale!r}, "
+        "y[idx].astype(np.int64)\n"
+        "\n\n"
+        "def load_data():\n"
+        f'    """{d.info.label}: a class-balanced subset, images flattened to rows."""\n'
+        + _indent(source, 1)
+        + "    rng = np.random.default_rng(SEED)\n"
+        f"    return (*keep(x_train, y_train, {d.subset}, rng), "
+        f"*keep(x_test, y_test, {n_test}, rng))\n"
+    )
+
+
+def _digits(spec: ExperimentSpec) -> DataCode:
+    """scikit-learn's bundled digits with data._digits's stratified split."""
+    source = _dedent(f"""
+        digits = load_digits()
+        x_train, x_test, y_train, y_test = train_test_split(
+            digits.images, digits.target, test_size=1 - {spec.data.train_fraction!r},
+            stratify=digits.target, random_state=SEED,
+        )
+    """)
+    imports = ("from sklearn.datasets import load_digits",
+               "from sklearn.model_selection import train_test_split")  # fmt: skip
+    return DataCode(imports, _image_select(spec, 16.0, 0, source), "scikit-learn")
+
+
+def _torchvision(name: str, spec: ExperimentSpec) -> DataCode:
+    """MNIST or FashionMNIST from torchvision, with data._torchvision's subset rule."""
+    cls = data._TORCHVISION[name]
+    source = _dedent(f"""
+        train = datasets.{cls}(root="data", train=True, download=True)
+        test = datasets.{cls}(root="data", train=False, download=True)
+        x_train, y_train = train.data.numpy(), train.targets.numpy()
+        x_test, y_test = test.data.numpy(), test.targets.numpy()
+    """)
+    n_test = max(1000, spec.data.subset // 4) if spec.data.subset else 0
+    return DataCode(("from torchvision import datasets",),
+                    _image_select(spec, 255.0, n_test, source), "torchvision")  # fmt: skip
+
+
+DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
+    **{name: (lambda spec, name=name: _generated(name, spec)) for name in data.GENERATORS},
+    "digits": _digits,
+    "mnist": lambda spec: _torchvision("mnist", spec),
+    "fashion-mnist": lambda spec: _torchvision("fashion-mnist", spec),
+}
+
+
+# --- targets, predictions, penalties -------------------------------------------------------------
+
+# How train.TARGETS turns class indices into what the loss compares against, as code on `y`.
+TARGET_CODE: dict[str, str] = {
+    "index": "{y}",
+    "onehot": "F.one_hot({y}, {classes}).float()",
+    "binary": "{y}.float()[:, None]",
+    "value": "{y}",
+}
+
+# train.predicted_class for each kind of output, as the body of predict(out).
+PREDICT_CODE: dict[str, str] = {
+    "many": "return out.argmax(1)",
+    "logits": "return (out[:, 0] > 0.0).long()",
+    "sigmoid": "return (out[:, 0] > 0.5).long()",
+}
+
+DEVICE_CODE: dict[str, str] = {
+    "auto": 'torch.device("cuda" if torch.cuda.is_available() else "cpu")',
+    "cpu": 'torch.device("cpu")',
+    "cuda": 'torch.device("cuda")',
+    "mps": 'torch.device("mps")',
+}
+
+
+# --- the script ---------------------------------------------------------------------------------
+
+
+def _dedent(text: str) -> str:
+    """A template written indented in this file, flush left, ending in one newline."""
+    return textwrap.dedent(text).strip("\n") + "\n"
+
+
+def _indent(text: str, levels: int) -> str:
+    """text (flush left) indented by `levels` four-space levels, blank lines left empty."""
+    return textwrap.indent(_dedent(text), "    " * levels)
+
+
+def _short(module: nn.Module) -> str:
+    """A layer in the one-line shape summary: 16, Tanh, Dropout(0.2)."""
+    if isinstance(module, nn.Linear):
+        return str(module.out_features)
+    if isinstance(module, nn.Dropout):
+        return f"Dropout({module.p:g})"
+    return type(module).__name__
+
+
+def _model_code(model: nn.Sequential, in_features: int) -> str:
+    """class Net(nn.Module) with one attribute per layer, named as the app names them."""
+    children = list(model.named_children())
+    shape = " -> ".join([str(in_features)] + [_short(m) for _, m in children])
+    init = "".join(f"        self.{n} = {module_code(m)}\n" for n, m in children)
+    forward = "".join(f"        x = self.{n}(x)\n" for n, _ in children)
+    return (
+        "class Net(nn.Module):\n"
+        f'    """{shape}"""\n\n'
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        f"{init}\n"
+        "    def forward(self, x):  # x: (batch, features)\n"
+        f"{forward}"
+        "        return x\n"
+    )
+
+
+def _evaluation(spec: ExperimentSpec) -> tuple[str, str]:
+    """evaluate() (and predict()) definitions, and the block that reports one evaluation."""
+    if spec.task == "regression":
+        define = _dedent('''
+            def evaluate(model, loss_fn, x, t):
+                """Mean loss over a set, in eval mode and without gradients."""
+                model.eval()
+                with torch.no_grad():
+                    loss = loss_fn(model(x), t).item()
+                model.train()
+                return loss
+        ''')
+        report = _dedent("""
+            train_loss = evaluate(model, loss_fn, x_eval, t_eval)
+            test_loss = evaluate(model, loss_fn, x_test, t_test)
+            print(f"step={step} epoch={math.ceil(step / steps_per_epoch)} "
+                  f"train_loss={train_loss:.6f} test_loss={test_loss:.6f}")
+        """)
+        return define, report
+    info = loss_info(spec.loss.name, spec.task)
+    single = models.output_size(spec, spec.data.n_classes) == 1
+    kind = ("sigmoid" if info.output == "sigmoid" else "logits") if single else "many"
+    define = _dedent(f'''
+        def predict(out):
+            """Class indices from the model's output."""
+            {PREDICT_CODE[kind]}
+
+
+        def evaluate(model, loss_fn, x, t, y):
+            """Mean loss and accuracy over a set, in eval mode and without gradients."""
+            model.eval()
+            with torch.no_grad():
+                out = model(x)
+                loss = loss_fn(out, t).item()
+                accuracy = (predict(out) == y).float().mean().item()
+            model.train()
+            return loss, accuracy
+    ''')
+    report = _dedent("""
+        train_loss, train_acc = evaluate(model, loss_fn, x_eval, t_eval, y_eval)
+        test_loss, test_acc = evaluate(model, loss_fn, x_test, t_test, y_test)
+        print(f"step={step} epoch={math.ceil(step / steps_per_epoch)} "
+              f"train_loss={train_loss:.6f} test_loss={test_loss:.6f} "
+              f"train_acc={train_acc:.6f} test_acc={test_acc:.6f}")
+    """)
+    return define, report
+
+
+def _main(spec: ExperimentSpec, report: str) -> str:
+    """main(): tensors, targets, model, loss, optimiser and the training loop."""
+    t = spec.train
+    info = loss_info(spec.loss.name, spec.task)
+    classes = spec.data.n_classes
+    target = TARGET_CODE[info.target]
+    total = "min(steps_per_epoch * EPOCHS, MAX_STEPS)" if t.max_steps else \
+        "steps_per_epoch * EPOCHS"
+    if t.eval_every:
+        eval_every = f"eval_every = {t.eval_every}\n"
+    else:  # train.Plan.of's automatic rule
+        eval_every = _dedent("""
+            # about 200 evaluations per run, but never more evaluation work than half the training
+            eval_every = max(math.ceil(total_steps / 200),
+                             math.ceil((n + len(x_test)) / (2 * BATCH_SIZE)), 1)
+        """)
+    evaluated = "x_eval, t_eval = x_train[:n], t_train[:n]" if spec.task == "regression" else \
+        "x_eval, t_eval, y_eval = x_train[:n], t_train[:n], y_train[:n]"
+    targets = ", ".join(target.format(y=y, classes=classes) for y in ("y_train", "y_test"))
+    out = _dedent(f"""
+        def main():
+            x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE) for a in load_data())
+            t_train, t_test = {targets}
+
+            torch.manual_seed(SEED)  # initial weights (and, on CPU, dropout masks) from the seed
+            model = Net().to(DEVICE)
+            print(model)
+            loss_fn = {module_code(train.LOSS_MODULES[spec.loss.name]())}
+            optimizer = {optimizer_code(spec)}
+            batches = torch.Generator().manual_seed(SEED)  # the order of samples in each epoch
+
+            steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
+            total_steps = {total}
+            n = min(len(x_train), EVAL_TRAIN)  # the training samples each evaluation measures
+            {evaluated}
+    """)
+    out += _indent(eval_every, 1)
+    if t.patience:
+        out += "    best, waited = math.inf, 0\n"
+    out += "\n" + _indent("""
+        step = 0
+        model.train()
+        while step < total_steps:
+            perm = torch.randperm(len(x_train), generator=batches).to(DEVICE)
+            for i in range(0, len(x_train), BATCH_SIZE):
+                idx = perm[i:i + BATCH_SIZE]
+                out = model(x_train[idx])
+                loss = loss_fn(out, t_train[idx])
+    """, 1)
+    if t.l1 or t.l2:
+        terms = [f"LAMBDA_{i} * torch.norm(weights, {i})" for i, v in ((1, t.l1), (2, t.l2)) if v]
+        out += _indent(f"""
+            weights = torch.cat([p.view(-1) for p in model.parameters()])
+            loss = loss + ({" + ".join(terms)})
+        """, 3)
+    out += _indent("""
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        step += 1
+        if step % eval_every == 0 or step == total_steps:
+    """, 3)
+    out += _indent(report, 4)
+    if t.patience:
+        out += _indent("""
+            if test_loss < best:
+                best, waited = test_loss, 0
+            else:
+                waited += 1
+                if waited >= PATIENCE and step < total_steps:
+                    print(f"early stop: no better test loss for {PATIENCE} evaluations")
+                    return
+        """, 4)
+    out += _indent("""
+        if step == total_steps:
+            break
+    """, 3)
+    return out
+
+
+def _settings(spec: ExperimentSpec) -> str:
+    """The constants at the top of the script."""
+    t = spec.train
+    lines = [
+        f"SEED = {spec.seed}",
+        f"DEVICE = {DEVICE_CODE[t.device]}",
+        f"BATCH_SIZE = {t.batch_size}",
+        f"EPOCHS = {t.epochs}",
+    ]
+    if t.max_steps:
+        lines.append(f"MAX_STEPS = {t.max_steps}  # stop after this many steps")
+    if t.l1 or t.l2:
+        lines.append(f"LAMBDA_1, LAMBDA_2 = {t.l1!r}, {t.l2!r}  # L1 and L2 penalties")
+    if t.patience:
+        lines.append(f"PATIENCE = {t.patience}  # evaluations without a better test loss")
+    lines.append(f"EVAL_TRAIN = {train.EVAL_TRAIN_MAX}  # at most this many training samples "
+                 "measured per evaluation")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def script(spec: ExperimentSpec, title: str = "") -> str:
+    """A standalone PyTorch script that trains spec as nnplay does and prints each evaluation."""
+    make_data = DATA_CODE.get(spec.data.name)
+    if make_data is None:
+        raise CodegenError(
+            f"Code export does not support {spec.data.info.label} yet; pick another dataset."
+        )
+    d = make_data(spec)
+    in_features = spec.data.info.features
+    model = models.build(spec, in_features, spec.data.n_classes)
+    define, report = _evaluation(spec)
+
+    needs = "torch and numpy" + (f" (and {d.needs})" if d.needs else "")
+    about = textwrap.fill(f"Exported from nnplay; needs {needs}. Run on CPU, it reproduces the "
+                          "app's run for the same seed: each evaluation prints the same step, "
+                          "losses and accuracies.", 99)
+    header = title or f"{spec.data.info.label}: {spec.loss.name}, {spec.optimizer.name}"
+    imports = ["import math", "", "import numpy as np", "import torch"]
+    if loss_info(spec.loss.name, spec.task).target == "onehot":
+        imports.append("import torch.nn.functional as F")
+    imports += ["from torch import nn", *d.imports]
+    parts = [
+        f'"""{header}\n\n{about}\n"""',
+        "\n".join(imports),
+        _settings(spec),
+        "# --- data ".ljust(99, "-") + "\n\n\n" + d.body,
+        "# --- model ".ljust(99, "-") + "\n\n\n" + _model_code(model, in_features),
+        define,
+        _main(spec, report),
+        'if __name__ == "__main__":\n    main()\n',
+    ]
+    head = "\n\n".join(p.rstrip("\n") for p in parts[:3])
+    return "\n\n\n".join([head] + [p.rstrip("\n") for p in parts[3:]]) + "\n"
