@@ -90,6 +90,20 @@ def presets_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("code", spec_arguments)
+def code_command(args: argparse.Namespace) -> int:
+    """Print the standalone PyTorch script for an experiment (python -m nnplay code > run.py)."""
+    from nnplay import codegen
+
+    spec = spec_from(args)
+    title = ""
+    if args.preset and not args.spec:
+        preset = presets.load(args.preset)
+        title = f"{preset.title}\n\n{preset.goal}"
+    print(codegen.script(spec, title), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnplay", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
