@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from nnplay import charts, models
+from nnplay import charts, codegen, models, urls
 from nnplay.runs import Run, RunManager
 from nnplay.spec import (
     ACTIVATIONS,
@@ -351,3 +352,66 @@ def figure(fig, key: str) -> None:
     if fig is not None:
         st.plotly_chart(fig, key=key, width="stretch",
                         config={"displaylogo": False})  # fmt: skip
+
+
+# --- links and exported code ---------------------------------------------------------------------
+# The URL holds the page's experiment (nnplay.urls); hide= and run= belong to other features and
+# are kept as they are.
+
+KEPT_PARAMS = ("hide", "run")
+
+
+def open_link() -> None:
+    """Load the experiment in the URL when it came from outside (a shared link, a preset card).
+
+    Call before the widgets are drawn. Values the link gets wrong are kept for link_warnings().
+    """
+    params = st.query_params.to_dict()
+    if not set(params) - set(KEPT_PARAMS) or params == st.session_state.get("url.written"):
+        return
+    spec, warnings, _ = urls.parse(params)
+    load_spec(spec)
+    st.session_state["url.written"] = params
+    st.session_state["url.warnings"] = warnings
+
+
+def link_warnings() -> None:
+    """Say, once, which values of the opened link could not be used."""
+    warnings = st.session_state.pop("url.warnings", None)
+    if warnings:
+        lines = "\n".join(f"- {w.removeprefix('Link: ')}" for w in warnings)
+        st.warning(f"Some settings in this link could not be used:\n{lines}")
+
+
+def write_link(spec: ExperimentSpec) -> str:
+    """Make the URL say spec (and keep hide= and run=); returns the query string."""
+    current = st.query_params.to_dict()
+    wanted = urls.to_params(spec) | {k: current[k] for k in KEPT_PARAMS if k in current}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+    st.session_state["url.written"] = wanted
+    return urlencode(wanted, safe=":,")
+
+
+def share_link(query: str) -> None:
+    """A "Copy link" popover with the page's full URL in a box that has a copy button."""
+    url = urlsplit(st.context.url or "http://localhost:8501/")
+    link = urlunsplit((url.scheme, url.netloc, url.path, query, ""))
+    with st.popover("Copy link", icon=":material/link:", key="share"):
+        st.caption("This link reopens exactly this setup. Copy it with the button in the box.")
+        st.code(link, language=None, wrap_lines=True)
+
+
+def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code") -> None:
+    """spec as a standalone PyTorch script: shown (with st.code's copy button) and as a .py."""
+    try:
+        text = codegen.script(spec, title)
+    except SpecError as e:
+        st.info(str(e))
+        return
+    st.caption("Plain PyTorch, no nnplay: run it with `python`. On CPU it prints the same "
+               "losses as this run, evaluation by evaluation.")  # fmt: skip
+    st.download_button("Download .py", text, file_name=f"nnplay_{spec.data.name}.py",
+                       mime="text/x-python", key=f"{key}.download", on_click="ignore",
+                       icon=":material/download:")  # fmt: skip
+    st.code(text, language="python")

@@ -378,13 +378,13 @@ def _settings(spec: ExperimentSpec) -> str:
 def script(spec: ExperimentSpec, title: str = "") -> str:
     """A standalone PyTorch script that trains spec as nnplay does and prints each evaluation."""
     make_data = DATA_CODE.get(spec.data.name)
-    if make_data is None:
-        raise CodegenError(
-            f"Code export does not support {spec.data.info.label} yet; pick another dataset."
-        )
+    if make_data is None or spec.model.recurrent is not None:
+        what = spec.data.info.label if make_data is None else "recurrent models"
+        raise CodegenError(f"Code export does not support {what} yet.")
     d = make_data(spec)
     in_features = spec.data.info.features
-    model = models.build(spec, in_features, spec.data.n_classes)
+    with torch.device("meta"):  # only the layers' shapes and settings are read
+        model = models.build(spec, in_features, spec.data.n_classes)
     define, report = _evaluation(spec)
 
     needs = "torch and numpy" + (f" (and {d.needs})" if d.needs else "")

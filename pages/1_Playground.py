@@ -8,6 +8,7 @@ from nnplay.spec import DATASETS, SpecError
 from nnplay.train import DeviceUnavailable, device_label, resolve_device
 
 st.title("Playground")
+ui.open_link()  # a shared link or a preset card: its experiment, before any widget is drawn
 
 # --- presets ---
 with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -21,10 +22,12 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         except SpecError as e:
             st.session_state["notice_error"] = str(e)
         st.rerun()
+    link_slot = st.container()
 if "notice" in st.session_state:
     st.info(st.session_state.pop("notice"))
 if "notice_error" in st.session_state:
     st.error(st.session_state.pop("notice_error"))
+ui.link_warnings()
 
 spec = ui.current_spec()
 ui.ensure_widget_state(spec)
@@ -54,6 +57,8 @@ if problem:
     settings.error(f"This setup cannot run: {problem}. The last valid setup is kept.")
 else:
     st.session_state["spec"] = spec = new_spec
+with link_slot:
+    ui.share_link(ui.write_link(spec))
 
 with model_tab, st.expander("print(model)", expanded=True):
     ui.model_summary(spec)
@@ -85,6 +90,12 @@ def draw(snap: dict) -> None:
 
 with stage:
     ui.live(draw)
+
+with stage, st.expander("PyTorch code", icon=":material/code:"):
+    shown = ui.active_run()
+    if shown is not None and shown.spec != spec:
+        st.caption("The code of the run shown above; the controls have changed since it started.")
+    ui.code_panel(shown.spec if shown is not None else spec)
 
 if DATASETS[spec.data.name].downloads:
     st.caption("MNIST and FashionMNIST are downloaded by torchvision on first use.")
