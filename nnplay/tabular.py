@@ -79,7 +79,7 @@ def _text(data: bytes, limits: Limits) -> str:
     head = data[:65536]
     controls = sum(head.count(bytes([c])) for c in (*range(0, 9), 11, 12, *range(14, 32)))
     if b"\x00" in head or controls > len(head) // 100:
-        raise CsvError("This file is not a CSV: it contains binary data. Save it as CSV "
+        raise CsvError("This file is not a CSV: it contains binary data, so save it as CSV "
                        "(comma-separated values) and upload that.")
     try:
         return data.decode("utf-8-sig")
@@ -224,7 +224,7 @@ def prepare_table(frame, target, task, train_fraction, seed, max_classes=10):
         return f"{n} row" if n == 1 else f"{n} rows"
 
     dropped = []
-    frame = frame.copy()
+    frame = frame.replace([np.inf, -np.inf], np.nan)  # an infinite value is as good as missing
     if target not in frame.columns:
         raise ValueError(f"The CSV has no column '{target}'.")
     missing = int(frame[target].isna().sum())
@@ -265,7 +265,7 @@ def prepare_table(frame, target, task, train_fraction, seed, max_classes=10):
         if y_num.isna().any() or pd.api.types.is_bool_dtype(y_col):
             raise ValueError(f"The target column '{target}' is not numeric, so it cannot be a "
                              f"regression target; choose classification or another column.")
-        y = y_num.to_numpy(dtype=np.float32)[:, None]
+        y = y_num.to_numpy(dtype=np.float64)[:, None]
         class_names = ()
     else:
         if pd.api.types.is_numeric_dtype(y_col) and not pd.api.types.is_bool_dtype(y_col):
@@ -299,7 +299,14 @@ def prepare_table(frame, target, task, train_fraction, seed, max_classes=10):
     n_num = len(numeric_cols)
     mean = x[tr, :n_num].mean(axis=0)
     std = x[tr, :n_num].std(axis=0)
-    x[:, :n_num] = (x[:, :n_num] - mean) / np.where(std > 0, std, 1.0)
+    with np.errstate(all="ignore"):
+        x[:, :n_num] = (x[:, :n_num] - mean) / np.where(std > 0, std, 1.0)
+        if task == "regression":
+            y = y.astype(np.float32)
+    bad = [names[i] for i in range(n_num) if not np.isfinite(x[:, i]).all()]
+    if bad or (task == "regression" and not np.isfinite(y).all()):
+        col = bad[0] if bad else target
+        raise ValueError(f"The column '{col}' has numbers too large to compute with.")
     x = x.astype(np.float32)
     return x[tr], y[tr], x[te], y[te], class_names, tuple(names), tuple(dropped)
 

@@ -1,0 +1,73 @@
+"""Server limits: each from its NNPLAY_ variable, each refusal one sentence naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from nnplay.limits import LimitExceeded, Limits, estimated_train_size, total_steps
+from nnplay.presets import all_presets
+from nnplay.runs import RunManager
+from nnplay.spec import ExperimentSpec, Linear
+
+BASE = ExperimentSpec().with_changes({"data.n_samples": 500, "train.epochs": 5})
+
+
+def test_from_env_reads_each_variable_and_ignores_garbage():
+    limits = Limits.from_env({"NNPLAY_MAX_STEPS": "123", "NNPLAY_MAX_UPLOAD_MB": "2.5",
+                              "NNPLAY_MAX_WIDTH": "lots", "NNPLAY_MAX_LAYERS": "-4"})
+    assert limits.max_steps == 123 and limits.max_upload_mb == 2.5
+    assert limits.max_width == Limits().max_width  # malformed: the default stays
+    assert limits.max_layers == 1  # never below one
+
+
+def test_every_preset_fits_the_default_limits():
+    for preset in all_presets():
+        Limits().check(preset.spec)
+
+
+@pytest.mark.parametrize(("limits", "changes", "words"), [
+    (Limits(max_layers=2), {"model.layers": [Linear(units=4)] * 3}, "3 layers"),
+    (Limits(max_width=64), {"model.layers": [Linear(units=65)]}, "65 units"),
+    (Limits(max_samples=100), {"data.n_samples": 1000}, "500 training samples"),
+    (Limits(max_epochs=10), {"train.epochs": 11}, "11 epochs"),
+    (Limits(max_steps=1000), {"train.epochs": 100}, "1,600 steps"),
+])
+def test_each_refusal_is_one_sentence_naming_the_limit(limits, changes, words):
+    spec = BASE.with_changes({k: [x.model_dump() for x in v] if k == "model.layers" else v
+                              for k, v in changes.items()})
+    with pytest.raises(LimitExceeded) as err:
+        limits.check(spec)
+    text = str(err.value)
+    assert words in text and "NNPLAY_MAX_" in text
+    assert text.endswith(".") and text.count(". ") == 0 and "\n" not in text
+
+
+def test_step_limit_counts_a_step_cap():
+    spec = BASE.with_changes({"train.epochs": 100, "train.max_steps": 500})
+    assert total_steps(spec, estimated_train_size(spec)) == 500
+    Limits(max_steps=500).check(spec)
+    with pytest.raises(LimitExceeded):
+        Limits(max_steps=499).check(spec.with_changes({"train.max_steps": 0}))
+
+
+def test_image_sets_count_their_subset():
+    spec = BASE.with_changes({"data.name": "mnist", "data.subset": 3000})
+    assert estimated_train_size(spec) == 3000
+    assert estimated_train_size(spec.with_changes({"data.subset": 0})) == 60000
+
+
+def test_manager_refuses_before_queueing_and_per_session():
+    manager = RunManager(max_runs=1, limits=Limits(max_session_runs=2, max_epochs=5))
+    with pytest.raises(LimitExceeded, match="NNPLAY_MAX_EPOCHS"):
+        manager.start(BASE.with_changes({"train.epochs": 6}), owner="a")
+    assert manager.runs() == []
+    held = [manager.start(BASE, owner="a", paused=True) for _ in range(2)]
+    with pytest.raises(LimitExceeded, match="NNPLAY_MAX_SESSION_RUNS") as err:
+        manager.start(BASE, owner="a")
+    assert "2 runs" in str(err.value)
+    other = manager.start(BASE, owner="b")  # b has a limit of its own
+    assert [r.ahead for r in held + [other]] == [None, 0, 1]
+    manager.stop(held[0].id)
+    held[0].wait(30)
+    manager.start(BASE, owner="a", paused=True)  # room again
+    manager.close()
