@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from nnplay import charts, codegen, models, urls
+from nnplay import charts, codegen, models, presets, urls
 from nnplay.runs import Run, RunManager
 from nnplay.spec import (
     ACTIVATIONS,
@@ -369,8 +369,11 @@ def open_link() -> None:
     params = st.query_params.to_dict()
     if not set(params) - set(KEPT_PARAMS) or params == st.session_state.get("url.written"):
         return
-    spec, warnings, _ = urls.parse(params)
+    spec, warnings, extras = urls.parse(params)
     load_spec(spec)
+    if "preset" in extras:
+        preset = presets.load(extras["preset"])
+        st.session_state.setdefault("notice", f"Opened **{preset.title}**: {preset.goal}")
     st.session_state["url.written"] = params
     st.session_state["url.warnings"] = warnings
 
@@ -396,7 +399,7 @@ def write_link(spec: ExperimentSpec) -> str:
 def share_link(query: str) -> None:
     """A "Copy link" popover with the page's full URL in a box that has a copy button."""
     url = urlsplit(st.context.url or "http://localhost:8501/")
-    link = urlunsplit((url.scheme, url.netloc, url.path, query, ""))
+    link = urlunsplit((url.scheme, url.netloc, url.path or "/", query, ""))
     with st.popover("Copy link", icon=":material/link:", key="share"):
         st.caption("This link reopens exactly this setup. Copy it with the button in the box.")
         st.code(link, language=None, wrap_lines=True)
