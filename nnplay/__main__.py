@@ -66,9 +66,8 @@ def _line(record: dict) -> str:
 @command("train", spec_arguments)
 def train_command(args: argparse.Namespace) -> int:
     """Train without a browser; print one JSON line per evaluation, then a summary line."""
+    spec = spec_from(args)  # a typo is reported before torch is loaded
     from nnplay import train
-
-    spec = spec_from(args)
 
     class Printer(train.Callback):
         def on_eval(self, record: dict) -> None:
@@ -101,6 +100,31 @@ def code_command(args: argparse.Namespace) -> int:
         preset = presets.load(args.preset)
         title = f"{preset.title}\n\n{preset.goal}"
     print(codegen.script(spec, title), end="")
+    return 0
+
+
+def bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    parser.add_argument("--steps", type=int, default=1000, help="training steps per variant")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of each variant")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own)")
+    parser.add_argument("--train-samples", type=int,
+                        help="use generated files with this many training images")
+    parser.add_argument("--live-steps", type=int, default=100_000,
+                        help="steps in the live-page case (0: skip it)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+@command("bench", bench_arguments)
+def bench_command(args: argparse.Namespace) -> int:
+    """Samples/s of the reference's loop, a bare loop and nnplay, side by side; the live page."""
+    from nnplay import bench
+
+    if min(args.steps, args.repeats) < 1 or (args.train_samples or 1) < 1:
+        raise SpecError("--steps, --repeats and --train-samples must be at least 1")
+    result = bench.run_bench(args.device, args.steps, args.repeats, args.threads,
+                             args.train_samples, args.live_steps)
+    print(json.dumps(bench.clean(result)) if args.json else bench.report(result), flush=True)
     return 0
 
 

@@ -89,7 +89,7 @@ def test_preset_loads_its_values(app):
 
 def test_pause_step_resume_stop(app, poll):
     at = app.run()
-    at.number_input(key="train.epochs").set_value(1000).run()
+    at.number_input(key="train.epochs").set_value(400).run()
     at.button(key="train").click().run()
     at.button(key="pause").click().run()
     poll(at, lambda a: a.button(key="resume").disabled is False)
