@@ -7,6 +7,16 @@ st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 PAGES = [
     st.Page("pages/1_Playground.py", title="Playground", icon="🧪", url_path="playground",
             default=True),
+    st.Page("pages/3_Compare.py", title="Compare", icon="🏁", url_path="compare"),
+    st.Page("pages/4_Activations.py", title="Activations", icon="📈", url_path="activations"),
+    st.Page("pages/6_Gallery.py", title="Class presets", icon="🎓", url_path="gallery"),
 ]
 
-st.navigation(PAGES).run()
+page = st.navigation(PAGES)
+# Presentation mode: ui.scale() enlarges the charts; this enlarges the text, on every page.
+st.sidebar.toggle("Presentation mode", key="presentation",
+                  help="Larger charts and text for a projector.")
+if st.session_state.get("presentation"):
+    st.html("<style>html { font-size: 22px; } .stMarkdown p, .stCaption p { font-size: 1.1rem; }"
+            "</style>")
+page.run()

@@ -4,6 +4,7 @@ renders what the core returns."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -418,3 +419,54 @@ def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code") -> None
                        mime="text/x-python", key=f"{key}.download", on_click="ignore",
                        icon=":material/download:")  # fmt: skip
     st.code(text, language="python")
+
+
+# --- teacher mode and polling groups of runs ----------------------------------------------------
+
+# A hide= name that stands for several widgets (prefixes end in "."); any other name is a key.
+HIDE_GROUPS: dict[str, tuple[str, ...]] = {
+    "layers": ("layer.", "up.", "down.", "del.", "add.", "ff."),
+    "presets": ("preset", "load_preset"),
+    "data": ("data.",),
+    "optimizer": ("optimizer.",),
+    "train": ("train.",),
+}
+MAX_HIDDEN = 64
+
+
+def hidden() -> frozenset[str]:
+    """Control names a teacher's link hides (?hide=optimizer.lr,layers), kept for the session."""
+    raw = st.query_params.get("hide")
+    if raw is not None:
+        names = [n.strip() for n in str(raw).split(",") if n.strip()][:MAX_HIDDEN]
+        st.session_state["hidden"] = frozenset(names)
+    return st.session_state.get("hidden", frozenset())
+
+
+def _css_class(key: str) -> str:
+    """The class Streamlit gives an element with this key (st-key-<key>, other chars as '-')."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def hide_controls(names: Iterable[str]) -> None:
+    """Hide the widgets named (keys or HIDE_GROUPS names); they keep their values."""
+    selectors = []
+    for name in names:
+        for key in HIDE_GROUPS.get(name, (name,)):
+            cls = _css_class(key)
+            selectors.append(f'[class*="{cls}"]' if key.endswith(".") else f".{cls}")
+    if selectors:
+        st.html(f"<style>{', '.join(selectors)} {{ display: none !important; }}</style>")
+
+
+def poll(done: Callable[[], bool], draw: Callable[[], None]) -> None:
+    """Call draw() now and, until done() (several runs, e.g. a race), about once a second."""
+    was_active = not done()
+
+    @st.fragment(run_every=REFRESH_SECONDS if was_active else None)
+    def group_panel() -> None:
+        draw()
+        if was_active and done():
+            st.rerun(scope="app")  # stop polling; re-enable the controls
+
+    group_panel()

@@ -24,12 +24,13 @@ class Param:
     default: float
     low: float
     high: float
+    step: float
 
 
 PARAMS: dict[str, tuple[Param, ...]] = {
-    "LeakyReLU": (Param("negative_slope", "slope for x < 0", 0.01, 0.0, 1.0),),
-    "ELU": (Param("alpha", "alpha", 1.0, 0.1, 3.0),),
-    "Softplus": (Param("beta", "beta", 1.0, 0.1, 10.0),),
+    "LeakyReLU": (Param("negative_slope", "slope for x < 0", 0.01, 0.0, 1.0, 0.01),),
+    "ELU": (Param("alpha", "alpha", 1.0, 0.1, 3.0, 0.1),),
+    "Softplus": (Param("beta", "beta", 1.0, 0.1, 10.0, 0.1),),
 }
 
 NOTES: dict[str, str] = {

@@ -870,14 +870,18 @@ def boundary_row(
                              scaleanchor=f"x{axis}", scaleratio=1, showgrid=False,
                              showticklabels=False, row=1, col=col)
         else:
-            fig.add_annotation(text="waiting…", x=0.5, y=0.5, showarrow=False,
-                               xref=f"x{axis} domain", yref=f"y{axis} domain",
+            x0, x1 = fig.layout[f"xaxis{axis}"].domain
+            fig.add_annotation(text="waiting…", x=(x0 + x1) / 2, y=0.5, showarrow=False,
+                               xref="paper", yref="paper",
                                font=dict(size=_px(BASE_FONT, scale), color="#777"))
             fig.update_xaxes(visible=False, row=1, col=col)
             fig.update_yaxes(visible=False, row=1, col=col)
-    per = 340 if len(names) <= 3 else 280
+    per = 380 if len(names) <= 3 else 320
     _layout(fig, "decision boundaries", scale, height=height, default_height=per,
             hovermode="closest")
+    # the class legend goes below the panels, clear of their titles
+    fig.update_layout(legend=dict(y=-0.04, yanchor="top"),
+                      margin=dict(t=_px(70, scale), b=_px(60, scale)))
     fig.update_xaxes(ticks="", showline=False)
     fig.update_yaxes(ticks="", showline=False)
     return fig
@@ -950,14 +954,15 @@ def activation_curve_chart(
     for lo, hi in flat:
         fig.add_vrect(x0=lo, x1=hi, fillcolor="#999999", opacity=0.18, line_width=0, layer="below")
     if flat:  # a legend entry for the shading
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="f′(x) ≈ 0 (saturated)",
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="f′ ≈ 0",
                                  marker=dict(symbol="square", size=_px(14, s),
                                              color="rgba(153,153,153,0.4)")))
-    fig.add_trace(go.Scatter(x=x, y=f, mode="lines", name=f"{name}(x)",
+    fig.add_trace(go.Scatter(x=x, y=f, mode="lines", name="f(x)",
                              line=dict(color=PALETTE[0], width=_px(LINE_WIDTH + 1, s))))
-    fig.add_trace(go.Scatter(x=x, y=df, mode="lines", name=f"{name}′(x) (autograd)",
+    fig.add_trace(go.Scatter(x=x, y=df, mode="lines", name="f′(x) by autograd",
                              line=dict(color=PALETTE[1], width=_px(LINE_WIDTH, s), dash="dash")))
-    _layout(fig, name, s, x_title="x", y_title="value", height=height, default_height=VIEW_HEIGHT)
+    _layout(fig, f"{name}: f and f′", s, x_title="x", y_title="value", height=height,
+            default_height=VIEW_HEIGHT)
     fig.update_xaxes(zeroline=True, zerolinecolor="#bbb")
     fig.update_yaxes(zeroline=True, zerolinecolor="#bbb")
     return fig

@@ -219,13 +219,16 @@ def steps_to(snap: Mapping, target: float) -> float:
 
 
 def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.DataFrame:
-    """One row per contender, best first: final and best test loss, steps to target, wall time."""
+    """One row per contender, best first: final and best test loss, steps to target, wall time.
+
+    Finished and stopped contenders rank by final test loss; diverged and failed ones come last.
+    """
     target = default_target(snaps) if target is None else target
     reach = f"steps to test loss ≤ {target:.3g}" if target is not None else "steps to target"
     rows = []
     for title, snap in snaps.items():
         steps, losses = _test_losses(snap)
-        best, best_step = _best(snap)
+        best, _ = _best(snap)
         spec = snap.get("spec") or {}
         row = {
             "contender": title,
@@ -233,7 +236,6 @@ def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.Dat
             "status": snap.get("status", ""),
             "final test loss": float(losses[-1]) if len(losses) else math.nan,
             "best test loss": best,
-            "best at step": best_step,
             reach: steps_to(snap, target) if target is not None else math.nan,
         }
         accs = (snap.get("evals") or {}).get("test_acc")
@@ -249,6 +251,8 @@ def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.Dat
     table["_key"] = list(zip(table["status"].isin(FAILED), ~np.isfinite(final),
                              final.fillna(np.inf)))
     table = table.sort_values("_key", kind="stable").drop(columns="_key")
+    if (table["optimizer"] == table["contender"]).all():  # blank labels: the same text twice
+        table = table.drop(columns="optimizer")
     table.insert(0, "rank", range(1, len(table) + 1))
     return table.reset_index(drop=True)
 

@@ -25,7 +25,8 @@ def test_boundary_row_has_one_panel_per_contender():
     assert len(heatmaps) == 2  # the third contender has no view yet
     assert {t.xaxis for t in heatmaps} == {"x", "x2"}
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[:3] == ["SGD", "Adam (diverged)", "RMSprop"] and "waiting…" in titles
+    assert titles[:3] == ["SGD", "Adam (diverged)", "RMSprop"] and titles[3] == "waiting…"
+    assert fig.layout.annotations[3].x == fig.layout.annotations[2].x  # centred on panel 3
     legend = [t.name for t in fig.data if t.showlegend]
     assert len(legend) == len(set(legend))  # class legend shown once, not per panel
     assert fig.layout.yaxis2.scaleanchor == "x2"
@@ -52,7 +53,8 @@ def test_activation_curve_chart_shades_flat_regions():
     regions = activations.flat_regions(x, d)
     fig = charts.activation_curve_chart("Sigmoid", x, f, d, regions, scale=1.5)
     assert len(fig.layout.shapes) == 2
-    assert [t.name for t in fig.data][1:] == ["Sigmoid(x)", "Sigmoid′(x) (autograd)"]
+    assert [t.name for t in fig.data] == ["f′ ≈ 0", "f(x)", "f′(x) by autograd"]
+    assert list(fig.data[2].y) == list(d)
     assert fig.layout.font.size == charts.BASE_FONT * 1.5
     assert len(charts.activation_curve_chart("Identity", x, x, np.ones_like(x)).layout.shapes) == 0
 

@@ -1,0 +1,210 @@
+"""Compare: a fair optimiser race, or a learning-rate sweep, from one base experiment."""
+
+import streamlit as st
+
+import ui
+from nnplay import charts, presets, race
+from nnplay.spec import OPTIMIZERS, SpecError
+
+MODES = ("Race", "Learning-rate sweep")
+PLAYGROUND = "playground"  # the base option that means the Playground's current setup
+DEFAULT_CONTENDERS = (
+    {"name": "SGD", "lr": 0.1},
+    {"name": "SGD", "lr": 0.1, "momentum": 0.9},
+    {"name": "Adam", "lr": 0.01},
+)
+# Which settings a contender's optimiser takes, beyond lr and weight decay.
+EXTRA_SETTINGS = {"SGD": ("momentum", "nesterov"), "RMSprop": ("momentum",),
+                  "Adam": ("beta1", "beta2"), "AdamW": ("beta1", "beta2")}  # fmt: skip
+DEFAULTS = {"lr": 0.01, "momentum": 0.0, "nesterov": False, "beta1": 0.9, "beta2": 0.999,
+            "weight_decay": 0.0}  # fmt: skip
+
+st.title("Compare optimisers")
+st.caption("A fair race: every contender starts from **the same initial weights** (one "
+           "state_dict, copied) and sees **the same batches in the same order**; only the "
+           "optimiser differs.")  # fmt: skip
+ui.hide_controls(ui.hidden())
+
+
+def base_options() -> list[str]:
+    """The Playground's setup, then every preset a race can start from."""
+    return [PLAYGROUND] + [n for n in presets.names() if presets.load(n).page != "Sequences"]
+
+
+def load_contenders(contenders) -> None:
+    """Write contenders (dicts) into the contender widgets."""
+    st.session_state["compare.n"] = len(contenders)
+    for i, c in enumerate(contenders):
+        st.session_state[f"c{i}.name"] = c.get("name") or "Adam"
+        for key, default in DEFAULTS.items():
+            st.session_state[f"c{i}.{key}"] = c.get(key, default)
+
+
+def base_changed() -> None:
+    """A preset with a race brings its contenders along."""
+    name = st.session_state["compare.base"]
+    if name != PLAYGROUND and presets.load(name).race:
+        load_contenders(presets.load(name).race["contenders"])
+
+
+# A preset opened from the gallery or a ?preset= link.
+wanted = st.session_state.pop("compare.open", None) or st.query_params.get("preset")
+if wanted and wanted != st.session_state.get("compare.opened"):
+    st.session_state["compare.opened"] = wanted
+    if wanted in base_options():
+        st.session_state["compare.base"] = wanted
+        base_changed()
+    else:
+        st.warning(f"There is no preset called '{wanted}' for this page; showing the default.")
+if "compare.n" not in st.session_state:
+    load_contenders(DEFAULT_CONTENDERS)
+
+
+def base_spec():
+    name = st.session_state.get("compare.base", PLAYGROUND)
+    return ui.current_spec() if name == PLAYGROUND else presets.load(name).spec
+
+
+def contender_widgets(i: int) -> dict:
+    """One contender's optimiser settings; returns them as Contender fields."""
+    for key, default in DEFAULTS.items():
+        st.session_state.setdefault(f"c{i}.{key}", default)
+    st.session_state.setdefault(f"c{i}.name", "Adam")
+    name = st.selectbox("Optimiser", OPTIMIZERS, key=f"c{i}.name")
+    lr = float(st.session_state[f"c{i}.lr"])
+    st.select_slider("Learning rate", sorted({*ui.LR_GRID, lr}), key=f"c{i}.lr",
+                     format_func=lambda v: f"{v:g}")
+    extra = EXTRA_SETTINGS.get(name, ())
+    if "momentum" in extra:
+        st.slider("Momentum", 0.0, 0.99, step=0.01, key=f"c{i}.momentum")
+    if "nesterov" in extra:
+        st.checkbox("Nesterov", key=f"c{i}.nesterov")
+    if "beta1" in extra:
+        a, b = st.columns(2)
+        a.number_input("beta1", 0.0, 0.999, step=0.01, key=f"c{i}.beta1", format="%.3f")
+        b.number_input("beta2", 0.0, 0.9999, step=0.001, key=f"c{i}.beta2", format="%.4f")
+    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key=f"c{i}.weight_decay",
+                    format="%.5f")
+    fields = ("lr", "weight_decay", *extra)
+    return {"name": name} | {k: st.session_state[f"c{i}.{k}"] for k in fields}
+
+
+def race_from_widgets(mode: str, base, contenders: list[dict]
+                      ) -> tuple[race.RaceSpec | None, str | None]:
+    """(the race the widgets describe, None) or (None, a sentence)."""
+    try:
+        if mode == MODES[1]:
+            lo, hi = st.session_state["sweep.range"]
+            return race.sweep(base, lo, hi, st.session_state["sweep.n"],
+                              st.session_state["sweep.name"]), None
+        return race.parse_race({"base": base.model_dump(), "contenders": contenders}), None
+    except SpecError as e:
+        return None, str(e)
+
+
+# --- settings ---
+top = st.columns([1, 2, 1], vertical_alignment="bottom")
+mode = top[0].radio("Mode", MODES, key="compare.mode", horizontal=True)
+options = base_options()
+if st.session_state.get("compare.base") not in options:
+    st.session_state["compare.base"] = PLAYGROUND
+top[1].selectbox(
+    "Base experiment", options, key="compare.base", on_change=base_changed,
+    format_func=lambda n: "The Playground's current setup" if n == PLAYGROUND
+    else presets.load(n).title,
+)
+top[2].number_input("Target test loss (0: auto)", 0.0, 100.0, step=0.01, key="compare.target",
+                    format="%.3f", help="For the 'steps to target' column. Auto: the best test "
+                    "loss that every healthy contender reached.")
+base = base_spec()
+layers = " → ".join(
+    f"Linear({x.units})" if x.type == "linear" else x.name if x.type == "activation"
+    else f"Dropout({x.p:g})" for x in base.model.layers) or "no hidden layers"  # fmt: skip
+st.caption(f"Base: **{base.data.info.label}** · {layers} · {base.loss.name} · batch "
+           f"{base.train.batch_size} · {base.train.epochs} epochs · seed {base.seed}")
+
+if mode == MODES[0]:
+    st.columns(4)[0].number_input("Contenders", race.MIN_CONTENDERS, race.MAX_CONTENDERS,
+                                  step=1, key="compare.n")
+    n = st.session_state["compare.n"]
+    contenders = []
+    for row in range(0, n, 3):
+        cols = st.columns(3)
+        for i in range(row, min(row + 3, n)):
+            with cols[i - row].container(border=True, key=f"contender-box-{i}"):
+                st.markdown(f"**Contender {i + 1}**")
+                contenders.append(contender_widgets(i))
+else:
+    contenders = []
+    a, b, c = st.columns([1, 2, 1])
+    a.selectbox("Optimiser", OPTIMIZERS, key="sweep.name", index=OPTIMIZERS.index("SGD"))
+    b.select_slider("Learning rates from … to", ui.LR_GRID, value=(1e-3, 1.0), key="sweep.range",
+                    format_func=lambda v: f"{v:g}")
+    c.slider("Points (log grid)", 3, race.MAX_CONTENDERS, value=5, key="sweep.n")
+
+spec, problem = race_from_widgets(mode, base, contenders)
+if problem:
+    st.error(f"This race cannot run: {problem}")
+
+# --- run ---
+current: race.Race | None = st.session_state.get("race")
+manager = ui.manager()
+running = current is not None and not current.done(manager)
+runs = [r for r in current.runs(manager) if r is not None] if current else []
+paused = running and all(r.control.paused for r in runs if not r.done)
+buttons = st.columns(4)
+if buttons[0].button("Train", key="race.train", type="primary", width="stretch",
+                     disabled=spec is None or running):
+    st.session_state["race"] = race.start(manager, spec, owner=ui.owner())
+    st.session_state["race.mode"] = mode
+    st.rerun()
+if buttons[1].button("Pause", key="race.pause", width="stretch", disabled=not running or paused):
+    for r in runs:
+        r.control.pause()
+if buttons[2].button("Resume", key="race.resume", width="stretch", disabled=not paused):
+    for r in runs:
+        r.control.resume()
+if buttons[3].button("Stop", key="race.stop", width="stretch", disabled=not running):
+    current.stop(manager)
+
+big = ui.scale()
+
+
+def draw() -> None:
+    """The race's live panel: progress, overlaid curves, boundaries and the ranking."""
+    snaps = current.snapshots(manager)
+    st.caption(" · ".join(f"**{t}**: {s['status']} ({charts.progress_text(s)})"
+                          for t, s in snaps.items()))  # fmt: skip
+    for title, s in snaps.items():
+        if s["status"] in race.FAILED:
+            st.warning(f"{title}: {s['message']}")
+    if st.session_state.get("race.mode") == MODES[1]:
+        points = race.sweep_points(current.spec, snaps)
+        ui.figure(charts.lr_sweep_chart(points["lr"], points["loss"], points["status"],
+                                        scale=big), "race.sweep")
+    classification = current.spec.base.task == "classification"
+    ui.figure(charts.race_chart(snaps, "test_loss", scale=big), "race.test_loss")
+    small = [("loss", "race.loss"), ("test_acc", "race.test_acc"), ("train_acc", "race.train_acc")]
+    if not classification:
+        small = [small[0], ("train_loss", "race.train_loss")]
+    for col, (metric, key) in zip(st.columns(len(small)), small):
+        with col:  # one legend (above) serves every chart; same colours, same dashes
+            fig = charts.race_chart(snaps, metric, scale=big, log_y=metric == "loss")
+            ui.figure(fig.update_layout(showlegend=False), key)
+    if any((s.get("view") or {}).get("kind") == "boundary" for s in snaps.values()):
+        ui.figure(charts.boundary_row(snaps, scale=big), "race.boundaries")
+    target = st.session_state.get("compare.target") or None
+    table = race.summary(snaps, target)
+    st.subheader("Ranking")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "wall time (s)": st.column_config.NumberColumn(format="%.1f"),
+        "final test accuracy": st.column_config.NumberColumn(format="percent"),
+    })  # fmt: skip
+    st.download_button("Download CSV", table.to_csv(index=False), "race.csv", "text/csv",
+                       key="race.csv", disabled=table.empty)
+
+
+if current is None:
+    st.caption("Press **Train** to start the race. Curves appear here as the contenders learn.")
+else:
+    ui.poll(lambda: current.done(manager), draw)
