@@ -11,7 +11,7 @@ import functools
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +37,18 @@ class Dataset:
     kind: str  # "2d" | "1d" | "image"
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None
+    # Sequence tasks (nnplay.sequences): x is (N, T, F), or (N, T) token ids for "tokens".
+    vocab: tuple[str, ...] = ()  # the word of each token id (0 is padding)
+    lengths_train: torch.Tensor | None = None  # (N,) int64 on the CPU: unpadded lengths
+    lengths_test: torch.Tensor | None = None
+    subsets: dict[str, torch.Tensor] = field(default_factory=dict)  # name -> test indices
+    baseline: tuple[str, torch.Tensor] | None = None  # a naive forecast's test-set outputs
+    extra: dict[str, torch.Tensor] = field(default_factory=dict)  # task-specific test data
 
     @property
     def in_features(self) -> int:
-        """Features per sample."""
-        return self.x_train.shape[1]
+        """Features per sample (per time step for sequences; the vocabulary size for tokens)."""
+        return len(self.vocab) if self.vocab else self.x_train.shape[-1]
 
     @property
     def out_features(self) -> int:
@@ -59,6 +66,12 @@ class Arrays:
     y_test: np.ndarray
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None
+    vocab: tuple[str, ...] = ()  # sequence tasks: as in Dataset
+    lengths_train: np.ndarray | None = None
+    lengths_test: np.ndarray | None = None
+    subsets: dict[str, np.ndarray] = field(default_factory=dict)
+    baseline: tuple[str, np.ndarray] | None = None
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --- generators: self-contained (numpy only), features on a unit-ish scale ---------------------
@@ -272,6 +285,16 @@ def _uploaded(spec: DataSpec, seed: int) -> Arrays:
     return tabular.arrays(spec, seed)
 
 
+def _sequences(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
+    from nnplay import sequences  # it imports this module
+
+    return sequences.BUILDERS[name](spec, seed, root)
+
+
+BUILDERS.update({name: functools.partial(_sequences, name) for name, info in DATASETS.items()
+                 if info.kind in ("sequence", "tokens")})  # fmt: skip
+
+
 # --- public entry points -----------------------------------------------------------------------
 
 
@@ -306,7 +329,23 @@ def _build(spec: DataSpec, seed: int, device: torch.device, root: Path | None) -
         put(a.x_train), put(a.y_train), put(a.x_test), put(a.y_test),
         task=info.task, n_classes=spec.n_classes, kind=info.kind,
         class_names=a.class_names, image_shape=a.image_shape,
+        **_sequence_parts(a, put),
     )  # fmt: skip
+
+
+def _sequence_parts(a: Arrays, put: Callable[[np.ndarray], torch.Tensor]) -> dict:
+    """A sequence task's extras as Dataset fields: lengths stay on the CPU (pack_padded_sequence
+    reads them there), the rest goes to the device."""
+    def cpu(v: np.ndarray | None) -> torch.Tensor | None:
+        return None if v is None else torch.as_tensor(v)
+
+    return {
+        "vocab": a.vocab, "lengths_train": cpu(a.lengths_train),
+        "lengths_test": cpu(a.lengths_test),
+        "subsets": {k: put(v) for k, v in a.subsets.items()},
+        "baseline": None if a.baseline is None else (a.baseline[0], put(a.baseline[1])),
+        "extra": {k: put(v) for k, v in a.extra.items()},
+    }  # fmt: skip
 
 
 def bounds(x: np.ndarray, margin: float = 0.1) -> tuple[np.ndarray, np.ndarray]:

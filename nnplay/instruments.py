@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnplay import models
+from nnplay import models, recurrent
 
 HIST_VALUES = 4096  # activation outputs sent to the host per layer for the histogram
 SATURATION_MARGIN = 0.03  # an output this close to a bound (as a share of the range) is saturated
@@ -25,7 +25,7 @@ class Probe:
         self.model = model
         self.sample_x = sample_x
         self.layers = models.activation_layers(model)
-        self.weights = models.weight_layers(model)
+        self.weights = models.weight_groups(model)
         self.names = [f"{name} ({type(m).__name__})" for name, m, _ in self.layers]
         self.kinds = [kind for _, _, kind in self.layers]
         self.grad_names = [name for name, _ in self.weights]
@@ -55,8 +55,8 @@ class Probe:
     def grad_norms(self) -> torch.Tensor:
         """The L2 norm of each weight layer's gradient (weights and bias together), (L,)."""
         norms = []
-        for _, module in self.weights:
-            grads = [p.grad for p in module.parameters() if p.grad is not None]
+        for _, params in self.weights:
+            grads = [p.grad for p in params if p.grad is not None]
             norms.append(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
                          if grads else torch.zeros(()))
         return torch.stack([n.to(self.sample_x.device) for n in norms])
@@ -131,6 +131,7 @@ class ViewContext:
     x_all: torch.Tensor  # every input, to span the grid
     output: str  # the model's output transform: logits, log_softmax, sigmoid, linear
     n_classes: int
+    dataset: object = None  # the data.Dataset, for views that need more than the inputs
 
 
 def boundary(model: nn.Module, ctx: ViewContext, n: int = 100) -> dict:
@@ -184,3 +185,80 @@ GRID_VIEWS: dict[tuple[str, str], Callable[[nn.Module, ViewContext], dict]] = {
     ("1d", "regression"): curve,
     ("2d", "regression"): surface,
 }
+
+
+# --- sequences: the model on a few test sequences, step by step --------------------------------
+
+VIEW_EXAMPLES = 8  # test sequences whose insides the page can show, one at a time
+VIEW_SAMPLE = 64  # test sequences whose predictions are drawn against the truth
+ROLLOUT_STEPS = 40  # values a forecaster predicts from its own predictions
+
+
+def _saliency(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """How strongly each step's input moves the prediction: the norm of d(top output)/d(input
+    at step t), (k, T). Early steps fade when gradients vanish through time."""
+    with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):  # cuDNN: no eval backward
+        emb = model.embed(x).detach().requires_grad_()
+        out = model.readout(*model.encode(emb, lengths))
+        if out.dim() == 3:  # a prediction at every step: explain the last one
+            out = out[:, -1]
+        (grad,) = torch.autograd.grad(out.max(dim=-1).values.sum(), emb)
+    return torch.linalg.vector_norm(grad, dim=-1)
+
+
+@torch.no_grad()
+def _rollout(model: nn.Module, x: torch.Tensor, steps: int) -> torch.Tensor:
+    """Forecast `steps` values by feeding each forecast back in as the newest input, (k, steps)."""
+    window, preds = x, []
+    while sum(p.shape[1] for p in preds) < steps:
+        out = model(window)
+        nxt = out[:, -1] if out.dim() == 3 else out  # (k, horizon)
+        preds.append(nxt)
+        window = torch.cat([window[:, nxt.shape[1]:], nxt[:, :, None]], dim=1)
+    return torch.cat(preds, dim=1)[:, :steps]
+
+
+def sequence_view(model: nn.Module, ctx: ViewContext) -> dict:
+    """Predictions against the truth; for each of a few test sequences its inputs, hidden state
+    (units x steps), gate values (LSTM, GRU) and per-step saliency; a rollout for forecasts."""
+    ds = ctx.dataset
+    k = min(VIEW_EXAMPLES, len(ds.x_test))
+    x = ds.x_test[:k]
+    lengths = None if ds.lengths_test is None else ds.lengths_test[:k]
+    steps = lengths.tolist() if lengths is not None else [x.shape[1]] * k
+    m = min(VIEW_SAMPLE, len(ds.x_test))
+    sample_lengths = None if ds.lengths_test is None else ds.lengths_test[:m]
+    was_training = model.training
+    model.eval()
+    try:
+        saliency = _saliency(model, x, lengths)
+        with torch.no_grad():
+            emb = model.embed(x)
+            layers = [recurrent.replay(model, emb[i, :n]) for i, n in enumerate(steps)]
+            out = model(ds.x_test[:m], sample_lengths)
+        rollout = future = None
+        if "future_test" in ds.extra:
+            rollout = _rollout(model, x, ROLLOUT_STEPS).cpu().numpy()
+            future = ds.extra["future_test"][:k, :ROLLOUT_STEPS].cpu().numpy()
+    finally:
+        model.train(was_training)
+    pred = out if ctx.output == "linear" else probabilities(out, ctx.output)
+    x_host = x.cpu().numpy()
+    return {
+        "kind": "sequence", "cell": model.cell, "lengths": steps,
+        "inputs": [[ds.vocab[t] for t in row[:n]] for row, n in zip(x_host, steps)]
+        if ds.vocab else [row[:n] for row, n in zip(x_host, steps)],
+        "truth": ds.y_test[:m].cpu().numpy(), "pred": pred.cpu().numpy(),
+        "hidden": [ls[-1]["hidden"].T.cpu().numpy() if ls else None for ls in layers],
+        "gates": [{g: v.T.cpu().numpy() for g, v in ls[-1]["gates"].items()} if ls else {}
+                  for ls in layers],
+        "saliency": [row[:n] for row, n in zip(saliency.cpu().numpy(), steps)],
+        "rollout": rollout, "future": future, "class_names": list(ds.class_names),
+    }  # fmt: skip
+
+
+GRID_VIEWS.update({
+    ("sequence", "regression"): sequence_view,
+    ("sequence", "classification"): sequence_view,
+    ("tokens", "classification"): sequence_view,
+})

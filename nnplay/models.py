@@ -72,9 +72,12 @@ OUTPUT_MODULES: dict[str, Callable[[], nn.Module] | None] = {
 
 
 def output_size(spec: ExperimentSpec, n_classes: int) -> int:
-    """Units of the output layer: one per class, one for binary losses and for regression."""
+    """Units of the output layer: one per class, one for binary losses, and for regression one
+    per value forecast (1 unless a forecast's horizon says more)."""
     info = loss_info(spec.loss.name, spec.task)
-    return 1 if info.target in ("binary", "value") else n_classes
+    if info.target == "value":
+        return spec.data.outputs
+    return 1 if info.target == "binary" else n_classes
 
 
 def build(
@@ -90,6 +93,10 @@ def build(
     """
     if generator is None:
         generator = torch.Generator().manual_seed(spec.seed)
+    if spec.model.recurrent is not None:
+        from nnplay import recurrent  # it builds its head with this function
+
+        return recurrent.build(spec, in_features, n_classes, generator)
     named: list[tuple[str, nn.Module]] = []
     width = in_features
     for i, layer in enumerate(spec.model.layers, start=1):
@@ -157,3 +164,10 @@ def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module, str]]:
 def weight_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """(name, module) for each layer with parameters, in order."""
     return [(n, m) for n, m in model.named_children() if any(True for _ in m.parameters())]
+
+
+def weight_groups(model: nn.Module) -> list[tuple[str, list[nn.Parameter]]]:
+    """(name, parameters) for each layer with parameters; a recurrent model names its own."""
+    if hasattr(model, "weight_groups"):
+        return model.weight_groups()
+    return [(n, list(m.parameters())) for n, m in weight_layers(model)]

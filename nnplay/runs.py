@@ -203,7 +203,8 @@ class Run(train.Callback):
                 np.zeros((0, 0, 4))
             grads = np.array(self.grad_norms).reshape(len(self.grad_norms), -1) if \
                 self.grad_norms else np.zeros((0, len(info.get("grad_names", []))))
-            evals = {k: [r[k] for r in self.evals] for k in _eval_keys(self.spec)}
+            keys = _eval_keys(self.spec) + tuple(info.get("eval_extra", ()))  # e.g. a subset's
+            evals = {k: [r.get(k) for r in self.evals] for k in keys}
             view = None
             if self.view is not None:
                 view = dict(self.view) if self._view_done else self._full_view()
@@ -259,6 +260,8 @@ def _eval_keys(spec: ExperimentSpec) -> tuple[str, ...]:
 
 def _points(ds) -> dict:
     """The data points drawn under a view, on the host once per run."""
+    if ds.kind in ("sequence", "tokens"):  # the sequence view carries its own examples
+        return {}
     if ds.kind == "image":
         return {"test_images": ds.x_test, "image_shape": ds.image_shape,
                 "class_names": list(ds.class_names), "y_test": ds.y_test}  # fmt: skip

@@ -21,13 +21,16 @@ class DatasetInfo:
     """What the page and validation need to know about a dataset before building it."""
 
     task: Task
-    kind: Literal["2d", "1d", "image", "table"]
+    kind: Literal["2d", "1d", "image", "table", "sequence", "tokens"]
     label: str
     classes: int = 0  # default number of classes (0 for regression)
     max_classes: int = 0  # the most classes the generator can make
     downloads: bool = False  # torchvision downloads the files on first use
     features: int = 2  # input features of one sample (pixels for images)
     upload: bool = False  # rows come from an uploaded CSV (see nnplay.tabular)
+    seq_len: int = 0  # sequence tasks: default and shortest sequence length (0: not a sequence)
+    min_seq_len: int = 0
+    per_step: bool = False  # targets can be given at every time step (sequence-to-sequence)
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -44,6 +47,14 @@ DATASETS: dict[str, DatasetInfo] = {
     "fashion-mnist": DatasetInfo(
         "classification", "image", "FashionMNIST (torchvision)", 10, 10, True, 784
     ),
+    "sine-forecast": DatasetInfo("regression", "sequence", "Sine forecast (sequence)", features=1,
+                                 seq_len=30, min_seq_len=4, per_step=True),
+    "sentiment": DatasetInfo("classification", "tokens", "Sentiment (short sentences)", 2, 2,
+                             features=56, seq_len=12, min_seq_len=10),  # 56: vocabulary size
+    "parity": DatasetInfo("classification", "sequence", "Parity of bits (memory)", 2, 2,
+                          features=1, seq_len=10, min_seq_len=2),
+    "adding": DatasetInfo("regression", "sequence", "Adding problem (memory)", features=2,
+                          seq_len=20, min_seq_len=2),
     "csv": DatasetInfo("classification", "table", "Your CSV (upload)", 2, 10, features=0,
                        upload=True),
 }
@@ -117,6 +128,11 @@ class DataSpec(_Frozen):
     file: str = Field("", max_length=64, pattern=r"^[0-9a-f]*$", description="uploaded CSV id")
     target: str = Field("", max_length=200, description="target column of the uploaded CSV")
     task: Literal["auto", "classification", "regression"] = "auto"
+    # Sequence tasks only: their length, how far sine-forecast looks ahead, and whether targets
+    # come at every step (sequence-to-sequence) or after the last one.
+    seq_len: int = Field(0, ge=0, le=200, description="sequence length (0: the task's default)")
+    horizon: int = Field(1, ge=1, le=10, description="values to forecast ahead")
+    per_step: bool = False
 
     @property
     def info(self) -> DatasetInfo:
@@ -128,6 +144,16 @@ class DataSpec(_Frozen):
         label = f"'{self.target}' from your CSV" if self.target else info.label
         return replace(info, task=task, label=label, features=features,
                        classes=info.classes if task == "classification" else 0)
+
+    @property
+    def length(self) -> int:
+        """Sequence length this spec asks for: the task's default unless set (0: no sequences)."""
+        return self.seq_len or self.info.seq_len
+
+    @property
+    def outputs(self) -> int:
+        """Values a regression target holds: `horizon` for a forecast, else 1."""
+        return self.horizon if self.info.per_step else 1
 
     @property
     def n_classes(self) -> int:
@@ -146,6 +172,12 @@ class DataSpec(_Frozen):
                 raise ValueError("choose classification or regression for your CSV")
             if info.task == "classification" and not self.classes:
                 raise ValueError("give the number of classes in your CSV's target column")
+        if info.seq_len and self.seq_len and self.seq_len < info.min_seq_len:
+            raise ValueError(f"{info.label} needs sequences of at least {info.min_seq_len} steps")
+        if self.horizon > 1 and not info.per_step:
+            raise ValueError(f"{info.label} is not a forecast: it has no horizon to set")
+        if self.per_step and not info.per_step:
+            raise ValueError(f"{info.label} has one target per sequence, not one per step")
         if info.task == "classification" and self.classes:
             if self.classes < 2 or self.classes > info.max_classes:
                 raise ValueError(
@@ -180,13 +212,38 @@ class Dropout(_Frozen):
 Layer = Annotated[Linear | Activation | Dropout, Field(discriminator="type")]
 
 
+CELLS = ("RNN", "LSTM", "GRU", "LSTMCell", "BagOfWords")
+
+
+class RecurrentSpec(_Frozen):
+    """Recurrent layers read the sequence; the head sees their output at the last step (or at
+    every step). LSTMCell is an LSTM stepped by hand over time; BagOfWords is the baseline with
+    no recurrence: it averages the inputs over time."""
+
+    cell: Literal[CELLS] = "LSTM"  # type: ignore[valid-type]
+    hidden_size: int = Field(32, ge=1, le=512, description="hidden_size")
+    num_layers: int = Field(1, ge=1, le=4, description="num_layers")
+    bidirectional: bool = False
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout between recurrent layers")
+    batch_first: bool = True
+    embedding_dim: int = Field(16, ge=1, le=256, description="embedding size (token inputs)")
+
+    @model_validator(mode="after")
+    def _dropout_between_layers(self) -> RecurrentSpec:
+        if self.dropout and self.num_layers == 1:
+            raise ValueError("dropout between recurrent layers needs num_layers of 2 or more")
+        return self
+
+
 class ModelSpec(_Frozen):
-    """The hidden stack; the output layer is added to fit the dataset and loss."""
+    """The hidden stack; the output layer is added to fit the dataset and loss. With a recurrent
+    model the stack is its head."""
 
     layers: tuple[Layer, ...] = Field(
         (Linear(units=16), Activation(name="Tanh"), Linear(units=16), Activation(name="Tanh")),
         max_length=64,
     )
+    recurrent: RecurrentSpec | None = None
 
 
 def feed_forward(num_hidden: int, hidden_dim: int, dropout: float) -> ModelSpec:
@@ -258,6 +315,21 @@ class ExperimentSpec(_Frozen):
             raise ValueError(
                 f"{self.loss.name} cannot be used here: {why}. Choose one of {', '.join(allowed)}."
             )
+        return self
+
+    @model_validator(mode="after")
+    def _model_fits_data(self) -> ExperimentSpec:
+        info, rec = self.data.info, self.model.recurrent
+        if info.seq_len and rec is None:
+            raise ValueError(f"{info.label} is made of sequences and needs a recurrent model "
+                             "(see the Sequences page)")  # fmt: skip
+        if rec is not None and not info.seq_len:
+            raise ValueError(f"a recurrent model needs sequences, and {info.label} has none")
+        if rec is not None and rec.cell == "BagOfWords" and self.data.per_step:
+            raise ValueError("BagOfWords averages over time, so it cannot predict at every step")
+        if rec is not None and rec.bidirectional and self.data.per_step:
+            raise ValueError("a bidirectional model predicting at every step would read the "
+                             "future it is asked to forecast; predict after the last step")
         return self
 
     def to_json(self) -> str:

@@ -23,7 +23,8 @@ from nnplay import instruments, models
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, LossInfo, OptimizerSpec, loss_info
 
 FLUSH_SECONDS = 0.25  # how often step losses and activation samples reach the host
-VIEW_SECONDS = 0.5  # how often the grid view (decision boundary, fit) is recomputed
+VIEW_SECONDS = 1.0  # how often the grid view (decision boundary, fit) is recomputed: no more
+# often than the page redraws it (ui.REFRESH_SECONDS)
 EVAL_TRAIN_MAX = 2000  # training samples used to measure train loss/accuracy at evaluation
 EVAL_CHUNK = 8192
 BUFFER = 4096  # per-step values held on the device between flushes
@@ -238,13 +239,14 @@ class Plan:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor,
-             loss_fn: nn.Module, info: LossInfo) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+             loss_fn: nn.Module, info: LossInfo, lengths: torch.Tensor | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Mean loss and accuracy (NaN for regression) over a set, and the predicted classes; all
     on the device. The caller has put the model in eval mode."""
     total = torch.zeros((), device=x.device)
     preds = []
     for i in range(0, len(x), EVAL_CHUNK):
-        out = model(x[i:i + EVAL_CHUNK])
+        out = model(*model_inputs(x, lengths, slice(i, i + EVAL_CHUNK)))
         total += loss_fn(out, t[i:i + EVAL_CHUNK]) * len(out)
         if info.task == "classification":
             preds.append(predicted_class(out, info))
@@ -253,6 +255,14 @@ def evaluate(model: nn.Module, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor
         return loss, torch.full((), float("nan"), device=x.device), torch.empty(0)
     pred = torch.cat(preds)
     return loss, (pred == y).float().mean(), pred
+
+
+def model_inputs(x: torch.Tensor, lengths: torch.Tensor | None, idx, idx_cpu=None) -> tuple:
+    """The model's arguments for samples idx: x[idx], and for padded sequences their lengths,
+    which stay on the CPU (indexed by idx_cpu, the same samples) so no step waits on a copy."""
+    if lengths is None:
+        return (x[idx],)
+    return x[idx], lengths[idx if idx_cpu is None else idx_cpu]
 
 
 def predicted_class(out: torch.Tensor, info: LossInfo) -> torch.Tensor:
@@ -282,6 +292,11 @@ class _Loop:
         self.t_test = target(ds.y_test, ds.n_classes)
         k = min(len(ds.x_train), EVAL_TRAIN_MAX)
         self.eval_train = (ds.x_train[:k], self.t_train[:k], ds.y_train[:k])
+        self.eval_lengths = None if ds.lengths_train is None else ds.lengths_train[:k]
+        self.extra = {}  # a naive baseline's test loss, when the dataset has one
+        if ds.baseline is not None:
+            with torch.no_grad():
+                self.extra["baseline_test_loss"] = self.loss_fn(ds.baseline[1], self.t_test).item()
         self.plan = Plan.of(spec, len(ds.x_train), k + len(ds.x_test))
         self.optimizer = OPTIMIZER_BUILDERS[spec.optimizer.name](model.parameters(), spec.optimizer)
         self.params = list(model.parameters())
@@ -289,7 +304,7 @@ class _Loop:
         self.probe = instruments.Probe(model, ds.x_train[:SAMPLE_MAX])
         self.view_fn = instruments.GRID_VIEWS.get((ds.kind, ds.task))
         self.view_ctx = instruments.ViewContext(torch.cat([ds.x_train, ds.x_test]),
-                                                self.info.output, ds.n_classes)
+                                                self.info.output, ds.n_classes, ds)
         self.losses = torch.zeros(BUFFER, device=device)
         self.penalties = torch.zeros(BUFFER, device=device)
         self.grads: torch.Tensor | None = None
@@ -319,7 +334,7 @@ class _Loop:
             status, message = "failed", failure_message(e)
         record = self.finish(status)
         self.emit("on_end", status, message, record)
-        return Result(status, message, record, self.history)
+        return Result(status, message, record, self.history, dict(self.extra))
 
     def start_info(self) -> dict:
         return {
@@ -328,6 +343,9 @@ class _Loop:
             "model": models.describe(self.model), "parameters": models.parameter_count(self.model),
             "activation_names": self.probe.names, "activation_kinds": self.probe.kinds,
             "grad_names": self.probe.grad_names,
+            "baseline": (self.ds.baseline[0], self.extra["baseline_test_loss"])
+            if self.ds.baseline is not None else None,
+            "eval_extra": [f"test_acc_{name}" for name in self.ds.subsets],
         }  # fmt: skip
 
     def train(self) -> str:
@@ -337,7 +355,8 @@ class _Loop:
         l1, l2 = self.spec.train.l1, self.spec.train.l2
         self.model.train()
         while self.step < plan.total_steps:
-            perm = torch.randperm(len(x), generator=self.perm_gen).to(self.device)
+            perm_cpu = torch.randperm(len(x), generator=self.perm_gen)
+            perm = perm_cpu.to(self.device)
             self.emit("on_epoch", self.step // plan.steps_per_epoch + 1, perm)
             for i in range(0, len(x), bs):
                 if self.control.must_wait():
@@ -347,7 +366,8 @@ class _Loop:
                 sample = (time.monotonic() - self.last_flush >= FLUSH_SECONDS
                           or (self.step + 1) % plan.eval_every == 0)
                 idx = perm[i:i + bs]
-                out = self.model(x[idx])
+                out = self.model(*model_inputs(x, self.ds.lengths_train, idx,
+                                               perm_cpu[i:i + bs]))
                 data_loss = self.loss_fn(out, t[idx])
                 loss = data_loss
                 if l1 or l2:
@@ -390,7 +410,8 @@ class _Loop:
         bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
         chunk = {
             "step": list(range(first, self.step + 1)), "loss": losses, "penalty": host[n:],
-            "progress": self.progress(now), "view": view, "activations": None, "grads": None,
+            "progress": self.progress(time.monotonic()),  # after the sync: device time counted
+            "view": view, "activations": None, "grads": None,
         }  # fmt: skip
         if acts is not None:
             stats, values = acts
@@ -423,19 +444,24 @@ class _Loop:
         self.flush()
         self.model.eval()
         try:
-            tr_loss, tr_acc, _ = evaluate(self.model, *self.eval_train, self.loss_fn, self.info)
+            tr_loss, tr_acc, _ = evaluate(self.model, *self.eval_train, self.loss_fn, self.info,
+                                          self.eval_lengths)
             te_loss, te_acc, pred = evaluate(self.model, self.ds.x_test, self.t_test,
-                                             self.ds.y_test, self.loss_fn, self.info)
+                                             self.ds.y_test, self.loss_fn, self.info,
+                                             self.ds.lengths_test)
             view = None
             if self.ds.kind == "image":
                 view = instruments.confusion(pred, self.ds.y_test, self.ds.n_classes)
         finally:
             self.model.train()
-        values = torch.stack([tr_loss, te_loss, tr_acc, te_acc]).tolist()
+        subsets = [(pred[i] == self.ds.y_test[i]).float().mean() for i in self.ds.subsets.values()
+                   if len(pred)]  # fmt: skip
+        values = torch.stack([tr_loss, te_loss, tr_acc, te_acc, *subsets]).tolist()
         record = {"step": self.step, "epoch": self.epoch(),
                   "train_loss": values[0], "test_loss": values[1]}  # fmt: skip
         if self.spec.task == "classification":
             record |= {"train_acc": values[2], "test_acc": values[3]}
+            record |= {f"test_acc_{n}": v for n, v in zip(self.ds.subsets, values[4:])}
         if view is not None:
             record["view"] = view
         self.history.append({k: v for k, v in record.items() if k != "view"})
