@@ -436,10 +436,9 @@ MAX_HIDDEN = 64
 
 def hidden() -> frozenset[str]:
     """Control names a teacher's link hides (?hide=optimizer.lr,layers), kept for the session."""
-    raw = st.query_params.get("hide")
-    if raw is not None:
-        names = [n.strip() for n in str(raw).split(",") if n.strip()][:MAX_HIDDEN]
-        st.session_state["hidden"] = frozenset(names)
+    if "hide" in st.query_params:
+        _, _, extras = urls.parse({"hide": st.query_params["hide"]})
+        st.session_state["hidden"] = frozenset(extras.get("hide", ())[:MAX_HIDDEN])
     return st.session_state.get("hidden", frozenset())
 
 

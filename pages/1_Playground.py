@@ -9,6 +9,7 @@ from nnplay.train import DeviceUnavailable, device_label, resolve_device
 
 st.title("Playground")
 ui.open_link()  # a shared link or a preset card: its experiment, before any widget is drawn
+ui.hide_controls(ui.hidden())  # a teacher's ?hide=: those controls vanish, their values apply
 
 # --- presets ---
 with st.container(horizontal=True, vertical_alignment="bottom"):

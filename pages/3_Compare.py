@@ -4,10 +4,12 @@ import streamlit as st
 
 import ui
 from nnplay import charts, presets, race
-from nnplay.spec import OPTIMIZERS, SpecError
+from nnplay.spec import OPTIMIZERS, ExperimentSpec, SpecError
 
 MODES = ("Race", "Learning-rate sweep")
-PLAYGROUND = "playground"  # the base option that means the Playground's current setup
+# Base options that mean a page's current setup (the rest are preset names).
+CURRENT = {"playground": "The Playground's current setup",
+           "sequences": "The Sequences page's current setup"}  # fmt: skip
 DEFAULT_CONTENDERS = (
     {"name": "SGD", "lr": 0.1},
     {"name": "SGD", "lr": 0.1, "momentum": 0.9},
@@ -26,9 +28,18 @@ st.caption("A fair race: every contender starts from **the same initial weights*
 ui.hide_controls(ui.hidden())
 
 
+def page_setup(page: str):
+    """The experiment a page last edited in this session (None when it has none)."""
+    spec = st.session_state.get("spec")
+    if spec is not None and ui.SPEC_HOMES[page](spec):
+        return spec
+    return st.session_state.get(f"spec.{page}")
+
+
 def base_options() -> list[str]:
-    """The Playground's setup, then every preset a race can start from."""
-    return [PLAYGROUND] + [n for n in presets.names() if presets.load(n).page != "Sequences"]
+    """The pages' current setups, then every preset a race can start from."""
+    pages = ["playground"] + [p for p in CURRENT if p != "playground" and page_setup(p)]
+    return pages + list(presets.names())
 
 
 def load_contenders(contenders) -> None:
@@ -43,7 +54,7 @@ def load_contenders(contenders) -> None:
 def base_changed() -> None:
     """A preset with a race brings its contenders along."""
     name = st.session_state["compare.base"]
-    if name != PLAYGROUND and presets.load(name).race:
+    if name not in CURRENT and presets.load(name).race:
         load_contenders(presets.load(name).race["contenders"])
 
 
@@ -61,8 +72,21 @@ if "compare.n" not in st.session_state:
 
 
 def base_spec():
-    name = st.session_state.get("compare.base", PLAYGROUND)
-    return ui.current_spec() if name == PLAYGROUND else presets.load(name).spec
+    name = st.session_state.get("compare.base", "playground")
+    if name in CURRENT:
+        return page_setup(name) or ExperimentSpec()
+    return presets.load(name).spec
+
+
+def describe_model(spec) -> str:
+    """The model in a few words: 'LSTM(32) → Linear(16) → Tanh' or the layer stack."""
+    stack = [f"Linear({x.units})" if x.type == "linear" else x.name if x.type == "activation"
+             else f"Dropout({x.p:g})" for x in spec.model.layers]  # fmt: skip
+    rec = spec.model.recurrent
+    if rec is not None:
+        bi = "bidirectional " if rec.bidirectional else ""
+        stack.insert(0, f"{bi}{rec.cell}({rec.hidden_size}) × {rec.num_layers}")
+    return " → ".join(stack) or "no hidden layers"
 
 
 def contender_widgets(i: int) -> dict:
@@ -107,20 +131,14 @@ top = st.columns([1, 2, 1], vertical_alignment="bottom")
 mode = top[0].radio("Mode", MODES, key="compare.mode", horizontal=True)
 options = base_options()
 if st.session_state.get("compare.base") not in options:
-    st.session_state["compare.base"] = PLAYGROUND
-top[1].selectbox(
-    "Base experiment", options, key="compare.base", on_change=base_changed,
-    format_func=lambda n: "The Playground's current setup" if n == PLAYGROUND
-    else presets.load(n).title,
-)
+    st.session_state["compare.base"] = "playground"
+top[1].selectbox("Base experiment", options, key="compare.base", on_change=base_changed,
+                 format_func=lambda n: CURRENT.get(n) or f"Preset: {presets.load(n).title}")
 top[2].number_input("Target test loss (0: auto)", 0.0, 100.0, step=0.01, key="compare.target",
                     format="%.3f", help="For the 'steps to target' column. Auto: the best test "
                     "loss that every healthy contender reached.")
 base = base_spec()
-layers = " → ".join(
-    f"Linear({x.units})" if x.type == "linear" else x.name if x.type == "activation"
-    else f"Dropout({x.p:g})" for x in base.model.layers) or "no hidden layers"  # fmt: skip
-st.caption(f"Base: **{base.data.info.label}** · {layers} · {base.loss.name} · batch "
+st.caption(f"Base: **{base.data.info.label}** · {describe_model(base)} · {base.loss.name} · batch "
            f"{base.train.batch_size} · {base.train.epochs} epochs · seed {base.seed}")
 
 if mode == MODES[0]:

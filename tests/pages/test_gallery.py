@@ -64,3 +64,16 @@ def test_presentation_mode_enlarges_text_on_every_page(app):
     at.switch_page("pages/4_Activations.py").run()
     assert at.toggle(key="presentation").value is True
     assert any("font-size: 22px" in h.proto.body for h in at.get("html"))
+
+
+def test_hide_hides_playground_controls_and_lasts_the_session(app):
+    app.query_params["hide"] = "layers,optimizer.lr"
+    at = app.run()
+    assert not at.exception
+    css = " ".join(h.proto.body for h in at.get("html"))
+    assert '[class*="st-key-add-"]' in css and ".st-key-optimizer-lr" in css
+    assert at.select_slider(key="optimizer.lr").value  # hidden, still set
+    at.query_params.pop("hide")
+    at.switch_page("pages/3_Compare.py").run()  # another page, the link's params gone
+    css = " ".join(h.proto.body for h in at.get("html"))
+    assert ".st-key-optimizer-lr" in css
