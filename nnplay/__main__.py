@@ -103,6 +103,45 @@ def code_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def race_arguments(parser: argparse.ArgumentParser) -> None:
+    """The base experiment's arguments, the contenders, the target loss and a CSV path."""
+    spec_arguments(parser)
+    parser.add_argument("--contender", action="append", default=[], metavar="KEY=VALUE,...",
+                        help="one optimiser, e.g. name=SGD,lr=0.1,momentum=0.9 (2 to 6 of them; "
+                        "default: the preset's race, else SGD against Adam)")
+    parser.add_argument("--target", type=float, help="test loss for the 'steps to' column")
+    parser.add_argument("--csv", help="also write the ranking to this CSV file")
+
+
+def _contender(text: str) -> dict[str, object]:
+    """'name=SGD,lr=0.1' -> {"name": "SGD", "lr": 0.1}."""
+    fields: dict[str, object] = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SpecError(f"--contender needs KEY=VALUE pairs separated by commas, got '{item}'")
+        fields[key.strip()] = coerce(value.strip())
+    return fields
+
+
+@command("race", race_arguments)
+def race_command(args: argparse.Namespace) -> int:
+    """Race optimisers from one initial state on the same batches; print the ranking."""
+    from nnplay import race
+
+    base = spec_from(args)
+    if args.contender:
+        setup = {"contenders": [_contender(c) for c in args.contender]}
+    else:
+        setup = (presets.load(args.preset).race if args.preset and not args.spec else None) or {}
+    spec = race.parse_race({"base": base.model_dump(), **setup})
+    table = race.summary(race.run_race(spec), args.target)
+    print(table.to_string(index=False), flush=True)
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    return 0 if (table["status"] == "finished").all() else 1
+
+
 def bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     parser.add_argument("--steps", type=int, default=1000, help="training steps per variant")

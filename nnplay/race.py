@@ -18,7 +18,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from nnplay import train
 from nnplay.runs import Run, RunManager
@@ -76,6 +83,14 @@ class RaceSpec(BaseModel):
         (Contender(name="SGD", lr=0.1), Contender(name="Adam", lr=0.01)),
         min_length=MIN_CONTENDERS, max_length=MAX_CONTENDERS,
     )
+
+    @field_validator("contenders", mode="before")
+    @classmethod
+    def _how_many(cls, value: object) -> object:
+        if isinstance(value, (list, tuple)) and not MIN_CONTENDERS <= len(value) <= MAX_CONTENDERS:
+            raise ValueError(f"a race needs {MIN_CONTENDERS} to {MAX_CONTENDERS} contenders, "
+                             f"not {len(value)}")
+        return value
 
     @model_validator(mode="after")
     def _contenders_fit(self) -> RaceSpec:

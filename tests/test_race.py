@@ -93,8 +93,8 @@ def test_a_contender_reproduces_the_same_spec_run_alone():
 
 
 @pytest.mark.parametrize(("contenders", "words"), [
-    ([{"name": "SGD"}], "at least 2"),
-    ([{"name": "SGD"}] * 7, "at most 6"),
+    ([{"name": "SGD"}], "contenders: a race needs 2 to 6 contenders, not 1"),
+    ([{"name": "SGD"}] * 7, "a race needs 2 to 6 contenders, not 7"),
     ([{"name": "SGD", "lr": 100.0}, {"name": "Adam"}], "contender 1: optimizer.lr"),
     ([{"name": "SGD"}, {"name": "Adam", "nesterov": True}], "contender 2"),
     ([{"name": "SGD"}, {"name": "Nadam"}], "contenders.1.name"),
@@ -161,7 +161,7 @@ def test_log_grid_and_sweep():
     sweep = race.sweep(BASE, 1e-3, 1.0, 4, "SGD")
     assert sweep.titles() == ["lr=0.001", "lr=0.01", "lr=0.1", "lr=1"]
     assert {s.optimizer.name for s in sweep.specs()} == {"SGD"}
-    with pytest.raises(SpecError, match="at most 6"):
+    with pytest.raises(SpecError, match="not 7"):
         race.sweep(BASE, 1e-4, 1.0, 7)
     snaps = {"lr=0.01": fake("finished", [1], [0.4]), "lr=0.001": fake("finished", [1], [0.6]),
              "lr=1": fake("diverged", [], [])}  # fmt: skip
@@ -178,3 +178,17 @@ def test_race_presets_are_valid_races():
         assert preset.page == "Compare"
         assert race.MIN_CONTENDERS <= len(spec.contenders) <= race.MAX_CONTENDERS
         assert spec.base == preset.spec
+
+
+def test_race_command_prints_the_ranking(capsys, tmp_path):
+    from nnplay.__main__ import main
+
+    csv = tmp_path / "race.csv"
+    code = main(["race", "--preset", "xor", "--steps", "20", "--contender", "name=SGD,lr=0.1",
+                 "--contender", "name=Adam,lr=0.01", "--csv", str(csv)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "SGD lr=0.1" in out and "Adam lr=0.01" in out and "final test loss" in out
+    assert len(csv.read_text().splitlines()) == 3
+    assert main(["race", "--preset", "xor", "--contender", "nameSGD"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
