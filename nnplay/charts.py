@@ -921,7 +921,8 @@ def lr_sweep_chart(
                         line=dict(color="#222", width=_px(1, s))),
             hovertemplate="best: lr %{x:.3g}<br>" + y_title + " %{y:.4g}<extra></extra>",
         ))
-    failed = bad & (lr > 0) & np.array([st != "" for st in status], dtype=bool)
+    # runs still queued or running have no final loss yet: they are left out, not crossed
+    failed = (lr > 0) & np.array([st in ("diverged", "failed") for st in status], dtype=bool)
     if failed.any():
         top = float(np.nanmax(loss[ok])) * 1.15 if ok.any() else 1.0
         fig.add_trace(go.Scatter(

@@ -43,6 +43,8 @@ def test_lr_sweep_chart_marks_the_best_and_the_diverged():
     assert list(best.x) == [0.01] and list(best.y) == [0.3]
     crosses = fig.data[names.index("diverged")]
     assert list(crosses.x) == [1.0] and crosses.y[0] > 0.9
+    waiting = charts.lr_sweep_chart([1e-3, 1e-2], [0.5, float("nan")], ["finished", "queued"])
+    assert [t.name for t in waiting.data] == ["final test loss", "best: lr=0.001"]
     empty = charts.lr_sweep_chart([], [])
     assert empty.layout.annotations[0].text == charts.WAITING_EVAL
 
