@@ -10,9 +10,10 @@ from nnplay import presets
 from nnplay.spec import DATASETS
 
 ROOT = Path(__file__).resolve().parents[1]
-# The page that opens a preset (Preset.page), and its url path for a shareable link.
+# The page that opens a preset (Preset.page), and its url path for a shareable link (the
+# default page is served at the app's root).
 PAGES = {
-    "Playground": ("pages/1_Playground.py", "playground"),
+    "Playground": ("pages/1_Playground.py", ""),
     "Compare": ("pages/3_Compare.py", "compare"),
     "Sequences": ("pages/2_Sequences.py", "sequences"),
 }

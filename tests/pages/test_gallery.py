@@ -53,7 +53,10 @@ def test_teacher_link_names_the_preset_and_the_hidden_controls(app):
     at.selectbox(key="teach.preset").set_value("dropout").run()
     at.multiselect(key="teach.hide").set_value(["layers", "optimizer.lr"]).run()
     link = at.code[-1].value
-    assert link.endswith("/playground?preset=dropout&hide=layers,optimizer.lr")
+    assert link.endswith("/?preset=dropout&hide=layers,optimizer.lr")  # Playground: the root
+    at.selectbox(key="teach.preset").set_value("sgd-vs-adam-digits").run()
+    assert at.code[-1].value.endswith("/compare?preset=sgd-vs-adam-digits&hide=layers,"
+                                      "optimizer.lr")
 
 
 def test_presentation_mode_enlarges_text_on_every_page(app):
