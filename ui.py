@@ -55,7 +55,30 @@ def flat(spec: ExperimentSpec) -> dict[str, object]:
     for section in ("data", "loss", "optimizer", "train"):
         for key, value in getattr(spec, section).model_dump().items():
             out[f"{section}.{key}"] = value
+    if spec.model.recurrent is not None:
+        for key, value in spec.model.recurrent.model_dump().items():
+            out[f"model.recurrent.{key}"] = value
     return out
+
+
+# Pages share the widgets' keys, so each page that edits an experiment keeps its own: the
+# Playground a layer stack, the Sequences page a recurrent model.
+SPEC_HOMES: dict[str, Callable[[ExperimentSpec], bool]] = {
+    "playground": lambda s: s.model.recurrent is None,
+    "sequences": lambda s: s.model.recurrent is not None,
+}
+
+
+def page_spec(page: str, default: Callable[[], ExperimentSpec]) -> None:
+    """Make the page's experiment one this page edits: when the current one belongs to another
+    page, keep it for that page and load this page's last one (or default()). Call first."""
+    spec = st.session_state.get("spec")
+    if spec is not None and SPEC_HOMES[page](spec):
+        return
+    if spec is not None:
+        home = next((p for p, fits in SPEC_HOMES.items() if fits(spec)), None)
+        st.session_state[f"spec.{home}"] = spec
+    load_spec(st.session_state.get(f"spec.{page}") or default())
 
 
 def load_spec(spec: ExperimentSpec) -> None:
@@ -98,10 +121,13 @@ def spec_from_widgets() -> tuple[ExperimentSpec | None, str | None]:
 # --- widgets ------------------------------------------------------------------------------------
 
 
-def data_widgets(hidden: Iterable[str] = ()) -> None:
-    """Dataset, noise, size, split, classes and the image training subset."""
+def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None) -> None:
+    """Dataset, noise, size, split, classes and the image training subset; names are the
+    datasets offered (default: those that are not sequences)."""
     hidden = set(hidden)
-    st.selectbox("Dataset", list(DATASETS), key="data.name",
+    names = list(names) if names is not None else \
+        [n for n, info in DATASETS.items() if not info.seq_len]
+    st.selectbox("Dataset", names, key="data.name",
                  format_func=lambda n: DATASETS[n].label)  # fmt: skip
     info = DATASETS[st.session_state["data.name"]]
     if info.kind == "image":

@@ -188,6 +188,7 @@ def _torch_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor |
     model._note("rnn input", inp)
     if lengths is not None:
         inp = pack_padded_sequence(inp, lengths, batch_first=bf, enforce_sorted=False)
+        model._note("packed", inp.data)
     out, state = model.rnn(inp)
     if lengths is not None:
         out, _ = pad_packed_sequence(out, batch_first=bf, total_length=steps)
@@ -395,3 +396,56 @@ def restore(spec: ExperimentSpec, state_dict: dict) -> SequenceModel:
     model = models.build(spec, spec.data.info.features, spec.data.n_classes)
     model.load_state_dict(state_dict)
     return model.eval()
+
+
+def try_sentence(spec: ExperimentSpec, state_dict: dict, text: str) -> dict:
+    """read_sentence() with a trained run's checkpoint: the model rebuilt on the CPU."""
+    from nnplay.sequences import SENTIMENT_CLASSES, VOCAB
+    from nnplay.spec import loss_info
+
+    output = loss_info(spec.loss.name, spec.task).output
+    got = read_sentence(restore(spec, state_dict), VOCAB, text, torch.device("cpu"), output)
+    return got | {"classes": SENTIMENT_CLASSES}
+
+
+def _meanings(model: SequenceModel) -> dict[str, str]:
+    """What each axis of each traced tensor is, in the reference's words."""
+    d = "2·" if model.directions == 2 else ""
+    steps = "(batch, seq_len, {})" if model.batch_first else "(seq_len, batch, {})"
+    return {
+        "input": "(batch, seq_len): token ids, 0 is padding" if model.embedding is not None
+        else "(batch, seq_len, features)",
+        "embedding": "(batch, seq_len, embedding_dim): one vector per token",
+        "rnn input": steps.format("input_size") + ("" if model.batch_first else
+                                                   ": batch_first=False puts time first"),
+        "packed": "(sum of lengths, input_size): pack_padded_sequence keeps only real steps",
+        "rnn output": steps.format(f"{d}hidden_size") + ": the top layer's h at every step"
+        + (", forward and backward side by side" if d else ""),
+        "h_n": f"({d}num_layers, batch, hidden_size): each layer's h after its last step",
+        "c_n": f"({d}num_layers, batch, hidden_size): each layer's cell state after its last "
+               "step",
+        "head input": f"(batch, seq_len, {d}hidden_size): every step's output"
+        if model.per_step else f"(batch, {d}hidden_size): the top layer of h_n"
+        + (" (forward and backward)" if d else "")
+        if model.cell != "BagOfWords" else "(batch, features): the mean over the real steps",
+        "output": "(batch, seq_len, outputs)" if model.per_step else "(batch, outputs)",
+    }  # fmt: skip
+
+
+def describe_shapes(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None = None
+                    ) -> list[dict]:
+    """Each stage of one forward pass on a batch: its name, shape and what the axes are."""
+    meanings = _meanings(model)
+    return [{"stage": stage, "shape": str(tuple(shape)), "meaning": meanings.get(stage, "")}
+            for stage, shape in model.shapes(x, lengths)]  # fmt: skip
+
+
+def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
+    """print(model) with its parameter count, and describe_shapes() on the spec's first batch."""
+    from nnplay import data
+
+    ds = data.build(spec.data, spec.seed)
+    model = models.build(spec, ds.in_features, ds.n_classes)
+    bs = min(spec.train.batch_size, len(ds.x_train))
+    lengths = None if ds.lengths_train is None else ds.lengths_train[:bs]
+    return models.describe(model), describe_shapes(model, ds.x_train[:bs], lengths)

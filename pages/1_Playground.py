@@ -4,16 +4,18 @@ import streamlit as st
 
 import ui
 from nnplay import charts, presets
-from nnplay.spec import DATASETS, SpecError
+from nnplay.spec import DATASETS, ExperimentSpec, SpecError
 from nnplay.train import DeviceUnavailable, device_label, resolve_device
 
 st.title("Playground")
+ui.page_spec("playground", ExperimentSpec)  # not the Sequences page's recurrent experiment
 ui.open_link()  # a shared link or a preset card: its experiment, before any widget is drawn
 ui.hide_controls(ui.hidden())  # a teacher's ?hide=: those controls vanish, their values apply
 
 # --- presets ---
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    choice = st.selectbox("Preset", ("",) + presets.names(), key="preset",
+    mine = tuple(n for n in presets.names() if presets.load(n).page != "Sequences")
+    choice = st.selectbox("Preset", ("",) + mine, key="preset",
                           format_func=lambda n: presets.load(n).title if n else "— choose —")
     if st.button("Load preset", key="load_preset", disabled=not choice):
         try:

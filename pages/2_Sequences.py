@@ -1,0 +1,331 @@
+"""Sequences: RNN, LSTM, GRU and an LSTMCell stepped by hand on sequence tasks, trained live,
+with hidden states and gates made visible."""
+
+import streamlit as st
+
+import ui
+from nnplay import charts, presets, recurrent
+from nnplay.limits import LimitExceeded
+from nnplay.spec import CELLS, DATASETS, SpecError
+from nnplay.train import DeviceUnavailable, device_label, resolve_device
+
+TASKS = [name for name, info in DATASETS.items() if info.seq_len]
+PRESETS = tuple(n for n in presets.names() if presets.load(n).page == "Sequences")
+DEFAULT = "sentiment-bilstm"
+CELL_LABELS = {
+    "RNN": "RNN (nn.RNN)", "LSTM": "LSTM (nn.LSTM)", "GRU": "GRU (nn.GRU)",
+    "LSTMCell": "LSTMCell, stepped by hand", "BagOfWords": "Bag of words (no recurrence)",
+}  # fmt: skip
+R = "model.recurrent."
+
+st.title("Sequences")
+ui.page_spec("sequences", lambda: presets.load(DEFAULT).spec)
+ui.hide_controls(ui.hidden())
+wanted = st.session_state.pop("open_preset", None)  # a card in the Class presets gallery
+if wanted in PRESETS:
+    ui.load_spec(presets.load(wanted).spec)
+ui.open_link()  # a shared link (?preset=NAME or settings), before any widget is drawn
+
+# --- presets ---
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    choice = st.selectbox("Preset", ("",) + PRESETS, key="seq.preset",
+                          format_func=lambda n: presets.load(n).title if n else "— choose —")
+    if st.button("Load preset", key="seq.load_preset", disabled=not choice):
+        preset = presets.load(choice)
+        ui.load_spec(preset.spec)
+        st.session_state["seq.notice"] = f"Loaded **{preset.title}**: {preset.goal}"
+        st.rerun()
+    link_slot = st.container()
+for key in ("seq.notice", "notice"):  # "notice": the preset a link opened (ui.open_link)
+    if key in st.session_state:
+        st.info(st.session_state.pop(key))
+ui.link_warnings()
+
+spec = ui.current_spec()
+ui.ensure_widget_state(spec)
+
+
+def task_changed() -> None:
+    """A new task starts from its own default length and one target after the last step."""
+    info = DATASETS[st.session_state["data.name"]]
+    st.session_state["data.seq_len"] = info.seq_len
+    st.session_state["data.horizon"] = 1
+    st.session_state["data.per_step"] = False
+
+
+def data_tab() -> None:
+    ui.data_widgets(names=TASKS)
+    info = DATASETS[st.session_state["data.name"]]
+    if st.session_state.get("seq.task") != st.session_state["data.name"]:
+        if st.session_state.get("seq.task") is not None:
+            task_changed()
+        st.session_state["seq.task"] = st.session_state["data.name"]
+    if not st.session_state.get("data.seq_len"):
+        st.session_state["data.seq_len"] = info.seq_len
+    st.slider("Sequence length", info.min_seq_len, 100, key="data.seq_len",
+              help="Steps per sequence (for sentences: the most words; shorter ones are "
+                   "padded and packed).")  # fmt: skip
+    if info.per_step:
+        st.slider("Forecast horizon", 1, 10, key="data.horizon",
+                  help="How many values after the window the model forecasts.")
+    notes = {
+        "sentiment": "Sentences from a built-in vocabulary with negation ('not good'), "
+                     "intensifiers and 'but'; noise adds filler words. The test set's "
+                     "**negation** subset holds the sentences with 'not' or 'never'.",
+        "sine-forecast": "Sums of two sines with random frequencies and phases; noise is "
+                         "added to the inputs, the targets are the clean values.",
+        "parity": "Is the number of ones odd? Training strings have random lengths (short "
+                  "ones teach the rule); test strings have the full length.",
+        "adding": "Pairs (value, marker): predict the sum of the two marked values, one in "
+                  "each half of the sequence.",
+    }  # fmt: skip
+    st.caption(notes.get(st.session_state["data.name"], ""))
+
+
+def model_tab() -> None:
+    info = DATASETS[st.session_state["data.name"]]
+    st.selectbox("Cell", CELLS, key=R + "cell", format_func=CELL_LABELS.get)
+    cell = st.session_state[R + "cell"]
+    recurrent_cell = cell != "BagOfWords"
+    c1, c2 = st.columns(2)
+    c1.number_input("hidden_size", 1, 512, step=1, key=R + "hidden_size",
+                    disabled=not recurrent_cell)
+    c2.number_input("num_layers", 1, 4, step=1, key=R + "num_layers",
+                    disabled=not recurrent_cell)
+    if st.session_state[R + "num_layers"] == 1:
+        st.session_state[R + "dropout"] = 0.0
+    st.slider("Dropout between layers", 0.0, 0.9, step=0.05, key=R + "dropout",
+              disabled=st.session_state[R + "num_layers"] == 1 or not recurrent_cell,
+              help="nn.LSTM's dropout: on each layer's output but the last (needs 2+ layers).")
+    c1, c2 = st.columns(2)
+    c1.checkbox("bidirectional", key=R + "bidirectional", disabled=not recurrent_cell)
+    c2.checkbox("batch_first", key=R + "batch_first",
+                help="Input as (batch, seq_len, features); off: (seq_len, batch, features).")
+    if info.kind == "tokens":
+        st.number_input("Embedding size (nn.Embedding)", 1, 256, step=1,
+                        key=R + "embedding_dim")
+    if info.per_step:
+        st.radio("The head reads", [False, True], key="data.per_step", horizontal=True,
+                 format_func=lambda every: "every step (seq2seq)" if every else "the last step")
+    st.caption("The head: layers after the recurrent output, then the output layer.")
+    ui.layer_editor()
+
+
+def _device_name(name: str) -> str:
+    try:
+        return f"{name} · {device_label(resolve_device(name))}"
+    except DeviceUnavailable:
+        return f"{name} (not available here)"
+
+
+settings, stage = st.columns([1, 2.2], gap="large")
+with settings:
+    data, model, training = st.tabs(["Data", "Model", "Training"])
+    with data:
+        data_tab()
+    with model:
+        model_tab()
+    with training:
+        ui.training_widgets(spec, _device_name)
+
+new_spec, problem = ui.spec_from_widgets()
+if problem:
+    settings.error(f"This setup cannot run: {problem}. The last valid setup is kept.")
+else:
+    st.session_state["spec"] = spec = new_spec
+with link_slot:
+    ui.share_link(ui.write_link(spec))
+
+with model:
+    with st.expander("print(model) and the shapes of one batch", expanded=True):
+        text, shapes = recurrent.example_shapes(spec)
+        st.code(text, language="text")
+        st.caption("One forward pass on the first training batch: `output, (h_n, c_n) = "
+                   "rnn(input)` (a GRU or RNN returns h_n alone).")  # fmt: skip
+        st.dataframe(shapes, hide_index=True, key="seq.shapes")
+
+with stage:
+    ui.run_controls(None if problem else spec)
+
+big = ui.scale()
+
+
+def example_picker(view: dict) -> int:
+    """Which test example the hidden-state and gate charts show."""
+    inputs = (view or {}).get("inputs") or []
+    if not inputs:
+        return 0
+    names = [" ".join(x) if len(x) and isinstance(x[0], str) else f"test sequence {i + 1}"
+             for i, x in enumerate(inputs)]  # fmt: skip
+    if st.session_state.get("seq.example", 0) >= len(names):
+        st.session_state["seq.example"] = 0
+    return st.selectbox("Example", range(len(names)), key="seq.example",
+                        format_func=lambda i: f"{i + 1}: {names[i]}")
+
+
+def draw(snap: dict) -> None:
+    """The live panel: losses, predictions against the truth, and one example's insides."""
+    ui.status_line(snap)
+    left, right = st.columns(2)
+    with left:
+        ui.figure(charts.add_baseline(charts.loss_chart(snap, scale=big), snap, big), "seq.loss")
+    with right:
+        if snap["task"] == "classification":
+            ui.figure(charts.accuracy_chart(snap, scale=big), "seq.accuracy")
+        else:
+            ui.figure(charts.prediction_chart(snap, scale=big), "seq.prediction")
+    view = snap["view"] if snap["view"] and snap["view"].get("kind") == "sequence" else None
+    example = example_picker(view)
+    left, right = st.columns(2)
+    with left:
+        ui.figure(charts.hidden_state_chart(snap, example, scale=big), "seq.hidden")
+    with right:
+        ui.figure(charts.saliency_chart(snap, example, scale=big), "seq.saliency")
+        st.caption("When gradients vanish through time, the early steps stop mattering.")
+    ui.figure(charts.gate_chart(snap, example, scale=big), "seq.gates")
+    left, right = st.columns(2)
+    with left:
+        if view is not None and view.get("rollout") is not None:
+            ui.figure(charts.forecast_chart(snap, example, scale=big), "seq.forecast")
+        elif snap["task"] == "classification":
+            ui.figure(charts.prediction_chart(snap, scale=big), "seq.prediction")
+    with right:
+        ui.figure(charts.grad_norm_chart(snap, scale=big), "seq.grads")
+        st.caption("Gradient norm per layer over training: vanishing gradients shrink toward "
+                   "the first layers, exploding ones blow up (log scale).")
+
+
+with stage:
+    ui.live(draw)
+
+
+# --- try it: type a sentence -------------------------------------------------------------------
+
+
+def try_it() -> None:
+    """A typed sentence through the trained sentiment model: prediction and hidden state."""
+    run = ui.active_run()
+    ready = run is not None and run.done and run.status in ("finished", "stopped") and \
+        DATASETS[run.spec.data.name].kind == "tokens"  # fmt: skip
+    if not ready:
+        st.caption("Train a sentiment model (the **Sentiment with a bidirectional LSTM** "
+                   "preset), then type a sentence here.")
+        return
+    text = st.text_input("Your sentence", key="tryit.text",
+                         placeholder="the film was not good but great")
+    if not st.button("Read it", key="tryit.go", type="primary") or not text.strip():
+        return
+    state = ui.manager().store.load_state_dict(run.id) if ui.manager().store else None
+    if state is None:
+        st.error("This run's weights were not saved, so it cannot read sentences; train again.")
+        return
+    got = recurrent.try_sentence(run.spec, state, text)
+    if got["unknown"]:
+        st.warning(f"Not in the vocabulary, left out: {', '.join(got['unknown'])}.")
+    if got["probs"] is None:
+        st.error("None of these words are in the built-in vocabulary, so there is nothing to "
+                 "read. Try words like: the movie was not very good but fun.")
+        return
+    best = int(got["probs"].argmax())
+    st.success(f"Prediction: **{got['classes'][best]}** ({got['probs'][best]:.0%}) for "
+               f"“{' '.join(got['words'])}”", icon=":material/psychology:")
+    directions = 2 if run.spec.model.recurrent.bidirectional else 1
+    ui.figure(charts.state_heatmap(got["hidden"], got["words"], "hidden state per word",
+                                   big, directions=directions), "tryit.hidden")
+
+
+with stage, st.expander("Try it: type a sentence", expanded=True,
+                        icon=":material/keyboard:"):
+    try_it()
+
+
+# --- compare models ----------------------------------------------------------------------------
+
+SUBSET_VARIANTS = (("Bag of words", {R + "cell": "BagOfWords", R + "bidirectional": False}),
+                   ("LSTM", {R + "cell": "LSTM", R + "bidirectional": False}),
+                   ("bidirectional LSTM", {R + "cell": "LSTM", R + "bidirectional": True}))
+GROW_CELLS = ("RNN", "LSTM", "GRU")
+
+
+def start_group(variants: list[tuple[dict, dict]]) -> None:
+    """Start one run per (label fields, spec changes); their ids go to the session."""
+    started = []
+    for label, changes in variants:
+        try:
+            run = ui.manager().start(spec.with_changes(changes), owner=ui.owner())
+        except (LimitExceeded, SpecError) as e:
+            st.session_state["cmp.error"] = str(e)
+            break
+        started.append(label | {"id": run.id})
+    st.session_state["cmp.runs"] = started
+
+
+def last(run, key: str):
+    values = run.snapshot()["evals"].get(key) or [] if run is not None else []
+    return values[-1] if values else None
+
+
+def group_rows(metrics: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for row in st.session_state.get("cmp.runs", []):
+        run = ui.manager().get(row["id"])
+        rows.append(row | {m: last(run, m) for m in metrics})
+    return rows
+
+
+def group_done() -> bool:
+    runs = [ui.manager().get(r["id"]) for r in st.session_state.get("cmp.runs", [])]
+    return all(r is None or r.done for r in runs)
+
+
+def compare() -> None:
+    """Bag of words vs LSTM vs bidirectional LSTM on the negation subset (sentiment), or a plain
+    RNN vs LSTM vs GRU as sequences grow (parity, adding)."""
+    info = DATASETS[spec.data.name]
+    if info.kind == "tokens":
+        st.caption("Three runs of this setup that differ only in the model: word order matters "
+                   "for 'good but not great', which a bag of words cannot see.")
+        if st.button("Compare on the negation subset", key="cmp.start", disabled=bool(problem)):
+            start_group([({"name": n, "kind": "subset"}, c) for n, c in SUBSET_VARIANTS])
+    elif spec.data.name in ("parity", "adding"):
+        st.multiselect("Sequence lengths", [5, 10, 20, 30, 40, 60], default=[5, 10, 20],
+                       key="cmp.lengths")
+        lengths = st.session_state["cmp.lengths"]
+        st.caption(f"{len(GROW_CELLS) * len(lengths)} runs of this setup, one per cell and "
+                   "length; they queue for free training slots.")
+        if st.button("Compare as sequences grow", key="cmp.start",
+                     disabled=bool(problem) or not lengths):
+            start_group([({"cell": c, "seq_len": n, "kind": "grow"},
+                          {R + "cell": c, R + "bidirectional": False, "data.seq_len": n})
+                         for c in GROW_CELLS for n in sorted(lengths)])  # fmt: skip
+    else:
+        st.caption("Comparisons are offered for sentiment, parity and adding.")
+    if "cmp.error" in st.session_state:
+        st.error(st.session_state.pop("cmp.error"))
+    group = st.session_state.get("cmp.runs", [])
+    if not group:
+        return
+
+    def draw_group() -> None:
+        if group[0]["kind"] == "subset":
+            rows = group_rows(("test_acc", "test_acc_negation"))
+            ui.figure(charts.model_bars(rows, {"test_acc": "all test sentences",
+                                               "test_acc_negation": "negation subset"},
+                                        "test accuracy by model", big), "cmp.bars")
+        else:
+            classify = DATASETS[spec.data.name].task == "classification"
+            metric = "test_acc" if classify else "test_loss"
+            ui.figure(charts.length_chart(group_rows((metric,)), metric,
+                                          "test accuracy" if classify else "test loss", big,
+                                          percent=classify), "cmp.lengths.chart")
+        st.caption("Finished." if group_done() else "Training… (the chart fills in as runs "
+                   "finish their evaluations)")
+
+    ui.poll(group_done, draw_group)
+
+
+with stage, st.expander("Compare models", icon=":material/compare_arrows:"):
+    compare()
+
+with stage, st.expander("PyTorch code", icon=":material/code:"):
+    ui.code_panel(spec)

@@ -1,0 +1,100 @@
+"""The Sequences page under AppTest: loads, its widgets build a recurrent spec, print(model) and
+the shapes of one batch, a short run to the end with its charts, Try it, and its own experiment
+apart from the Playground's."""
+
+from __future__ import annotations
+
+PAGE = "pages/2_Sequences.py"
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def finished(at) -> bool:
+    return any(s in t for t in texts(at.success) + texts(at.info) for s in ("Finished", "Stopped"))
+
+
+def shapes(at) -> dict[str, str]:
+    """The shape table under print(model): stage -> shape."""
+    table = at.dataframe[0].value
+    return dict(zip(table["stage"], table["shape"]))
+
+
+def open_page(app):
+    app.switch_page(PAGE)
+    return app.run()
+
+
+def test_loads_with_the_sentiment_preset(app):
+    at = open_page(app)
+    assert not at.exception and not at.error
+    assert at.title[0].value == "Sequences"
+    assert at.selectbox(key="data.name").value == "sentiment"
+    assert set(at.selectbox(key="data.name").options) == {
+        "Sine forecast (sequence)", "Sentiment (short sentences)", "Parity of bits (memory)",
+        "Adding problem (memory)"}
+    code = "\n".join(texts(at.code))
+    assert "(rnn): LSTM(16, 32, batch_first=True, bidirectional=True)" in code
+    assert "Trainable parameters: 13,826" in code
+    rows = shapes(at)
+    assert rows["h_n"] == "(2, 32, 32)" and rows["head input"] == "(32, 64)"
+    assert "packed" in rows
+
+
+def test_widgets_change_the_model_and_its_shapes(app):
+    at = open_page(app)
+    at.selectbox(key="model.recurrent.cell").set_value("GRU").run()
+    at.number_input(key="model.recurrent.num_layers").set_value(2).run()
+    at.checkbox(key="model.recurrent.batch_first").uncheck().run()
+    assert not at.exception and not at.error
+    code = "\n".join(texts(at.code))
+    assert "(rnn): GRU(16, 32, num_layers=2, bidirectional=True)" in code
+    rows = shapes(at)
+    assert rows["rnn input"] == "(12, 32, 16)" and rows["h_n"] == "(4, 32, 32)"
+    assert "c_n" not in rows
+
+
+def test_task_switch_resets_length_and_the_loss_follows(app):
+    at = open_page(app)
+    at.selectbox(key="data.name").set_value("sine-forecast").run()
+    assert not at.exception
+    assert at.slider(key="data.seq_len").value == 30
+    assert at.selectbox(key="loss.name").value == "MSELoss"
+    at.radio(key="data.per_step").set_value(True).run()
+    errors = texts(at.error)
+    assert any("bidirectional" in e and "last valid setup is kept" in e for e in errors), errors
+    at.checkbox(key="model.recurrent.bidirectional").uncheck().run()
+    assert not at.error
+    rows = shapes(at)
+    assert rows["output"] == "(32, 30, 1)"
+
+
+def test_train_then_try_a_sentence(app, poll):
+    at = open_page(app)
+    at.number_input(key="train.epochs").set_value(2).run()
+    at.slider(key="data.n_samples").set_value(400).run()
+    at.button(key="train").click().run()
+    poll(at, finished)
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) >= 7
+    at.text_input(key="tryit.text").set_value("the plot was not good zebra").run()
+    at.button(key="tryit.go").click().run()
+    assert not at.exception
+    assert any("zebra" in w for w in texts(at.warning))
+    assert any(t.startswith("Prediction:") and "the plot was not good" in t
+               for t in texts(at.success))
+    at.text_input(key="tryit.text").set_value("qwerty asdf").run()
+    at.button(key="tryit.go").click().run()
+    assert any("None of these words" in e for e in texts(at.error))
+
+
+def test_playground_keeps_its_own_experiment(app):
+    at = app.run()  # the Playground first
+    at.selectbox(key="data.name").set_value("xor").run()
+    at.switch_page(PAGE).run()
+    assert at.selectbox(key="data.name").value == "sentiment"
+    at.switch_page("pages/1_Playground.py").run()
+    assert not at.exception
+    assert at.selectbox(key="data.name").value == "xor"
+    assert "sentiment" not in at.selectbox(key="data.name").options
