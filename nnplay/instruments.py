@@ -199,7 +199,7 @@ def _saliency(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None) -
     at step t), (k, T). Early steps fade when gradients vanish through time."""
     with torch.enable_grad(), torch.backends.cudnn.flags(enabled=False):  # cuDNN: no eval backward
         emb = model.embed(x).detach().requires_grad_()
-        out = model.readout(*model.encode(emb, lengths))
+        out = model.readout(*model.encode(emb, lengths, steps=model.per_step))
         if out.dim() == 3:  # a prediction at every step: explain the last one
             out = out[:, -1]
         (grad,) = torch.autograd.grad(out.max(dim=-1).values.sum(), emb)

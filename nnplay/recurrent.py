@@ -22,12 +22,18 @@ from nnplay.spec import ExperimentSpec, RecurrentSpec
 TORCH_CELLS: dict[str, type[nn.RNNBase]] = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
 
 
+def _on(device: torch.device, t: torch.Tensor) -> torch.Tensor:
+    """A small CPU tensor (lengths, an order) on device without waiting for the GPU: a
+    blocking copy to the GPU first synchronises the host with everything queued there."""
+    return t.to(device, non_blocking=True)
+
+
 def _reverse_padded(x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
     """Reverse each sequence of x (T, B, F) within its own length; padding stays in place."""
     if lengths is None:
         return x.flip(0)
     t = torch.arange(x.shape[0], device=x.device)[:, None]  # (T, 1)
-    n = lengths.to(x.device)[None, :]  # (1, B)
+    n = _on(x.device, lengths)[None, :]  # (1, B)
     index = torch.where(t < n, n - 1 - t, t)  # (T, B)
     return x.gather(0, index[:, :, None].expand_as(x))
 
@@ -57,7 +63,7 @@ class SteppedLSTM(nn.Module):
         steps = x.shape[0]
         mask = None
         if lengths is not None:
-            mask = torch.arange(steps, device=x.device)[:, None] < lengths.to(x.device)[None, :]
+            mask = torch.arange(steps, device=x.device)[:, None] < _on(x.device, lengths)[None, :]
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
@@ -104,7 +110,7 @@ class MeanOverTime(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         if lengths is None:
             return x.mean(dim=1)
-        n = lengths.to(x.device)
+        n = _on(x.device, lengths)
         mask = torch.arange(x.shape[1], device=x.device)[None, :] < n[:, None]  # (B, T)
         return (x * mask[:, :, None]).sum(dim=1) / n[:, None].clamp(min=1)
 
@@ -136,9 +142,11 @@ class SequenceModel(nn.Module):
         self._note("embedding", x)
         return x
 
-    def encode(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
-        """(outputs at every step (B, T, D*H) or None, the features the last-step head reads)."""
-        return ENCODERS[self.cell](self, x, lengths)
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor | None = None, steps: bool = True):
+        """(outputs at every step (B, T, D*H), the features the last-step head reads). With
+        steps=False a packed batch skips unpacking its outputs (None): pad_packed_sequence
+        copies indices to the host, a wait on every step of a GPU's training."""
+        return ENCODERS[self.cell](self, x, lengths, steps or self._notes is not None)
 
     def readout(self, seq: torch.Tensor | None, last: torch.Tensor) -> torch.Tensor:
         features = seq if self.per_step else last
@@ -148,7 +156,7 @@ class SequenceModel(nn.Module):
         return out
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        seq, last = self.encode(self.embed(x), lengths)
+        seq, last = self.encode(self.embed(x), lengths, steps=self.per_step)
         return self.readout(seq, last)
 
     @torch.no_grad()
@@ -177,44 +185,59 @@ class SequenceModel(nn.Module):
         return groups
 
 
-# --- encoders: (model, x (B, T, F), lengths) -> (seq, last) --------------------------------------
+# --- encoders: (model, x (B, T, F), lengths, steps) -> (seq, last) -------------------------------
 
 
-def _torch_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None):
-    """nn.RNN / nn.LSTM / nn.GRU, on a packed batch when sequences vary in length."""
-    steps = x.shape[1]
+def _torch_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None,
+                  steps: bool):
+    """nn.RNN / nn.LSTM / nn.GRU, on a packed batch when sequences vary in length.
+
+    The batch is sorted by length here rather than by pack_padded_sequence(enforce_sorted=
+    False), whose blocking copies of the order to and from the GPU stall every step.
+    """
     bf = model.batch_first
     inp = x if bf else x.transpose(0, 1)  # (T, B, F) unless batch_first
     model._note("rnn input", inp)
-    if lengths is not None:
-        inp = pack_padded_sequence(inp, lengths, batch_first=bf, enforce_sorted=False)
-        model._note("packed", inp.data)
-    out, state = model.rnn(inp)
-    if lengths is not None:
-        out, _ = pad_packed_sequence(out, batch_first=bf, total_length=steps)
-    return _states(model, out, state)
+    if lengths is None:
+        return _states(model, *model.rnn(inp))
+    batch = 0 if bf else 1
+    order = torch.argsort(lengths, descending=True, stable=True)  # on the CPU, as lengths
+    back = _on(x.device, torch.argsort(order))
+    packed = pack_padded_sequence(inp.index_select(batch, _on(x.device, order)), lengths[order],
+                                  batch_first=bf)
+    model._note("packed", packed.data)
+    out, state = model.rnn(packed)
+    state = tuple(s.index_select(1, back) for s in state) if isinstance(state, tuple) else \
+        state.index_select(1, back)  # (L*D, B, H) back in the batch's order
+    if steps:
+        out = pad_packed_sequence(out, batch_first=bf, total_length=x.shape[1])[0]
+        out = out.index_select(batch, back)
+    return _states(model, out if steps else None, state)
 
 
-def _stepped_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None):
+def _stepped_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None,
+                    steps: bool):
     """The LSTM stepped by hand takes the lengths directly."""
     inp = x if model.batch_first else x.transpose(0, 1)
     model._note("rnn input", inp)
     return _states(model, *model.rnn(inp, lengths))
 
 
-def _states(model: SequenceModel, out: torch.Tensor, state):
+def _states(model: SequenceModel, out: torch.Tensor | None, state):
     """Note the shapes, put out batch first, and join the top layer's final hidden states."""
-    model._note("rnn output", out)
+    if out is not None:
+        model._note("rnn output", out)
     h_n = state[0] if isinstance(state, tuple) else state  # (L*D, B, H)
     model._note("h_n", h_n)
     if isinstance(state, tuple):
         model._note("c_n", state[1])
-    seq = out if model.batch_first else out.transpose(0, 1)
+    seq = out if model.batch_first or out is None else out.transpose(0, 1)
     last = torch.cat(list(h_n[-model.directions:]), dim=1)  # (B, D*H)
     return seq, last
 
 
-def _mean_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None):
+def _mean_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None,
+                 steps: bool):
     return None, model.rnn(x, lengths)
 
 
