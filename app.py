@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+import ui
+
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
 PAGES = [
@@ -11,9 +13,12 @@ PAGES = [
     st.Page("pages/3_Compare.py", title="Compare", icon="🏁", url_path="compare"),
     st.Page("pages/4_Activations.py", title="Activations", icon="📈", url_path="activations"),
     st.Page("pages/6_Gallery.py", title="Class presets", icon="🎓", url_path="gallery"),
+    st.Page("pages/5_Runs.py", title="Runs", icon="🗂️", url_path="runs"),
 ]
 
 page = st.navigation(PAGES)
+with st.sidebar:
+    ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
 # Presentation mode: ui.scale() enlarges the charts; this enlarges the text, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")

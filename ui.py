@@ -11,7 +11,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from nnplay import charts, codegen, models, presets, urls
+from nnplay import charts, codegen, models, presets, tabular, urls
+from nnplay.limits import LimitExceeded
 from nnplay.runs import Run, RunManager
 from nnplay.spec import (
     ACTIVATIONS,
@@ -23,6 +24,7 @@ from nnplay.spec import (
     losses_for,
     parse,
 )
+from nnplay.store import Store
 
 LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REFRESH_SECONDS = 1.0
@@ -30,13 +32,27 @@ REFRESH_SECONDS = 1.0
 
 @st.cache_resource
 def manager() -> RunManager:
-    """The one run manager of this server process."""
-    return RunManager()
+    """The one run manager of this server process, recording runs under NNPLAY_HOME."""
+    return RunManager(store=Store())
+
+
+OWNER_COOKIE = "nnplay_owner"
 
 
 def owner() -> str:
-    """An id for this browser session (the owner of its runs)."""
-    return st.session_state.setdefault("owner", uuid.uuid4().hex)
+    """An id for this browser (the owner of its runs), kept in a cookie so that a reload or a
+    new tab is the same owner while another browser is not; links never carry it."""
+    if "owner" not in st.session_state:
+        cookie = str(st.context.cookies.get(OWNER_COOKIE, ""))
+        known = re.fullmatch(r"[0-9a-f]{32}", cookie) is not None
+        st.session_state["owner"] = cookie if known else uuid.uuid4().hex
+        st.session_state["owner.cookie"] = known
+    if not st.session_state["owner.cookie"]:
+        st.session_state["owner.cookie"] = True
+        st.html(f"<script>document.cookie = '{OWNER_COOKIE}={st.session_state['owner']}; "
+                f"path=/; max-age=31536000; SameSite=Lax';</script>",
+                unsafe_allow_javascript=True)  # fmt: skip
+    return st.session_state["owner"]
 
 
 def scale() -> float:
@@ -130,7 +146,9 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
     st.selectbox("Dataset", names, key="data.name",
                  format_func=lambda n: DATASETS[n].label)  # fmt: skip
     info = DATASETS[st.session_state["data.name"]]
-    if info.kind == "image":
+    if info.upload:
+        csv_widgets()
+    elif info.kind == "image":
         st.number_input("Training subset (0: all)", 0, 60000, step=500, key="data.subset",
                         help="Train on this many images only, to keep a class demo fast.")
         if info.downloads:
@@ -139,13 +157,72 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
         st.slider("Noise", 0.0, 0.5, step=0.01, key="data.noise", format="%.2f")
         st.slider("Samples", 50, 2000, step=50, key="data.n_samples")
     st.slider("Training share", 0.1, 0.9, step=0.05, key="data.train_fraction")
-    if info.max_classes > 2:
+    if info.max_classes > 2 and not info.upload:
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",
                      format_func=lambda c: f"default ({info.classes})" if c == 0 else str(c))
     if "seed" not in hidden:
         st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed",
                         help="One seed drives data, initial weights and batch order.")
+
+
+def widget_task() -> str:
+    """The task the data controls select: the dataset's, or the one chosen for an upload."""
+    info = DATASETS[st.session_state["data.name"]]
+    task = st.session_state.get("data.task", "auto")
+    return task if info.upload and task != "auto" else info.task
+
+
+TASK_LABELS = {"auto": "infer", "classification": "classification", "regression": "regression"}
+
+
+def csv_widgets() -> None:
+    """Upload a CSV, choose the column to predict and the task; preview the table and say what
+    training leaves out and why."""
+    got = st.file_uploader("Your CSV file", type=["csv", "tsv", "txt"], key="csv.upload",
+                           help="A header row, one row per example; numbers or short texts.")
+    if got is not None and got.file_id != st.session_state.get("csv.seen"):
+        st.session_state["csv.seen"] = got.file_id
+        st.session_state.pop("csv.error", None)
+        try:
+            up = tabular.save_upload(got.getvalue(), got.name)
+        except tabular.CsvError as e:
+            st.session_state["csv.error"] = f"{got.name}: {e}"
+        else:
+            st.session_state["data.file"] = up.file
+            st.session_state["data.target"] = up.columns[-1]
+            st.session_state["csv.task"] = "auto"
+    if "csv.error" in st.session_state:
+        st.error(st.session_state["csv.error"])
+    file = st.session_state.get("data.file", "")
+    up = tabular.upload(file) if file else None
+    if up is None:
+        if file:
+            st.warning("That uploaded CSV is not on this server any more; upload it again.")
+        return
+    st.caption(f"**{up.filename}**: {up.rows:,} rows × {len(up.columns)} columns")
+    if st.session_state.get("data.target") not in up.columns:
+        st.session_state["data.target"] = up.columns[-1]
+    st.selectbox("Target column (what to predict)", up.columns, key="data.target")
+    st.session_state.setdefault("csv.task", st.session_state.get("data.task", "auto"))
+    st.radio("Task", tuple(TASK_LABELS), key="csv.task", horizontal=True,
+             format_func=TASK_LABELS.get)
+    try:
+        choice = tabular.choose_target(file, st.session_state["data.target"],
+                                       st.session_state["csv.task"])
+    except tabular.CsvError as e:
+        st.error(str(e))
+        return
+    st.session_state["data.task"] = choice.task
+    st.session_state["data.classes"] = choice.classes
+    how = "inferred" if st.session_state["csv.task"] == "auto" else f"inferred: {choice.inferred}"
+    classes = f", classes {', '.join(choice.class_names)}" if choice.classes else ""
+    st.caption(f"Task: **{choice.task}** ({how}){classes}. {len(choice.features)} input "
+               f"features from {choice.rows:,} complete rows; numbers are standardised, texts "
+               f"one-hot encoded.")  # fmt: skip
+    st.dataframe(up.preview, hide_index=True, key="csv.preview")
+    if choice.dropped:
+        st.markdown("**Left out:**\n" + "\n".join(f"- {d}" for d in choice.dropped))
 
 
 def _row(layer: dict) -> dict:
@@ -256,7 +333,7 @@ def model_summary(spec: ExperimentSpec) -> None:
 def training_widgets(spec: ExperimentSpec, device_label: Callable[[str], str]) -> None:
     """Loss, optimiser and training settings."""
     task, classes = spec.task, spec.data.n_classes
-    losses = losses_for(DATASETS[st.session_state["data.name"]].task, classes)
+    losses = losses_for(widget_task(), classes)
     if st.session_state.get("loss.name") not in losses:
         old = st.session_state.get("loss.name")
         st.session_state["loss.name"] = losses[0]
@@ -293,14 +370,29 @@ def training_widgets(spec: ExperimentSpec, device_label: Callable[[str], str]) -
 
 
 def active_run() -> Run | None:
-    """The run this page shows, if the manager still has it."""
+    """The run this page shows: the one named in the URL (?run=), so that a reload or the link
+    in another tab re-attaches to it; a run opened by link joins this browser's Runs list."""
+    url_id = st.query_params.get("run")
+    if url_id and url_id != st.session_state.get("run_id"):
+        if manager().open(url_id, owner()) is None:
+            st.session_state["run.missing"] = True
+            del st.query_params["run"]
+        else:
+            st.session_state["run_id"] = url_id
     run_id = st.session_state.get("run_id")
     return manager().get(run_id) if run_id else None
 
 
-def start_run(spec: ExperimentSpec) -> Run:
-    run = manager().start(spec, owner=owner())
+def start_run(spec: ExperimentSpec, paused: bool = False) -> Run | None:
+    """Start spec for this browser and name it in the URL; None when a limit refuses it (the
+    sentence is shown by run_controls)."""
+    try:
+        run = manager().start(spec, owner=owner(), paused=paused)
+    except LimitExceeded as e:
+        st.session_state["run.refused"] = str(e)
+        return None
     st.session_state["run_id"] = run.id
+    st.query_params["run"] = run.id
     return run
 
 
@@ -312,8 +404,8 @@ def run_controls(spec: ExperimentSpec | None) -> None:
     cols = st.columns(5)
     if cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
                       width="stretch"):
-        start_run(spec)
-        st.rerun()
+        if start_run(spec) is not None:
+            st.rerun()
     if cols[1].button("Pause", key="pause", disabled=not active or paused,
                       width="stretch"):
         run.control.pause()
@@ -324,22 +416,33 @@ def run_controls(spec: ExperimentSpec | None) -> None:
         if active:
             run.control.step()
         else:  # start paused and take the first step
-            run = manager().start(spec, owner=owner(), paused=True)
-            st.session_state["run_id"] = run.id
-            run.control.step()
-            st.rerun()
+            run = start_run(spec, paused=True)
+            if run is not None:
+                run.control.step()
+                st.rerun()
     if cols[4].button("Stop", key="stop", disabled=not active, width="stretch"):
         manager().stop(run.id)
+    if "run.refused" in st.session_state:
+        st.error(st.session_state.pop("run.refused"))
+    if st.session_state.pop("run.missing", False):
+        st.warning("The run in this link is not on this server (it may have been deleted).")
 
 
 STATUS_SENTENCES: dict[str, Callable[[dict], tuple[Callable, str]]] = {
-    "queued": lambda s: (st.info, "Queued: waiting for a free training slot."),
+    "queued": lambda s: (st.info, queue_sentence(s.get("ahead"))),
     "finished": lambda s: (st.success, s["message"] or "Finished."),
     "stopped": lambda s: (st.info, s["message"] or "Stopped."),
     "diverged": lambda s: (st.error, s["message"]),
     "failed": lambda s: (st.error, f"Training failed: {s['message']}"),
     "interrupted": lambda s: (st.warning, s["message"] or "Interrupted by a server restart."),
 }
+
+
+def queue_sentence(ahead: int | None) -> str:
+    """Where a queued run stands: "Queued, 3 ahead of you: …"."""
+    if not ahead:
+        return "Queued: next in line for a free training slot."
+    return f"Queued, {ahead} ahead of you: the server trains a few runs at a time."
 
 
 def status_line(snap: dict) -> None:
@@ -356,9 +459,10 @@ def status_line(snap: dict) -> None:
         fn(text)
 
 
-def live(draw: Callable[[dict], None]) -> None:
-    """Call draw(snapshot) now and, while the run is active, about once a second."""
-    run = active_run()
+def live(draw: Callable[[dict], None], run: Run | None = None) -> None:
+    """Call draw(snapshot) of run (else the page's run) now and, while it is active, about
+    once a second."""
+    run = run if run is not None else active_run()
     if run is None:
         st.caption("Press **Train** to start. Charts appear here as the network learns.")
         return
@@ -372,6 +476,26 @@ def live(draw: Callable[[dict], None]) -> None:
             st.rerun(scope="app")  # stop polling; re-enable the controls
 
     panel()
+
+
+def run_charts(snap: dict, key: str = "run") -> None:
+    """A run's status and charts: the model's view of the data, loss, accuracy and insides."""
+    big = scale()
+    status_line(snap)
+    left, right = st.columns(2)
+    with left:
+        figure(charts.view_chart(snap, scale=big), f"{key}.view")
+    with right:
+        figure(charts.loss_chart(snap, scale=big), f"{key}.loss")
+        figure(charts.accuracy_chart(snap, scale=big), f"{key}.accuracy")
+    if snap["view"] and snap["view"]["kind"] == "images":
+        figure(charts.misclassified_chart(snap, scale=big), f"{key}.misclassified")
+    figure(charts.activation_chart(snap, scale=big), f"{key}.activations")
+    left, right = st.columns(2)
+    with left:
+        figure(charts.grad_norm_chart(snap, scale=big), f"{key}.grads")
+    with right:
+        figure(charts.activation_histogram(snap, scale=big), f"{key}.histogram")
 
 
 def figure(fig, key: str) -> None:

@@ -95,26 +95,22 @@ def total_steps(spec: ExperimentSpec, n_train: int) -> int:
 
 
 def _widths(spec: ExperimentSpec) -> list[int]:
-    model = spec.model
-    widths = [getattr(layer, "units", 0) for layer in getattr(model, "layers", ())]
-    widths.append(getattr(model, "hidden_size", 0) or 0)  # a recurrent model's width
+    widths = [getattr(layer, "units", 0) for layer in spec.model.layers]
+    rnn = spec.model.recurrent
+    if rnn is not None:
+        widths += [rnn.hidden_size, rnn.embedding_dim]
     return widths
 
 
 def _depth(spec: ExperimentSpec, n: int) -> int:
-    model = spec.model
-    return sum(1 for layer in getattr(model, "layers", ()) if hasattr(layer, "units")) + (
-        getattr(model, "num_layers", 0) or 0
-    )
+    """Linear layers of the stack, plus recurrent layers."""
+    rnn = spec.model.recurrent
+    linear = sum(1 for layer in spec.model.layers if layer.type == "linear")
+    return linear + (rnn.num_layers if rnn is not None else 0)
 
 
 def _seq_len(spec: ExperimentSpec, n: int) -> int | None:
-    for section in (spec.data, spec.model):
-        for name in ("seq_len", "sequence_length", "length"):
-            value = getattr(section, name, None)
-            if isinstance(value, int):
-                return value
-    return None
+    return spec.data.length or None
 
 
 Measure = Callable[[ExperimentSpec, int], int | None]

@@ -258,6 +258,39 @@ def _eval_keys(spec: ExperimentSpec) -> tuple[str, ...]:
     return base + (("train_acc", "test_acc") if spec.task == "classification" else ())
 
 
+def summary(spec: ExperimentSpec) -> str:
+    """A spec in one line: 'Spiral · 16-Tanh-16-Tanh · CrossEntropyLoss · Adam lr 0.01 · ...'."""
+    names = {"linear": lambda x: str(x.units), "activation": lambda x: x.name,
+             "dropout": lambda x: f"Dropout {x.p:g}"}  # fmt: skip
+    stack = "-".join(names[x.type](x) for x in spec.model.layers) or "no hidden layers"
+    rnn = spec.model.recurrent
+    if rnn is not None:
+        stack = f"{rnn.cell} {rnn.num_layers}×{rnn.hidden_size}" + (f" → {stack}" if
+                                                                    spec.model.layers else "")
+    t = spec.train
+    length = f"{t.max_steps:,} steps" if t.max_steps else f"{t.epochs} epochs"
+    return (f"{spec.data.info.label} · {stack} · {spec.loss.name} · {spec.optimizer.name} "
+            f"lr {spec.optimizer.lr:g} · batch {t.batch_size} · {length} · seed {spec.seed}")
+
+
+def metrics_csv(snap: dict) -> str:
+    """A snapshot's history as CSV: one row per step (its training loss), with the evaluation
+    metrics filled in at the steps where the run evaluated."""
+    steps = snap["steps"]
+    evals = snap["evals"]
+    keys = [k for k in evals if k != "step"]
+    at = {s: i for i, s in enumerate(evals.get("step", []))}
+    lines = [",".join(["step", "loss", "penalty", *keys])]
+    losses, penalties = np.asarray(steps["loss"]).tolist(), np.asarray(steps["penalty"]).tolist()
+    for j, step in enumerate(np.asarray(steps["step"]).tolist()):
+        i = at.get(step)
+        row = [step, losses[j], penalties[j]]
+        row += [evals[k][i] if i is not None else "" for k in keys]
+        lines.append(",".join("" if v is None else repr(v) if isinstance(v, float) else str(v)
+                              for v in row))
+    return "\n".join(lines) + "\n"
+
+
 def _points(ds) -> dict:
     """The data points drawn under a view, on the host once per run."""
     if ds.kind in ("sequence", "tokens"):  # the sequence view carries its own examples

@@ -1,0 +1,136 @@
+"""Runs that last, in a real browser: a reload mid-run re-attaches and the loss line keeps
+growing from where it was; two browsers do not see each other's runs; an uploaded CSV trains."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+
+LOSS_LINE = ".st-key-loss .scatterlayer .trace:first-child path.js-line"
+RUN_IN_URL = re.compile(r"[?&]run=([0-9a-f]{32})")
+
+
+def button(page, name: str):
+    """A button of the page itself (Streamlit's header has a Stop button of its own)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
+
+
+def step_of(page) -> int:
+    text = page.get_by_text(re.compile(r"^step [\d,]+ / ")).first.inner_text()
+    return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def line_length(page) -> int:
+    """Characters in the SVG path of the per-step loss line: it grows as points arrive."""
+    return len(page.locator(LOSS_LINE).first.get_attribute("d") or "")
+
+
+def starts_at_zero(page) -> bool:
+    """The loss chart's step axis has a 0 tick: its history starts at step 1."""
+    return "0" in page.locator(".st-key-loss .xtick text").all_text_contents()
+
+
+def run_in_url(page) -> str | None:
+    """The run id in the address bar (pushState changes are not in page.url)."""
+    found = RUN_IN_URL.search(page.evaluate("location.search"))
+    return found.group(1) if found else None
+
+
+def test_reload_mid_run_reattaches_and_the_loss_keeps_growing(app_url, page, wait_connected,
+                                                              screenshot):
+    page.goto(f"{app_url}/?train.epochs=300&data.n_samples=2000")  # still training after a reload
+    wait_connected(page)
+    button(page, "Train").click()
+    page.wait_for_function("() => /[?&]run=[0-9a-f]{32}/.test(location.search)", timeout=30_000)
+    run_id = run_in_url(page)
+    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=60_000)
+    page.wait_for_function(  # some history to lose, if it were lost
+        "() => { const m = document.body.innerText.match(/step ([\\d,]+) \\//);"
+        " return m && parseInt(m[1].replace(/,/g, '')) >= 100; }", timeout=60_000)
+    before_step = step_of(page)
+    assert starts_at_zero(page)
+    screenshot(page, "runs-before-reload")
+
+    page.reload()
+    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=60_000)
+    assert run_in_url(page) == run_id
+    expect(button(page, "Stop")).to_be_enabled()  # the controls drive the same run
+    assert step_of(page) >= before_step
+    assert starts_at_zero(page)  # the whole history is drawn, from the first step
+    grown = line_length(page)
+    page.wait_for_function(
+        f"() => (document.querySelector('{LOSS_LINE}')?.getAttribute('d') || '').length"
+        f" > {grown}", timeout=30_000)
+    assert step_of(page) > before_step
+    screenshot(page, "runs-reattached")
+    try:
+        button(page, "Stop").click(timeout=5_000)  # free the CPU for the next test
+    except PlaywrightTimeout:
+        pass  # it had already finished
+
+
+def test_two_browsers_do_not_see_each_others_runs(app_url, browser, wait_connected, screenshot):
+    alice = browser.new_context(viewport={"width": 1400, "height": 1000})
+    bob = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = alice.new_page()
+        page.goto(f"{app_url}/?data.name=xor&train.epochs=2")
+        wait_connected(page)
+        button(page, "Train").click()
+        expect(page.get_by_text("Finished.")).to_be_visible(timeout=90_000)
+        expect(page.get_by_text("Finished.")).to_be_visible()
+        assert any(c["name"] == "nnplay_owner" for c in alice.cookies())
+        page.goto(f"{app_url}/runs")
+        wait_connected(page)
+        table = page.get_by_test_id("stDataFrame")
+        expect(table).to_contain_text("XOR", timeout=30_000)
+        page.reload()  # the cookie keeps this browser's list
+        wait_connected(page)
+        expect(page.get_by_test_id("stDataFrame")).to_contain_text("XOR", timeout=30_000)
+        screenshot(page, "runs-list")
+
+        other = bob.new_page()
+        other.goto(f"{app_url}/runs")
+        wait_connected(other)
+        expect(other.get_by_text("No runs yet")).to_be_visible(timeout=30_000)
+        expect(other.get_by_test_id("stDataFrame")).to_have_count(0)
+    finally:
+        alice.close()
+        bob.close()
+
+
+def test_upload_a_csv_and_train_on_it(app_url, page, wait_connected, screenshot, tmp_path):
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=300), rng.normal(size=300)
+    good = tmp_path / "flowers.csv"
+    pd.DataFrame({"petal": a, "sepal": b, "colour": rng.choice(["red", "white"], 300),
+                  "kind": np.where(a - b > 0, "iris", "rose")}).to_csv(good, index=False)
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 40)
+
+    page.goto(f"{app_url}/?train.epochs=5")
+    wait_connected(page)
+    page.get_by_role("combobox", name="Dataset").click()
+    page.get_by_role("option", name="Your CSV (upload)").click()
+    wait_connected(page)
+    uploader = page.locator(".st-key-csv-upload input[type=file]")
+    uploader.set_input_files(str(junk))
+    expect(page.get_by_text(re.compile(r"junk\.csv: This file is not a CSV"))).to_be_visible(
+        timeout=30_000)
+    uploader.set_input_files(str(good))
+    expect(page.get_by_text(re.compile(r"flowers\.csv.*300 rows × 4 columns"))).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Task: classification \(inferred\), classes iris, rose"))
+           ).to_be_visible()
+    expect(page.get_by_role("combobox", name="Target column (what to predict)")).to_have_value(
+        "kind")
+    wait_connected(page)
+    button(page, "Train").click()
+    expect(page.get_by_text("Finished.")).to_be_visible(timeout=90_000)
+    query = page.evaluate("location.search")
+    assert "data.name=csv" in query and "data.target=kind" in query
+    screenshot(page, "csv-trained")
