@@ -110,9 +110,10 @@ def gen_sentiment(
     boundary gets a filler word ('honestly', ...) with probability `noise`, while the sentence
     stays within seq_len words. Returns the words, the labels and which sentences negate.
     """
-    def clause(polarity: int) -> tuple[list[str], bool]:
+    def clause(polarity: int, other: str = "") -> tuple[list[str], bool]:
         negate = rng.random() < 0.45
-        adjectives = POSITIVE if (polarity > 0) != negate else NEGATIVE
+        adjectives = [a for a in (POSITIVE if (polarity > 0) != negate else NEGATIVE)
+                      if a != other]  # not 'not superb but superb'
         words = [str(rng.choice(NEGATORS))] if negate else []
         if rng.random() < 0.35:
             words.append(str(rng.choice(INTENSIFIERS)))
@@ -127,7 +128,7 @@ def gen_sentiment(
         parts = [str(rng.choice(SUBJECTS)).split() + [str(rng.choice(VERBS))] + first]
         neg2 = False
         if form != "one":
-            second, neg2 = clause(polarity)
+            second, neg2 = clause(polarity, first[-1])
             parts.append([str(form)] + second)
         budget = seq_len - sum(len(p) for p in parts)
         words: list[str] = []

@@ -139,6 +139,8 @@ def _rule(sentence: list[str]) -> int:
         return int(positive != bool(NEGATORS & set(clause)))
 
     values = [polarity(c) for c in clauses]
+    adjectives = [w for w in sentence if w in sequences.POSITIVE + sequences.NEGATIVE]
+    assert len(adjectives) == len(clauses) == len(set(adjectives)), sentence
     if "but" in sentence:
         assert values[0] != values[1], sentence
     elif "and" in sentence:

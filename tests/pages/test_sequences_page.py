@@ -98,3 +98,35 @@ def test_playground_keeps_its_own_experiment(app):
     assert not at.exception
     assert at.selectbox(key="data.name").value == "xor"
     assert "sentiment" not in at.selectbox(key="data.name").options
+
+
+def charts_with(at, text: str) -> list[str]:
+    return [c.proto.spec for c in at.get("plotly_chart") if text in c.proto.spec]
+
+
+def group_finished(at) -> bool:
+    return any(c.value == "Finished." for c in at.caption)
+
+
+def test_compare_bag_of_words_and_lstms_on_the_negation_subset(app, poll):
+    at = open_page(app)
+    at.slider(key="data.n_samples").set_value(200).run()
+    at.number_input(key="train.epochs").set_value(1).run()
+    at.button(key="cmp.start").click().run()
+    poll(at, group_finished)
+    assert not at.exception and not at.error
+    (spec,) = charts_with(at, "negation subset")
+    assert all(name in spec for name in ("Bag of words", "LSTM", "bidirectional LSTM"))
+
+
+def test_compare_cells_as_parity_strings_grow(app, poll):
+    at = open_page(app)
+    at.selectbox(key="data.name").set_value("parity").run()
+    at.slider(key="data.n_samples").set_value(100).run()
+    at.number_input(key="train.epochs").set_value(1).run()
+    at.multiselect(key="cmp.lengths").set_value([5, 10]).run()
+    at.button(key="cmp.start").click().run()
+    poll(at, group_finished)
+    assert not at.exception and not at.error
+    (spec,) = charts_with(at, "as sequences grow")
+    assert all(f'"name":"{cell}"' in spec.replace(" ", "") for cell in ("RNN", "LSTM", "GRU"))
