@@ -172,3 +172,26 @@ def test_parity_gru_learns_short_strings() -> None:
     result = short("parity-gru", **{"data.n_samples": 600, "data.seq_len": 4,
                                     "train.max_steps": 400})
     assert result.record["test_acc"] >= 0.9
+
+
+def test_a_blown_up_sequence_run_is_diverged_with_a_sentence() -> None:
+    spec = make("adding", "MSELoss", steps=200, cell="GRU").with_changes({
+        "model.layers": [{"type": "linear", "units": 32}, {"type": "activation", "name": "ReLU"}],
+        "optimizer.name": "SGD", "optimizer.lr": 10.0})  # fmt: skip
+    result = train.run_spec(spec, device=CPU)
+    assert result.status == "diverged" and "lower learning rate" in result.message
+
+
+def test_l1_l2_penalties_reach_recurrent_weights() -> None:
+    spec = make("parity", cell="LSTM").with_changes({"train.l1": 1e-3, "train.l2": 1e-2})
+    chunks = []
+
+    class Penalties(train.Callback):
+        def on_flush(self, chunk: dict) -> None:
+            chunks.extend(chunk["penalty"])
+
+    ds, model, device = train.prepare(spec, CPU)
+    flat = torch.cat([p.detach().flatten() for p in model.parameters()])
+    expected = 1e-3 * flat.abs().sum() + 1e-2 * flat.norm()
+    train.fit(model, ds, spec, device, [Penalties()])
+    assert chunks[0] == pytest.approx(expected.item(), rel=1e-5)
