@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nnplay import data, models, train
+from nnplay import data, models, tabular, train
 from nnplay.spec import ExperimentSpec, SpecError, loss_info
 
 
@@ -154,11 +154,37 @@ def _torchvision(name: str, spec: ExperimentSpec) -> DataCode:
                     _image_select(spec, 255.0, n_test, source), "torchvision")  # fmt: skip
 
 
+def _csv(spec: ExperimentSpec) -> DataCode:
+    """An uploaded CSV read from where this server keeps it, encoded by tabular's own code."""
+    d = spec.data
+    try:
+        options = tabular.pandas_options(d.file)
+        tabular.choose_target(d.file, d.target, d.task)  # also tells the spec its input width
+    except (OSError, tabular.CsvError):
+        raise CodegenError("The uploaded CSV of this run is not on this server any more, "
+                           "so its code cannot be exported.") from None
+    body = inspect.getsource(tabular.prepare_table) + "\n\n" + _dedent(f'''
+        CSV = {str(tabular.csv_path(d.file))!r}  # your upload as this server keeps it
+
+
+        def load_data():
+            """The CSV's rows ({d.train_fraction:.0%} for training), target '{d.target}'."""
+            frame = pd.read_csv(CSV, sep={options["sep"]!r}, encoding={options["encoding"]!r},
+                                skipinitialspace=True)
+            frame.columns = [str(c).strip() for c in frame.columns]
+            x_train, y_train, x_test, y_test, *_ = prepare_table(
+                frame, {d.target!r}, {d.info.task!r}, {d.train_fraction!r}, SEED)
+            return x_train, y_train, x_test, y_test
+    ''')
+    return DataCode(("import pandas as pd",), body, "pandas")
+
+
 DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
     **{name: (lambda spec, name=name: _generated(name, spec)) for name in data.GENERATORS},
     "digits": _digits,
     "mnist": lambda spec: _torchvision("mnist", spec),
     "fashion-mnist": lambda spec: _torchvision("fashion-mnist", spec),
+    "csv": _csv,
 }
 
 

@@ -81,10 +81,31 @@ def _text(data: bytes, limits: Limits) -> str:
     if b"\x00" in head or controls > len(head) // 100:
         raise CsvError("This file is not a CSV: it contains binary data, so save it as CSV "
                        "(comma-separated values) and upload that.")
+    return data.decode(encoding(data), errors="replace")
+
+
+def encoding(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark) when the bytes are that, else Windows-1252."""
     try:
-        return data.decode("utf-8-sig")
+        data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def separator(text: str) -> str:
+    """The column separator the text uses: comma, semicolon, tab or bar."""
+    try:
+        return csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def pandas_options(file: str) -> dict[str, str]:
+    """How pd.read_csv reads a stored upload as nnplay does (for exported scripts)."""
+    raw = csv_path(file).read_bytes()
+    enc = encoding(raw)
+    return {"sep": separator(raw.decode(enc, errors="replace")), "encoding": enc}
 
 
 def read_csv(data: bytes, limits: Limits | None = None) -> pd.DataFrame:
@@ -92,10 +113,7 @@ def read_csv(data: bytes, limits: Limits | None = None) -> pd.DataFrame:
     limits = limits or Limits.from_env()
     text = _text(data, limits)
     first = text.lstrip("\r\n").split("\n", 1)[0]
-    try:
-        sep = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
-    except csv.Error:
-        sep = ","
+    sep = separator(text)
     n_columns = first.count(sep) + 1
     if n_columns > limits.max_columns:
         raise CsvError(f"The file has {n_columns:,} columns; this server accepts at most "

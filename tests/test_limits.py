@@ -71,3 +71,52 @@ def test_manager_refuses_before_queueing_and_per_session():
     held[0].wait(30)
     manager.start(BASE, owner="a", paused=True)  # room again
     manager.close()
+
+
+def test_out_of_gpu_memory_ends_that_run_only():
+    import torch
+    from torch import nn
+
+    from nnplay import train
+
+    class Greedy(nn.Module):
+        """Runs out of (GPU) memory on its fourth training batch."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        def forward(self, x):
+            self.calls += self.training
+            if self.calls > 3:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20 GiB")
+            return x
+
+    def greedy(spec, device):
+        ds, model, device = train.prepare(spec, device)
+        model.add_module("greedy", Greedy())
+        return ds, model, device
+
+    manager = RunManager(max_runs=2, threads=1, limits=Limits())
+    spec = BASE.with_changes({"train.device": "cpu"})
+    bad, good = manager.start(spec, setup=greedy), manager.start(spec)
+    assert bad.wait(60) and good.wait(60)
+    assert bad.status == "failed"
+    assert bad.message == "failed: out of GPU memory. Try a smaller batch size or a smaller model."
+    assert good.status == "finished" and good.snapshot()["progress"]["step"] == 80
+    manager.close()
+
+
+def test_recurrent_models_count_their_layers_width_and_sequence_length():
+    from nnplay.presets import load
+
+    spec = load("sine-lstm").spec
+    rnn = spec.model.recurrent
+    Limits().check(spec)
+    with pytest.raises(LimitExceeded, match="NNPLAY_MAX_SEQ_LEN"):
+        Limits(max_seq_len=spec.data.length - 1).check(spec)
+    with pytest.raises(LimitExceeded, match="NNPLAY_MAX_WIDTH"):
+        Limits(max_width=rnn.hidden_size - 1).check(spec)
+    linear = sum(1 for x in spec.model.layers if x.type == "linear")
+    with pytest.raises(LimitExceeded, match="NNPLAY_MAX_LAYERS"):
+        Limits(max_layers=linear + rnn.num_layers - 1).check(spec)

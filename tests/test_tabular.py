@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,3 +148,31 @@ def test_spec_for_csv_needs_its_file_target_and_task():
     with pytest.raises(SpecError):
         parse({"data": {"name": "csv", "file": "../../etc/passwd", "target": "y",
                         "task": "regression"}, "loss": {"name": "MSELoss"}})
+
+
+def test_exported_code_reads_the_csv_and_matches_the_run(tmp_path):
+    from nnplay import codegen
+
+    up = tabular.save_upload(csv_bytes(table(300)))
+    spec = ExperimentSpec().with_changes(tabular.spec_changes(up.file, "grade") | {
+        "train.max_steps": 40, "train.epochs": 20, "train.device": "cpu", "data.task":
+        "regression", "data.classes": 0, "loss.name": "HuberLoss"})  # fmt: skip
+
+    records: list[dict] = []
+
+    class Evals(train.Callback):
+        def on_eval(self, record: dict) -> None:
+            records.append(record)
+
+    train.run_spec(spec, [Evals()])
+    script = tmp_path / "csv_run.py"
+    script.write_text(codegen.script(spec))
+    assert str(tabular.csv_path(up.file)) in script.read_text()
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = [dict(kv.split("=") for kv in line.split()) for line in out.stdout.splitlines()
+             if line.startswith("step=")]
+    assert [int(x["step"]) for x in lines] == [r["step"] for r in records]
+    for got, want in zip(lines, records):
+        assert abs(float(got["test_loss"]) - want["test_loss"]) < 1e-5
