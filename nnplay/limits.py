@@ -30,6 +30,7 @@ class Limits:
     max_epochs: int = 500
     max_seq_len: int = 200  # time steps of one sequence
     max_session_runs: int = 8  # queued, running or paused runs of one browser session
+    max_pause_minutes: float = 10.0  # a paused run keeps its slot this long while others queue
     max_upload_mb: float = 20.0  # size of an uploaded CSV
     max_columns: int = 1000  # columns of an uploaded CSV
 
@@ -66,6 +67,21 @@ class Limits:
                 f"have at once on this server, so stop one first; "
                 f"{env_name('max_session_runs')} sets this limit."
             )
+
+
+LABELS = {
+    "max_layers": "layers in a model", "max_width": "units in a layer",
+    "max_samples": "training samples", "max_steps": "steps in a run", "max_epochs": "epochs",
+    "max_seq_len": "steps in a sequence", "max_session_runs": "runs at once per browser",
+    "max_pause_minutes": "minutes a paused run keeps its slot while others wait",
+    "max_upload_mb": "MB in an uploaded CSV", "max_columns": "columns in an uploaded CSV",
+}  # fmt: skip
+
+
+def describe(limits: Limits) -> list[dict[str, object]]:
+    """Each limit as a row for the page: what it bounds, its value and its variable."""
+    return [{"At most": f"{getattr(limits, f.name):,g} {LABELS[f.name]}",
+             "Set by": env_name(f.name)} for f in fields(limits)]  # fmt: skip
 
 
 def env_name(field_name: str) -> str:

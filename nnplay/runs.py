@@ -54,6 +54,7 @@ class Run(train.Callback):
         self.name = ""
         self.ahead: int | None = None  # queued runs ahead of this one (None: not queued)
         self.store: Store | None = None  # where events are recorded, when the manager has one
+        self.stop_note = ""  # why the manager stopped it, added to the stop message
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -97,6 +98,8 @@ class Run(train.Callback):
             self.store.evaluation(self.id, record)
 
     def on_end(self, status: str, message: str, record: dict | None) -> None:
+        if status == "stopped" and self.stop_note:
+            message = f"{message} {self.stop_note}".strip()
         with self._lock:
             self.status, self.message, self.record = status, message, record
 
@@ -350,6 +353,7 @@ class RunManager:
         self._finished: OrderedDict[str, None] = OrderedDict()  # oldest first
         self._queue: deque[Run] = deque()
         self._slots = 0  # runs started and not yet ended
+        self._paused_at: dict[str, float] = {}  # when a run was first seen paused with a queue
         self._lock = threading.RLock()
         if store is not None:
             store.interrupt_orphans()
@@ -361,6 +365,7 @@ class RunManager:
         Raises LimitExceeded (one sentence) when the spec or owner's other runs break a limit.
         """
         self.limits.check(spec)
+        self._reap_paused()
         run = Run(spec, owner, setup=setup)
         if paused:
             run.control.pause()
@@ -378,6 +383,7 @@ class RunManager:
 
     def get(self, run_id: str) -> Run | None:
         """The run with this id, from memory or else from the store; None when unknown."""
+        self._reap_paused()
         run = self._runs.get(run_id)
         if run is not None or self.store is None or not RUN_ID.fullmatch(str(run_id)):
             return run
@@ -496,6 +502,20 @@ class RunManager:
             run.wait(timeout)
         if self.store is not None:
             self.store.close()
+
+    def _reap_paused(self) -> None:
+        """Stop a run that holds its slot paused for max_pause_minutes while others queue."""
+        now, limit = time.monotonic(), self.limits.max_pause_minutes * 60
+        with self._lock:
+            for run in list(self._runs.values()):
+                holding = run.thread is not None and not run.done and run.control.paused
+                if not (holding and self._queue):
+                    self._paused_at.pop(run.id, None)
+                elif now - self._paused_at.setdefault(run.id, now) >= limit:
+                    run.stop_note = (f"It was paused for {self.limits.max_pause_minutes:g} "
+                                     f"minutes while others waited, so its slot went to them.")
+                    run.control.stop()
+                    self._paused_at.pop(run.id)
 
     def _owner_of(self, run_id: str) -> str | None:
         run = self._runs.get(run_id)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from nnplay import codegen, runs, urls
+from nnplay import codegen, limits, runs, urls
 from nnplay.spec import ExperimentSpec, SpecError
 
 st.title("Runs")
@@ -44,6 +44,11 @@ def delete(run_id: str) -> None:
     if "run" in st.query_params:
         del st.query_params["run"]
 
+
+with st.expander("Limits on this server", icon=":material/tune:"):
+    st.caption(f"It trains {manager.max_runs} runs at a time (NNPLAY_MAX_RUNS); the rest wait "
+               f"in a queue, first come first served.")
+    st.dataframe(limits.describe(manager.limits), hide_index=True, key="runs.limits")
 
 entries = manager.listing(me)
 if not entries:

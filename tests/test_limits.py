@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from nnplay.limits import LimitExceeded, Limits, estimated_train_size, total_steps
@@ -120,3 +122,23 @@ def test_recurrent_models_count_their_layers_width_and_sequence_length():
     linear = sum(1 for x in spec.model.layers if x.type == "linear")
     with pytest.raises(LimitExceeded, match="NNPLAY_MAX_LAYERS"):
         Limits(max_layers=linear + rnn.num_layers - 1).check(spec)
+
+
+def test_a_run_paused_too_long_gives_its_slot_to_the_queue():
+    manager = RunManager(max_runs=1, threads=1, limits=Limits(max_pause_minutes=0.002))
+    idle = manager.start(BASE, owner="a", paused=True)
+    deadline = time.monotonic() + 30
+    while idle.status != "paused" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert manager.get(idle.id) is idle and idle.status == "paused"  # nobody waits: it stays
+    time.sleep(0.2)
+    assert idle.status == "paused"
+    waiting = manager.start(BASE, owner="b")
+    assert waiting.ahead == 0
+    manager.get(waiting.id)  # the waiting page polls: the paused run's clock starts
+    time.sleep(0.2)
+    manager.get(waiting.id)  # ... and at the next poll the pause has lasted too long
+    assert idle.wait(30) and idle.status == "stopped"
+    assert "paused for 0.002 minutes while others waited" in idle.message
+    assert waiting.wait(60) and waiting.status == "finished"
+    manager.close()
