@@ -6,6 +6,11 @@ from __future__ import annotations
 import ui
 
 
+def runs_table(at):
+    """The Runs page's table of runs (the limits table is the other dataframe)."""
+    return next(d for d in at.dataframe if d.key == "runs.table").value
+
+
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
@@ -28,7 +33,7 @@ def test_runs_page_lists_opens_renames_and_deletes(app, poll):
     assert at.query_params["run"] in (run_id, [run_id])  # in the URL: a reload re-attaches
     at.switch_page("pages/5_Runs.py").run()
     assert not at.exception
-    table = at.dataframe[0].value
+    table = runs_table(at)
     assert len(table) == 1 and table["Status"][0] == "finished"
     assert table["Setup"][0].startswith("XOR · ")
     at.query_params["run"] = run_id
@@ -39,7 +44,7 @@ def test_runs_page_lists_opens_renames_and_deletes(app, poll):
     assert len(at.get("plotly_chart")) >= 4
     at.text_input(key=f"name.{run_id}").set_value("first try")
     at.button(key=f"rename.{run_id}").click().run()
-    assert at.dataframe[0].value["Name"][0] == "first try"
+    assert runs_table(at)["Name"][0] == "first try"
     at.button(key=f"delete.{run_id}").click().run()
     assert not at.exception
     assert any("No runs yet" in t for t in texts(at.info))
@@ -57,7 +62,7 @@ def test_a_run_in_the_url_reattaches_and_another_browser_does_not_list_it(app, p
     assert other.session_state["run_id"] == run_id
     assert finished(other) and len(other.get("plotly_chart")) >= 4
     other.switch_page("pages/5_Runs.py").run()
-    table = other.dataframe[0].value
+    table = runs_table(other)
     assert table["Name"][0] == "(from a link)"  # opened by link: listed, marked as not mine
 
     third = AppTest.from_file(app._script_path, default_timeout=60)
