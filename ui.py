@@ -478,24 +478,28 @@ def live(draw: Callable[[dict], None], run: Run | None = None) -> None:
     panel()
 
 
-def run_charts(snap: dict, key: str = "run") -> None:
-    """A run's status and charts: the model's view of the data, loss, accuracy and insides."""
+def run_charts(snap: dict, key: str = "") -> None:
+    """A run's status and charts: the model's view of the data, loss, accuracy and insides.
+
+    Chart keys are "loss", "view", ... prefixed with key and a dash when one is given.
+    """
     big = scale()
+    name = (lambda n: f"{key}-{n}") if key else (lambda n: n)
     status_line(snap)
     left, right = st.columns(2)
     with left:
-        figure(charts.view_chart(snap, scale=big), f"{key}.view")
+        figure(charts.view_chart(snap, scale=big), name("view"))
     with right:
-        figure(charts.loss_chart(snap, scale=big), f"{key}.loss")
-        figure(charts.accuracy_chart(snap, scale=big), f"{key}.accuracy")
+        figure(charts.loss_chart(snap, scale=big), name("loss"))
+        figure(charts.accuracy_chart(snap, scale=big), name("accuracy"))
     if snap["view"] and snap["view"]["kind"] == "images":
-        figure(charts.misclassified_chart(snap, scale=big), f"{key}.misclassified")
-    figure(charts.activation_chart(snap, scale=big), f"{key}.activations")
+        figure(charts.misclassified_chart(snap, scale=big), name("misclassified"))
+    figure(charts.activation_chart(snap, scale=big), name("activations"))
     left, right = st.columns(2)
     with left:
-        figure(charts.grad_norm_chart(snap, scale=big), f"{key}.grads")
+        figure(charts.grad_norm_chart(snap, scale=big), name("grads"))
     with right:
-        figure(charts.activation_histogram(snap, scale=big), f"{key}.histogram")
+        figure(charts.activation_histogram(snap, scale=big), name("histogram"))
 
 
 def figure(fig, key: str) -> None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from nnplay import charts, presets
+from nnplay import presets
 from nnplay.spec import DATASETS, ExperimentSpec, SpecError
 from nnplay.train import DeviceUnavailable, device_label, resolve_device
 
@@ -69,30 +69,8 @@ with model_tab, st.expander("print(model)", expanded=True):
 with stage:
     ui.run_controls(None if problem else spec)
 
-big = ui.scale()
-
-
-def draw(snap: dict) -> None:
-    """The live panel: status, the model's view of the data, loss, accuracy and the insides."""
-    ui.status_line(snap)
-    left, right = st.columns(2)
-    with left:
-        ui.figure(charts.view_chart(snap, scale=big), "view")
-    with right:
-        ui.figure(charts.loss_chart(snap, scale=big), "loss")
-        ui.figure(charts.accuracy_chart(snap, scale=big), "accuracy")
-    if snap["view"] and snap["view"]["kind"] == "images":
-        ui.figure(charts.misclassified_chart(snap, scale=big), "misclassified")
-    ui.figure(charts.activation_chart(snap, scale=big), "activations")
-    left, right = st.columns(2)
-    with left:
-        ui.figure(charts.grad_norm_chart(snap, scale=big), "grads")
-    with right:
-        ui.figure(charts.activation_histogram(snap, scale=big), "histogram")
-
-
 with stage:
-    ui.live(draw)
+    ui.live(ui.run_charts)
 
 with stage, st.expander("PyTorch code", icon=":material/code:"):
     shown = ui.active_run()

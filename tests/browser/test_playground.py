@@ -26,7 +26,7 @@ def step_of(page) -> int:
 
 
 def test_train_then_stop(app_url, page, wait_connected, screenshot):
-    page.goto(app_url)
+    page.goto(f"{app_url}/?train.epochs=300&data.n_samples=2000")  # long enough to press Stop
     wait_connected(page)
     expect(page.get_by_role("heading", name="Playground")).to_be_visible()
     button(page, "Train").click()
