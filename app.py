@@ -7,12 +7,16 @@ import ui
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
 PAGES = [
-    st.Page("pages/1_Playground.py", title="Playground", icon=":material/science:", url_path="playground",
-            default=True),
-    st.Page("pages/2_Sequences.py", title="Sequences", icon=":material/repeat:", url_path="sequences"),
-    st.Page("pages/3_Compare.py", title="Compare", icon=":material/sports_score:", url_path="compare"),
-    st.Page("pages/4_Activations.py", title="Activations", icon=":material/show_chart:", url_path="activations"),
-    st.Page("pages/6_Gallery.py", title="Class presets", icon=":material/school:", url_path="gallery"),
+    st.Page("pages/1_Playground.py", title="Playground", icon=":material/science:",
+            url_path="playground", default=True),
+    st.Page("pages/2_Sequences.py", title="Sequences", icon=":material/repeat:",
+            url_path="sequences"),
+    st.Page("pages/3_Compare.py", title="Compare", icon=":material/sports_score:",
+            url_path="compare"),
+    st.Page("pages/4_Activations.py", title="Activations", icon=":material/show_chart:",
+            url_path="activations"),
+    st.Page("pages/6_Gallery.py", title="Class presets", icon=":material/school:",
+            url_path="gallery"),
     st.Page("pages/5_Runs.py", title="Runs", icon=":material/folder_open:", url_path="runs"),
 ]
 
