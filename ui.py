@@ -162,8 +162,15 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
         st.selectbox("Classes", options, key="data.classes",
                      format_func=lambda c: f"default ({info.classes})" if c == 0 else str(c))
     if "seed" not in hidden:
-        st.number_input("Seed", 0, 2**31 - 1, step=1, key="seed",
-                        help="One seed drives data, initial weights and batch order.")
+        seed_col, regen_col = st.columns([3, 2], vertical_alignment="bottom")
+        seed_col.number_input("Seed", 0, 2**31 - 1, step=1, key="seed",
+                              help="One seed drives data, initial weights and batch order.")
+        regen_col.button("Regenerate", key="regenerate", on_click=_regenerate, width="stretch",
+                         help="Fresh samples: the next seed (new data, new initial weights).")
+
+
+def _regenerate() -> None:
+    st.session_state["seed"] = (int(st.session_state.get("seed", 0)) + 1) % 2**31
 
 
 def widget_task() -> str:

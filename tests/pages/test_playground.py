@@ -100,3 +100,11 @@ def test_pause_step_resume_stop(app, poll):
     poll(at, finished)
     assert run == at.session_state["run_id"]
     assert any("Stopped" in t for t in texts(at.info))
+
+
+def test_regenerate_draws_new_samples(app):
+    at = app.run()
+    seed = at.number_input(key="seed").value
+    at.button(key="regenerate").click().run()
+    assert at.number_input(key="seed").value == seed + 1
+    assert not at.exception
