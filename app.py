@@ -1,4 +1,4 @@
-"""nnplay: the entry point. Page config, navigation over pages/, and the shared sidebar."""
+"""nnplay: the entry point. Page config, navigation over views/ (one file a page), and the shared sidebar."""
 
 import streamlit as st
 
@@ -7,17 +7,17 @@ import ui
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
 PAGES = [
-    st.Page("pages/1_Playground.py", title="Playground", icon=":material/science:",
+    st.Page("views/1_Playground.py", title="Playground", icon=":material/science:",
             url_path="playground", default=True),
-    st.Page("pages/2_Sequences.py", title="Sequences", icon=":material/repeat:",
+    st.Page("views/2_Sequences.py", title="Sequences", icon=":material/repeat:",
             url_path="sequences"),
-    st.Page("pages/3_Compare.py", title="Compare", icon=":material/sports_score:",
+    st.Page("views/3_Compare.py", title="Compare", icon=":material/sports_score:",
             url_path="compare"),
-    st.Page("pages/4_Activations.py", title="Activations", icon=":material/show_chart:",
+    st.Page("views/4_Activations.py", title="Activations", icon=":material/show_chart:",
             url_path="activations"),
-    st.Page("pages/6_Gallery.py", title="Class presets", icon=":material/school:",
+    st.Page("views/6_Gallery.py", title="Class presets", icon=":material/school:",
             url_path="gallery"),
-    st.Page("pages/5_Runs.py", title="Runs", icon=":material/folder_open:", url_path="runs"),
+    st.Page("views/5_Runs.py", title="Runs", icon=":material/folder_open:", url_path="runs"),
 ]
 
 page = st.navigation(PAGES)

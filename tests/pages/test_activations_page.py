@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nnplay.spec import ACTIVATIONS
 
-PAGE = "pages/4_Activations.py"
+PAGE = "views/4_Activations.py"
 
 
 def open_page(at):

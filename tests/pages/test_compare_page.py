@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nnplay.spec import ExperimentSpec
 
-PAGE = "pages/3_Compare.py"
+PAGE = "views/3_Compare.py"
 # Small enough that three contenders finish in a few seconds on one CPU thread.
 SMALL = ExperimentSpec().with_changes({"data.name": "xor", "data.n_samples": 200,
                                        "loss.name": "CrossEntropyLoss", "train.epochs": 4})

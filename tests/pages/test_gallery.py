@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nnplay import presets
 
-PAGE = "pages/6_Gallery.py"
+PAGE = "views/6_Gallery.py"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -23,8 +23,8 @@ def test_a_card_per_preset_with_its_goal(app):
     for preset in presets.all_presets():
         button = at.button(key=f"open.{preset.name}")
         assert preset.goal in text
-        page_file = {"Playground": "pages/1_Playground.py", "Compare": "pages/3_Compare.py",
-                     "Sequences": "pages/2_Sequences.py"}[preset.page]  # fmt: skip
+        page_file = {"Playground": "views/1_Playground.py", "Compare": "views/3_Compare.py",
+                     "Sequences": "views/2_Sequences.py"}[preset.page]  # fmt: skip
         assert button.disabled is not (ROOT / page_file).is_file()
 
 
@@ -64,7 +64,7 @@ def test_presentation_mode_enlarges_text_on_every_page(app):
     assert not any("font-size: 22px" in h.proto.body for h in at.get("html"))
     at.toggle(key="presentation").set_value(True).run()
     assert any("font-size: 22px" in h.proto.body for h in at.get("html"))
-    at.switch_page("pages/4_Activations.py").run()
+    at.switch_page("views/4_Activations.py").run()
     assert at.toggle(key="presentation").value is True
     assert any("font-size: 22px" in h.proto.body for h in at.get("html"))
 
@@ -77,6 +77,6 @@ def test_hide_hides_playground_controls_and_lasts_the_session(app):
     assert '[class*="st-key-add-"]' in css and ".st-key-optimizer-lr" in css
     assert at.select_slider(key="optimizer.lr").value  # hidden, still set
     at.query_params.pop("hide")
-    at.switch_page("pages/3_Compare.py").run()  # another page, the link's params gone
+    at.switch_page("views/3_Compare.py").run()  # another page, the link's params gone
     css = " ".join(h.proto.body for h in at.get("html"))
     assert ".st-key-optimizer-lr" in css

@@ -31,7 +31,7 @@ def train_one(app, poll):
 def test_runs_page_lists_opens_renames_and_deletes(app, poll):
     at, run_id = train_one(app, poll)
     assert at.query_params["run"] in (run_id, [run_id])  # in the URL: a reload re-attaches
-    at.switch_page("pages/5_Runs.py").run()
+    at.switch_page("views/5_Runs.py").run()
     assert not at.exception
     table = runs_table(at)
     assert len(table) == 1 and table["Status"][0] == "finished"
@@ -61,10 +61,10 @@ def test_a_run_in_the_url_reattaches_and_another_browser_does_not_list_it(app, p
     assert not other.exception
     assert other.session_state["run_id"] == run_id
     assert finished(other) and len(other.get("plotly_chart")) >= 4
-    other.switch_page("pages/5_Runs.py").run()
+    other.switch_page("views/5_Runs.py").run()
     table = runs_table(other)
     assert table["Name"][0] == "(from a link)"  # opened by link: listed, marked as not mine
 
     third = AppTest.from_file(app._script_path, default_timeout=60)
-    third.switch_page("pages/5_Runs.py").run()
+    third.run().switch_page("views/5_Runs.py").run()
     assert any("No runs yet" in t for t in texts(third.info))

@@ -4,7 +4,7 @@ apart from the Playground's."""
 
 from __future__ import annotations
 
-PAGE = "pages/2_Sequences.py"
+PAGE = "views/2_Sequences.py"
 
 
 def texts(elements) -> list[str]:
@@ -22,8 +22,8 @@ def shapes(at) -> dict[str, str]:
 
 
 def open_page(app):
-    app.switch_page(PAGE)
-    return app.run()
+    app.run()  # st.navigation registers the pages on the first run
+    return app.switch_page(PAGE).run()
 
 
 def test_loads_with_the_sentiment_preset(app):
@@ -94,7 +94,7 @@ def test_playground_keeps_its_own_experiment(app):
     at.selectbox(key="data.name").set_value("xor").run()
     at.switch_page(PAGE).run()
     assert at.selectbox(key="data.name").value == "sentiment"
-    at.switch_page("pages/1_Playground.py").run()
+    at.switch_page("views/1_Playground.py").run()
     assert not at.exception
     assert at.selectbox(key="data.name").value == "xor"
     assert "sentiment" not in at.selectbox(key="data.name").options

@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # The page that opens a preset (Preset.page), and its url path for a shareable link (the
 # default page is served at the app's root).
 PAGES = {
-    "Playground": ("pages/1_Playground.py", ""),
-    "Compare": ("pages/3_Compare.py", "compare"),
-    "Sequences": ("pages/2_Sequences.py", "sequences"),
+    "Playground": ("views/1_Playground.py", ""),
+    "Compare": ("views/3_Compare.py", "compare"),
+    "Sequences": ("views/2_Sequences.py", "sequences"),
 }
 HIDE_CHOICES = ("presets", "data", "layers", "optimizer", "train", "data.name", "data.noise",
                 "optimizer.name", "optimizer.lr", "loss.name", "seed")  # fmt: skip

@@ -130,7 +130,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         st.download_button("PyTorch script (.py)", script, file_name=f"{run.id[:8]}.py",
                            mime="text/x-python", on_click="ignore", icon=":material/code:",
                            key=f"py.{run.id}")  # fmt: skip
-    st.page_link("pages/1_Playground.py", label="Open in Playground", icon=":material/science:",
+    st.page_link("views/1_Playground.py", label="Open in Playground", icon=":material/science:",
                  query_params=urls.to_params(spec) | {"run": run.id})
     label = "Delete" if mine else "Remove from my list"
     with st.popover(label, icon=":material/delete:"):
