@@ -1,4 +1,4 @@
-"""nnplay: the entry point. Page config, navigation over views/ (one file a page), and the shared sidebar."""
+"""nnplay: the entry point. Page config, navigation over views/ (a file a page), the sidebar."""
 
 import streamlit as st
 
