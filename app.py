@@ -29,4 +29,8 @@ st.sidebar.toggle("Presentation mode", key="presentation",
 if st.session_state.get("presentation"):
     st.html("<style>html { font-size: 22px; } .stMarkdown p, .stCaption p { font-size: 1.1rem; }"
             "</style>")
+# Live charts redraw about once a second; without this Streamlit fades each one while its next
+# frame is on the way, so a busy server makes the whole panel flicker.
+st.html("<style>.stElementContainer[data-stale='true'] { opacity: 1 !important; "
+        "transition: none !important; }</style>")
 page.run()
