@@ -25,6 +25,7 @@ from nnplay.spec import (
     parse,
 )
 from nnplay.store import Store
+from nnplay.train import device_choice
 
 LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REFRESH_SECONDS = 1.0
@@ -337,7 +338,7 @@ def model_summary(spec: ExperimentSpec) -> None:
     st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text")
 
 
-def training_widgets(spec: ExperimentSpec, device_label: Callable[[str], str]) -> None:
+def training_widgets(spec: ExperimentSpec) -> None:
     """Loss, optimiser and training settings."""
     task, classes = spec.task, spec.data.n_classes
     losses = losses_for(widget_task(), classes)
@@ -370,7 +371,7 @@ def training_widgets(spec: ExperimentSpec, device_label: Callable[[str], str]) -
     c2.number_input("Epochs", 1, 1000, step=1, key="train.epochs")
     st.number_input("Early stopping patience (evaluations; 0: off)", 0, 1000, step=1,
                     key="train.patience")
-    st.selectbox("Device", DEVICES, key="train.device", format_func=device_label)
+    st.selectbox("Device", DEVICES, key="train.device", format_func=device_choice)
 
 
 # --- runs ---------------------------------------------------------------------------------------

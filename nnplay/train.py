@@ -115,6 +115,14 @@ class DeviceUnavailable(ValueError):
     """The spec asks for a device this machine does not have."""
 
 
+def device_choice(name: str) -> str:
+    """A device setting as the page offers it: 'auto · CPU · 2 cores', 'cuda (not available)'."""
+    try:
+        return f"{name} · {device_label(resolve_device(name))}"
+    except DeviceUnavailable:
+        return f"{name} (not available here)"
+
+
 # --- control -----------------------------------------------------------------------------------
 
 

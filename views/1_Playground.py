@@ -5,7 +5,6 @@ import streamlit as st
 import ui
 from nnplay import presets
 from nnplay.spec import DATASETS, ExperimentSpec, SpecError
-from nnplay.train import DeviceUnavailable, device_label, resolve_device
 
 st.title("Playground")
 ui.page_spec("playground", ExperimentSpec)  # not the Sequences page's recurrent experiment
@@ -36,12 +35,6 @@ spec = ui.current_spec()
 ui.ensure_widget_state(spec)
 
 
-def _device_name(name: str) -> str:
-    try:
-        return f"{name} · {device_label(resolve_device(name))}"
-    except DeviceUnavailable:
-        return f"{name} (not available here)"
-
 
 # --- settings (left) and the run (right) ---
 settings, stage = st.columns([1, 2.2], gap="large")
@@ -53,7 +46,7 @@ with settings:
         st.caption("Hidden layers in order; input and output sizes follow from the data and loss.")
         ui.layer_editor()
     with train_tab:
-        ui.training_widgets(spec, _device_name)
+        ui.training_widgets(spec)
 
 new_spec, problem = ui.spec_from_widgets()
 if problem:

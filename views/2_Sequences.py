@@ -7,7 +7,6 @@ import ui
 from nnplay import charts, presets, recurrent
 from nnplay.limits import LimitExceeded
 from nnplay.spec import CELLS, DATASETS, SpecError
-from nnplay.train import DeviceUnavailable, device_label, resolve_device
 
 TASKS = [name for name, info in DATASETS.items() if info.seq_len]
 PRESETS = tuple(n for n in presets.names() if presets.load(n).page == "Sequences")
@@ -111,12 +110,6 @@ def model_tab() -> None:
     ui.layer_editor()
 
 
-def _device_name(name: str) -> str:
-    try:
-        return f"{name} · {device_label(resolve_device(name))}"
-    except DeviceUnavailable:
-        return f"{name} (not available here)"
-
 
 settings, stage = st.columns([1, 2.2], gap="large")
 with settings:
@@ -126,7 +119,7 @@ with settings:
     with model:
         model_tab()
     with training:
-        ui.training_widgets(spec, _device_name)
+        ui.training_widgets(spec)
 
 new_spec, problem = ui.spec_from_widgets()
 if problem:
