@@ -161,8 +161,12 @@ def bench_command(args: argparse.Namespace) -> int:
 
     if min(args.steps, args.repeats) < 1 or (args.train_samples or 1) < 1:
         raise SpecError("--steps, --repeats and --train-samples must be at least 1")
-    result = bench.run_bench(args.device, args.steps, args.repeats, args.threads,
-                             args.train_samples, args.live_steps)
+    try:
+        result = bench.run_bench(args.device, args.steps, args.repeats, args.threads,
+                                 args.train_samples, args.live_steps)
+    except bench.BenchError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     print(json.dumps(bench.clean(result)) if args.json else bench.report(result), flush=True)
     return 0
 

@@ -1,0 +1,472 @@
+"""The speed bench: the reference's FashionMNIST loop, a bare PyTorch loop and nnplay's engine,
+side by side in one process on the same model, data and device; plus one live-page refresh.
+
+Every variant is timed over its training steps only: from just before the first batch to just
+after the last one (synchronised on a GPU), including the evaluations every 500 steps that all
+three make. One-time set-up (reading the files, building the model, starting the run) and the
+final evaluation are left out for all three alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import plotly.io
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nnplay import charts, presets, runs, train
+from nnplay import data as datasets
+from nnplay.store import Store
+
+PRESET = "fashion-mnist-ffnn"
+BATCH = 64
+EVAL_EVERY = 500  # the reference evaluates every 500 gradient updates
+REFRESH_SECONDS = 1.0  # the Playground's chart refresh (ui.REFRESH_SECONDS)
+LIVE_STEPS = 100_000
+WARMUP_STEPS = 30
+REQUIRED = {  # ratio -> the target it should reach
+    "ratio_vs_bare": {"cpu": 0.95, "cuda": 0.95},
+    "ratio_vs_reference": {"cpu": 2.0, "cuda": 10.0},
+}
+
+
+def browser_record_path() -> Path:
+    """Where tests/browser/test_speed.py leaves its latest measurement."""
+    home = os.environ.get("NNPLAY_HOME") or Path.home() / ".nnplay"
+    return Path(home).expanduser() / "bench" / "browser.json"
+
+
+# --- the reference's model, as the reference writes it -----------------------------------------
+
+
+class FeedForwardNN(nn.Module):
+    """The reference's feed-forward template: hidden layers in an nn.ModuleList, log_softmax out."""
+
+    def __init__(self, input_size: int, num_classes: int, num_hidden: int, hidden_dim: int,
+                 dropout: float):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.nonlinearity = nn.ReLU()
+        self.hidden_layers = nn.ModuleList([nn.Linear(input_size, hidden_dim)])
+        for _ in range(num_hidden - 1):
+            self.hidden_layers.append(nn.Linear(hidden_dim, hidden_dim))
+        self.output_projection = nn.Linear(hidden_dim, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for hidden_layer in self.hidden_layers:
+            x = self.nonlinearity(self.dropout(hidden_layer(x)))
+        return F.log_softmax(self.output_projection(x), dim=-1)
+
+
+def reference_model(device: torch.device, seed: int) -> tuple[nn.Module, torch.optim.Optimizer]:
+    """FeedForwardNN(784 -> 2x512, dropout 0.2 -> 10) and SGD(lr 0.1, momentum 0.9)."""
+    torch.manual_seed(seed)
+    model = FeedForwardNN(784, 10, num_hidden=2, hidden_dim=512, dropout=0.2).to(device)
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+# --- the variants ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every variant shares: the files, the device, the step count and the thread count."""
+
+    root: Path  # holds FashionMNIST/raw
+    home: Path  # a scratch NNPLAY_HOME for the nnplay run's store
+    device: torch.device
+    steps: int
+    threads: int  # torch intra-op threads, the same for all three
+    seed: int = 0
+
+
+def reference_loop(s: Setup) -> float:
+    """a. The reference's loop: torchvision FashionMNIST + ToTensor + DataLoader(64, shuffle).
+
+    Evaluation is the reference's evaluate_net (test DataLoader, eval mode, and like the
+    reference no torch.no_grad()) without its per-batch print.
+    """
+    import torchvision
+    from torch.utils.data import DataLoader
+    from torchvision.datasets import FashionMNIST
+
+    to_tensor = torchvision.transforms.ToTensor()
+    train_dataset = FashionMNIST(root=str(s.root), train=True, transform=to_tensor)
+    test_dataset = FashionMNIST(root=str(s.root), train=False, transform=to_tensor)
+    train_dataloader = DataLoader(dataset=train_dataset, batch_size=BATCH, shuffle=True)
+    test_dataloader = DataLoader(dataset=test_dataset, batch_size=BATCH)
+    model, optimizer = reference_model(s.device, s.seed)
+    nll_criterion = nn.NLLLoss()
+
+    def evaluate_net() -> None:
+        model.eval()
+        num_correct, total_examples, total_test_loss = 0, 0, 0
+        for test_images, test_labels in test_dataloader:
+            test_images = test_images.view(-1, 784).to(s.device)
+            test_labels = test_labels.to(s.device)
+            predicted = model(test_images)
+            total_test_loss += nll_criterion(predicted, test_labels) * test_labels.size(0)
+            _, predicted_labels = torch.max(predicted.data, 1)
+            total_examples += test_labels.size(0)
+            num_correct += torch.sum(predicted_labels == test_labels)
+        model.train()
+
+    num_iter = 0
+    _sync(s.device)
+    start = time.perf_counter()
+    while num_iter < s.steps:
+        for images, labels in train_dataloader:
+            reshaped_images = images.view(-1, 784).to(s.device)
+            labels = labels.to(s.device)
+            predicted = model(reshaped_images)
+            batch_loss = nll_criterion(predicted, labels)
+            optimizer.zero_grad()
+            batch_loss.backward()
+            optimizer.step()
+            num_iter += 1
+            if num_iter % EVAL_EVERY == 0 and num_iter < s.steps:
+                evaluate_net()
+            if num_iter >= s.steps:
+                break
+    _sync(s.device)
+    return s.steps * BATCH / (time.perf_counter() - start)
+
+
+def bare_loop(s: Setup) -> float:
+    """b. The same model and optimiser on tensors preloaded to the device, batches by index."""
+    from torchvision.datasets import FashionMNIST
+
+    sets = [FashionMNIST(root=str(s.root), train=t) for t in (True, False)]
+    xs = [(d.data.view(len(d.data), -1).float() / 255).to(s.device) for d in sets]  # (N, 784)
+    ys = [d.targets.to(s.device) for d in sets]
+    model, optimizer = reference_model(s.device, s.seed)
+    criterion = nn.NLLLoss()
+    order = torch.Generator().manual_seed(s.seed)
+
+    @torch.no_grad()
+    def evaluate() -> tuple[torch.Tensor, torch.Tensor]:
+        model.eval()
+        out = torch.cat([model(xs[1][i:i + train.EVAL_CHUNK])
+                         for i in range(0, len(xs[1]), train.EVAL_CHUNK)])
+        model.train()
+        return criterion(out, ys[1]), (out.argmax(1) == ys[1]).float().mean()
+
+    x, y = xs[0], ys[0]
+    step = 0
+    _sync(s.device)
+    start = time.perf_counter()
+    while step < s.steps:
+        perm = torch.randperm(len(x), generator=order).to(s.device)
+        for i in range(0, len(x), BATCH):
+            idx = perm[i:i + BATCH]
+            loss = criterion(model(x[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if step % EVAL_EVERY == 0 and step < s.steps:
+                evaluate()
+            if step >= s.steps:
+                break
+    _sync(s.device)
+    return s.steps * BATCH / (time.perf_counter() - start)
+
+
+PAGE_CHARTS: tuple[Callable[[dict], object], ...] = (
+    charts.view_chart, charts.misclassified_chart, charts.loss_chart, charts.accuracy_chart,
+    charts.activation_chart, charts.grad_norm_chart, charts.activation_histogram,
+)  # what the Playground's live panel draws on each refresh
+
+
+def render(snap: dict) -> list[str]:
+    """One refresh of the Playground's live panel: every chart as the JSON Streamlit sends."""
+    text = [charts.progress_text(snap)]
+    for draw in PAGE_CHARTS:
+        if draw is charts.misclassified_chart and (snap["view"] or {}).get("kind") != "images":
+            continue
+        fig = draw(snap)
+        if fig is not None:  # what st.plotly_chart does with a figure
+            text.append(plotly.io.to_json(fig.to_dict(), validate=False))
+    return text
+
+
+def nnplay_run(s: Setup) -> float:
+    """c. The fashion-mnist-ffnn preset started through a RunManager as the Playground starts it,
+    with its live panel redrawn from snapshots once a second while it trains."""
+    spec = presets.load(PRESET).spec.with_changes(
+        {"train.max_steps": s.steps, "train.device": s.device.type})
+    manager = runs.RunManager(store=Store(s.home), threads=s.threads)  # as ui.manager()
+    try:
+        run = manager.start(spec, owner="bench")
+        while not run.wait(REFRESH_SECONDS):
+            render(run.snapshot())
+        snap = run.snapshot()
+    finally:
+        manager.close()
+    if snap["status"] != "finished":
+        raise BenchError(f"the nnplay run ended {snap['status']}: {snap['message']}")
+    progress = snap["progress"]  # elapsed_s runs from the first step to the last flush
+    return progress["step"] * BATCH / progress["elapsed_s"]
+
+
+VARIANTS: dict[str, tuple[str, Callable[[Setup], float]]] = {
+    "reference": ("a. reference loop (torchvision + DataLoader)", reference_loop),
+    "bare": ("b. bare loop (preloaded tensors)", bare_loop),
+    "nnplay": ("c. nnplay (run manager, live charts)", nnplay_run),
+}
+
+
+class BenchError(RuntimeError):
+    """The bench cannot run as asked; the message is one sentence."""
+
+
+def in_thread(variant: Callable[[Setup], float], s: Setup) -> float:
+    """Run a variant in a fresh thread with s.threads torch threads, as the app runs training.
+
+    The main thread never trains: an OpenMP team left in it slowed a worker thread's team by
+    about 30 % on a 2-core machine, which would have charged nnplay (always in a worker) for it.
+    """
+    out: list = []
+
+    def target() -> None:
+        torch.set_num_threads(s.threads)
+        try:
+            out.append(variant(s))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            out.append(e)
+
+    thread = threading.Thread(target=target, name="bench")
+    thread.start()
+    thread.join()
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]
+
+
+# --- the live page -----------------------------------------------------------------------------
+
+
+def live_run(steps: int = LIVE_STEPS, steps_per_flush: int = 75) -> runs.Run:
+    """A Run of the spiral preset whose history holds `steps` steps, as a long run leaves it.
+
+    One real step supplies the info, the data points and a real decision boundary; the rest of
+    the history is synthetic: a flush every `steps_per_flush` steps (a quarter second at ~300
+    steps/s) with activation and gradient samples, and the preset's evaluation schedule.
+    """
+    spec = presets.load("spiral").spec.with_changes({"train.max_steps": 1, "train.device": "cpu"})
+    run = runs.Run(spec, owner="bench")
+    run.execute(torch.device("cpu"))
+    if run.status != "finished":
+        raise BenchError(f"the spiral run ended {run.status}: {run.message}")
+    rng = np.random.default_rng(0)
+    acts = run.act_stats[-1] if run.act_stats else np.zeros((0, 4))
+    grads = run.grad_norms[-1] if run.grad_norms else np.zeros(0)
+    hist = {"stats": acts, "hist": run.hist}
+    every = max(math.ceil(steps / 200), run.info["eval_every"])  # train.Plan's auto schedule
+    done = 1
+    while done < steps:
+        n = min(steps_per_flush, steps - done)
+        step = np.arange(done + 1, done + n + 1)
+        loss = 0.7 * np.exp(-step / 20_000) + 0.05 * rng.random(n)
+        progress = dict(run.progress, step=done + n, total_steps=steps)
+        run.on_flush({
+            "step": step.tolist(), "loss": loss.tolist(), "penalty": [0.0] * n,
+            "progress": progress, "view": None,
+            "activations": hist | {"stats": acts * (1 + 0.01 * rng.standard_normal(acts.shape))},
+            "grads": grads * (1 + 0.1 * rng.standard_normal(grads.shape)),
+        })  # fmt: skip
+        for s in range(done + every - done % every, done + n + 1, every):
+            run.on_eval({"step": s, "epoch": 1 + s // run.info["steps_per_epoch"],
+                         "train_loss": float(loss[-1]), "test_loss": float(loss[-1]) + 0.02,
+                         "train_acc": 0.9, "test_acc": 0.88})  # fmt: skip
+        done += n
+    return run
+
+
+def trace_points(fig_json: str) -> int:
+    """The most points any x/y trace of a figure's JSON carries."""
+    counts = [0]
+    for trace in json.loads(fig_json).get("data", []):
+        if trace.get("type", "scatter") in ("scatter", "scattergl"):
+            counts.append(max(_length(trace.get("x")), _length(trace.get("y"))))
+    return max(counts)
+
+
+def _length(values: object) -> int:
+    """Elements in a trace array: a JSON list, or plotly's typed array {"dtype", "bdata"}."""
+    if isinstance(values, dict) and "bdata" in values:
+        return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+    return len(values) if isinstance(values, list) else 0
+
+
+def live_page(repeats: int = 5, steps: int = LIVE_STEPS) -> dict:
+    """Server-side time and size of one live-panel refresh for a run with `steps` steps.
+
+    The time is the refreshing thread's CPU time (the work it does, however busy the machine),
+    with the wall-clock median beside it.
+    """
+    run = live_run(steps)
+    cpu, wall, sent = [], [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        sent = render(run.snapshot())
+        cpu.append(time.thread_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return {
+        "steps": steps, "charts": len(sent) - 1, "repeats": repeats,
+        "ms_min": 1000 * min(cpu), "ms_median": 1000 * statistics.median(cpu),
+        "ms_max": 1000 * max(cpu), "wall_ms_median": 1000 * statistics.median(wall),
+        "bytes": sum(len(t.encode()) for t in sent),
+        "max_points_per_trace": max(trace_points(t) for t in sent[1:]),
+    }  # fmt: skip
+
+
+# --- the whole bench ---------------------------------------------------------------------------
+
+
+@contextmanager
+def fashion_files(train_samples: int | None) -> Iterator[tuple[Path, str]]:
+    """(root, description): the real FashionMNIST files if present, else generated ones."""
+    from torchvision.datasets import FashionMNIST
+
+    real = datasets.data_dir()
+    raw = real / "FashionMNIST" / "raw"
+    present = all((raw / f).is_file() for f in datasets._raw_files(FashionMNIST))
+    if train_samples is None and present:
+        yield real, f"FashionMNIST files in {raw}"
+        return
+    n_train = train_samples or 60_000
+    n_test = max(n_train // 6, BATCH)
+    with tempfile.TemporaryDirectory(prefix="nnplay-bench-") as tmp:
+        datasets.write_idx_files(Path(tmp), "fashion-mnist", n_train, n_test)
+        yield Path(tmp), (f"generated FashionMNIST-format files ({n_train:,} train, "
+                          f"{n_test:,} test images, 28x28 uint8)")
+
+
+@contextmanager
+def data_dir_set(root: Path) -> Iterator[None]:
+    """NNPLAY_DATA_DIR pointed at root for the nnplay run, restored afterwards."""
+    old = os.environ.get("NNPLAY_DATA_DIR")
+    os.environ["NNPLAY_DATA_DIR"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("NNPLAY_DATA_DIR", None)
+        else:
+            os.environ["NNPLAY_DATA_DIR"] = old
+
+
+def summary(values: list[float]) -> dict:
+    return {"min": min(values), "median": statistics.median(values), "max": max(values),
+            "runs": values}
+
+
+def run_bench(device: str = "auto", steps: int = 1000, repeats: int = 3,
+              threads: int | None = None, train_samples: int | None = None,
+              live_steps: int = LIVE_STEPS, seed: int = 0) -> dict:
+    """Every variant `repeats` times, interleaved (a b c a b c ...), and the live-page case."""
+    dev = train.resolve_device(device)
+    threads = threads or torch.get_num_threads()
+    result: dict = {"device": train.device_label(dev), "device_type": dev.type,
+                    "threads": threads, "steps": steps, "repeats": repeats, "batch_size": BATCH}
+    samples: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    with fashion_files(train_samples) as (root, described), data_dir_set(root), \
+            tempfile.TemporaryDirectory(prefix="nnplay-bench-home-") as home:
+        result["data"] = described
+        warm = Setup(root, Path(home), dev, min(steps, WARMUP_STEPS), threads, seed)
+        for _, fn in VARIANTS.values():
+            in_thread(fn, warm)  # first-call costs (imports, kernels) paid outside the timing
+        setup = Setup(root, Path(home), dev, steps, threads, seed)
+        for _ in range(repeats):
+            for name, (_, fn) in VARIANTS.items():
+                samples[name].append(in_thread(fn, setup))
+    result["samples_per_s"] = {name: summary(v) for name, v in samples.items()}
+    med = {name: statistics.median(v) for name, v in samples.items()}
+    result["ratio_vs_reference"] = med["nnplay"] / med["reference"]
+    result["ratio_vs_bare"] = med["nnplay"] / med["bare"]
+    result["targets"] = {k: v.get(dev.type, v["cuda"]) for k, v in REQUIRED.items()}
+    result["live_page"] = live_page(steps=live_steps) if live_steps else None
+    result["browser"] = browser_record()
+    return result
+
+
+def browser_record() -> dict | None:
+    """The latest Train-to-first-point measurement of tests/browser/test_speed.py, if any."""
+    path = browser_record_path()
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def report(r: dict) -> str:
+    """The bench's result as the table the README shows."""
+    w = max(len(label) for label, _ in VARIANTS.values())
+    lines = [
+        f"nnplay bench · {r['device']} · {r['threads']} torch threads each · "
+        f"{r['steps']:,} steps x {r['repeats']} repeats, interleaved · batch {r['batch_size']}",
+        f"data: {r['data']}",
+        "",
+        f"| {'samples/s':{w}} | {'min':>9} | {'median':>9} | {'max':>9} |",
+        f"| {'-' * w} | {'-' * 9}:| {'-' * 9}:| {'-' * 9}:|",
+    ]
+    for name, (label, _) in VARIANTS.items():
+        v = r["samples_per_s"][name]
+        lines.append(f"| {label:{w}} | {v['min']:9,.0f} | {v['median']:9,.0f} "
+                     f"| {v['max']:9,.0f} |")
+    lines.append("")
+    for key, label in (("ratio_vs_reference", "c/a, nnplay vs the reference loop"),
+                       ("ratio_vs_bare", "c/b, nnplay vs the bare loop")):
+        target = r["targets"][key]
+        verdict = "meets" if r[key] >= target else "MISSES"
+        lines.append(f"{label}: {r[key]:.2f} (median over median; {verdict} the target "
+                     f">= {target:g})")
+    live = r.get("live_page")
+    if live:
+        lines.append(
+            f"live page, a run with {live['steps']:,} steps: one refresh ({live['charts']} charts)"
+            f" takes {live['ms_median']:.0f} ms of server CPU (min {live['ms_min']:.0f}, max "
+            f"{live['ms_max']:.0f}; {live['wall_ms_median']:.0f} ms wall), sends "
+            f"{live['bytes'] / 1000:,.0f} kB, at most "
+            f"{live['max_points_per_trace']:,} points per trace")
+    b = r.get("browser")
+    if b:
+        lines.append(
+            f"browser ({b.get('when', '?')}, {b.get('preset', '?')} on {b.get('device', '?')}): "
+            f"Train to the first loss point {b['first_point_s']:.2f} s; one refresh "
+            f"{b['refresh_bytes'] / 1000:,.0f} kB over the websocket")
+    else:
+        lines.append("browser: no measurement yet; run pytest tests/browser/test_speed.py")
+    return "\n".join(lines)
+
+
+def clean(value: object) -> object:
+    """A result with non-finite floats as null, so it is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
