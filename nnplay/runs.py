@@ -3,6 +3,7 @@ snapshots; the RunManager owns every run of a server process, with a cap and a F
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import threading
@@ -328,6 +329,13 @@ def default_max_runs() -> int:
     return os.cpu_count() or 1
 
 
+def warm_up() -> None:
+    """Import in the background what the first run would otherwise wait for: torch.optim
+    imports torch._dynamo when the first optimiser is built, ~2 s on a small CPU."""
+    threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="warm-up",
+                     daemon=True).start()
+
+
 KEEP_FINISHED = 32  # finished runs kept in memory when the store holds them anyway
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -357,6 +365,7 @@ class RunManager:
         self._lock = threading.RLock()
         if store is not None:
             store.interrupt_orphans()
+        warm_up()
 
     def start(self, spec: ExperimentSpec, owner: str = "", paused: bool = False,
               setup: Setup | None = None) -> Run:
