@@ -453,7 +453,10 @@ def report(r: dict) -> str:
     if b:
         lines.append(
             f"browser ({b.get('when', '?')}, {b.get('preset', '?')} on {b.get('device', '?')}): "
-            f"Train to the first loss point {b['first_point_s']:.2f} s; one refresh "
+            f"Train to the first loss point {b['first_point_s']:.2f} s"
+            + (f" ({b['first_point_again_s']:.2f} s the next time)"
+               if "first_point_again_s" in b else "")
+            + f"; one refresh "
             f"{b['refresh_bytes'] / 1000:,.0f} kB over the websocket")
     else:
         lines.append("browser: no measurement yet; run pytest tests/browser/test_speed.py")
