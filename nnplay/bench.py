@@ -242,13 +242,15 @@ class BenchError(RuntimeError):
 def in_thread(variant: Callable[[Setup], float], s: Setup) -> float:
     """Run a variant in a fresh thread with s.threads torch threads, as the app runs training.
 
-    The main thread never trains: an OpenMP team left in it slowed a worker thread's team by
-    about 30 % on a 2-core machine, which would have charged nnplay (always in a worker) for it.
+    The main thread never trains: a second OpenMP team alive in another thread (the main one,
+    or the one waiting on the nnplay run) slowed a worker thread's team by up to 30 % on a
+    2-core machine, which would have charged nnplay (always in a worker) for it.
     """
     out: list = []
 
     def target() -> None:
-        torch.set_num_threads(s.threads)
+        if variant is not nnplay_run:  # its run manager starts the training thread itself
+            torch.set_num_threads(s.threads)
         try:
             out.append(variant(s))
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
