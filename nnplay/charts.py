@@ -181,7 +181,7 @@ def _layout(
             y=1.0, yanchor="top", yref="container", pad=dict(t=_px(12, s)),
         ),
         margin=dict(
-            l=_px(70, s), r=_px(24, s), b=_px(60, s), t=_px(100 if legend else 60, s),
+            l=_px(70, s), r=_px(24, s), b=_px(60, s), t=_px(92 if legend else 60, s),
         ),
         showlegend=legend,
         legend=dict(
@@ -230,8 +230,8 @@ def _message(fig: go.Figure, text: str, scale: float = 1.0) -> go.Figure:
         text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
         font=dict(size=_px(BASE_FONT + 2, scale), color="#777"),
     )
-    fig.update_xaxes(showticklabels=False, showgrid=False)
-    fig.update_yaxes(showticklabels=False, showgrid=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, ticks="")
+    fig.update_yaxes(showticklabels=False, showgrid=False, ticks="")
     return fig
 
 
@@ -239,10 +239,10 @@ def _line(
     x: Any, y: Any, name: str, colour: str, scale: float, *, width: float = LINE_WIDTH,
     markers: bool = False, dash: str = "solid", **kwargs: Any,
 ) -> go.Scatter:
-    """A downsampled line trace (optionally with markers) in the house style."""
+    """A downsampled line trace (markers too if asked and there are few points), house style."""
     dx, dy = downsample(_arr(x), _arr(y))
     return go.Scatter(
-        x=dx, y=dy, name=name, mode="lines+markers" if markers else "lines",
+        x=dx, y=dy, name=name, mode="lines+markers" if markers and len(dx) <= 100 else "lines",
         line=dict(color=colour, width=_px(width, scale), dash=dash),
         marker=dict(size=_px(MARKER_SIZE, scale), color=colour), **kwargs,
     )
@@ -265,7 +265,7 @@ def loss_chart(
     ex = _arr(evals.get("step"))
     fig = go.Figure()
     if len(x):
-        fig.add_trace(_line(x, loss, "loss per step", STEP_COLOUR, scale, width=1, opacity=0.5))
+        fig.add_trace(_line(x, loss, "loss per step", STEP_COLOUR, scale, width=1, opacity=0.6))
         fig.add_trace(_line(x, ema(loss), "smoothed", SMOOTH_COLOUR, scale))
         if np.nanmax(np.abs(penalty), initial=0.0) > 0:
             fig.add_trace(
@@ -330,11 +330,7 @@ def activation_chart(
     cols = max(len(names), 1)
     mean, std = _mat(acts.get("mean"), cols), _mat(acts.get("std"), cols)
     dead, sat = _mat(acts.get("dead"), cols), _mat(acts.get("saturated"), cols)
-    fig = _subplots(
-        1, 2, horizontal_spacing=0.12,
-        subplot_titles=("mean ± std", "dead (ReLU) / saturated (tanh, sigmoid)"),
-    )
-    fig.update_annotations(font=dict(size=_px(BASE_FONT, scale)))
+    fig = _subplots(1, 2, horizontal_spacing=0.16)
     n = min(len(x), len(mean))
     for i, name in enumerate(names):
         if n == 0 or i >= mean.shape[1]:
@@ -355,9 +351,9 @@ def activation_chart(
             fig.add_trace(_line(x[:n], frac, f"{name} {label}", colour, scale,
                                 legendgroup=name, showlegend=False), row=1, col=2)
     _layout(fig, "activations", scale, x_title="step", height=height)
-    fig.update_yaxes(title=dict(text="activation"), row=1, col=1)
-    fig.update_yaxes(title=dict(text="share of units"), tickformat=".0%", range=[0, 1.02],
-                     hoverformat=".1%", row=1, col=2)
+    fig.update_yaxes(title=dict(text="mean ± std"), row=1, col=1)
+    fig.update_yaxes(title=dict(text="dead / saturated units"), tickformat=".0%",
+                     range=[0, 1.02], hoverformat=".1%", row=1, col=2)
     if not names:
         _message(fig, _no_layers_text(snap, "activation layers"), scale)
     elif n == 0:
@@ -521,9 +517,8 @@ def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = No
         fig.add_trace(go.Heatmap(
             x=gx, y=gy, z=np.asarray(view["prob"], dtype=float), zmin=0, zmax=1, opacity=0.7,
             colorscale=[[0, CLASS_COLOURS[0]], [0.5, "#FFFFFF"], [1, CLASS_COLOURS[1]]],
-            name="P(class 1)", hovertemplate=axis_hover + "P(class 1) %{z:.2f}<extra></extra>",
-            colorbar=dict(title=dict(text="P(class 1)"), thickness=_px(14, s), len=0.8,
-                          tickformat=".1f"),
+            name="P(class 1)", showscale=False,
+            hovertemplate=axis_hover + "P(class 1) %{z:.2f}<extra></extra>",
         ))
     elif len(gx) and len(gy) and cls.size:
         conf = np.asarray(view["conf"], dtype=float) if view.get("conf") is not None else None
@@ -550,6 +545,9 @@ def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = No
         _test_legend(fig, s)
     _layout(fig, "decision boundary", s, x_title="x₁", y_title="x₂", height=height,
             default_height=VIEW_HEIGHT, hovermode="closest")
+    # the plot is square, so a legend above it would run into the title: put it underneath
+    fig.update_layout(legend=dict(yref="container", y=0.0, yanchor="bottom"),
+                      margin=dict(t=_px(56, s), b=_px(130, s)))
     if len(gx) and len(gy):
         _square_axes(fig, gx, gy)
     else:
@@ -627,7 +625,8 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
         colorbar=dict(title=dict(text="value"), thickness=_px(14, s), len=0.8),
     ))
     if len(gx) and len(gy) and z.size:
-        _square_axes(fig, gx, gy)
+        fig.update_xaxes(range=[float(gx.min()), float(gx.max())], showgrid=False)
+        fig.update_yaxes(range=[float(gy.min()), float(gy.max())], showgrid=False)
     else:
         _message(fig, WAITING, s)
     return fig
@@ -661,7 +660,8 @@ def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = N
             title += f" · {np.trace(cm) / total:.1%} correct"
     _layout(fig, title, s, x_title="predicted", y_title="true", height=height,
             default_height=VIEW_HEIGHT, legend=False, hovermode="closest")
-    fig.update_xaxes(showgrid=False, showline=False, ticks="", type="category")
+    fig.update_xaxes(showgrid=False, showline=False, ticks="", type="category",
+                     constrain="domain")
     fig.update_yaxes(showgrid=False, showline=False, ticks="", type="category",
                      autorange="reversed", scaleanchor="x", constrain="domain")
     if not cm.size:
