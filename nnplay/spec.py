@@ -240,7 +240,7 @@ class ModelSpec(_Frozen):
     model the stack is its head."""
 
     layers: tuple[Layer, ...] = Field(
-        (Linear(units=16), Activation(name="Tanh"), Linear(units=16), Activation(name="Tanh")),
+        (Linear(units=16), Activation(name="ReLU"), Linear(units=16), Activation(name="ReLU")),
         max_length=64,
     )
     recurrent: RecurrentSpec | None = None
@@ -262,7 +262,7 @@ class OptimizerSpec(_Frozen):
     """A torch.optim optimiser and its settings."""
 
     name: Literal[OPTIMIZERS] = "Adam"  # type: ignore[valid-type]
-    lr: float = Field(0.03, ge=1e-5, le=10.0, description="learning rate")
+    lr: float = Field(0.01, ge=1e-5, le=10.0, description="learning rate")
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="momentum (SGD, RMSprop)")
     nesterov: bool = False
     beta1: float = Field(0.9, ge=0.0, lt=1.0, description="beta1 (Adam, AdamW)")

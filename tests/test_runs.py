@@ -73,13 +73,14 @@ def test_snapshot_keys_and_shapes_for_a_2d_classifier() -> None:
     assert all(len(v) == 4 for v in evals.values())
 
     acts = snap["activations"]
-    assert acts["names"] == ["tanh2 (Tanh)", "tanh4 (Tanh)"]
-    assert acts["kinds"] == ["saturating", "saturating"]
+    assert acts["names"] == ["relu2 (ReLU)", "relu4 (ReLU)"]
+    assert acts["kinds"] == ["relu", "relu"]
     k = len(acts["step"])
     assert k >= 1
     for key in ("mean", "std", "dead", "saturated"):
         assert acts[key].shape == (k, 2)  # (samples, layers)
-    assert np.isnan(acts["dead"]).all()  # Tanh layers have no dead units
+    assert np.isnan(acts["saturated"]).all()  # ReLU layers do not saturate
+    assert ((acts["dead"] >= 0) & (acts["dead"] <= 1)).all()
     assert len(acts["hist"]) == 2
 
     grads = snap["grads"]

@@ -69,7 +69,7 @@ def test_with_changes_on_dotted_paths() -> None:
     assert (s.optimizer.lr, s.train.batch_size, s.seed) == (0.1, 64, 7)
     assert (s.data.name, s.data.n_classes) == ("gauss", 4)
     assert s.optimizer.name == base.optimizer.name  # untouched settings stay
-    assert base.optimizer.lr == 0.03  # the original is not changed
+    assert base.optimizer.lr == 0.01  # the original is not changed
 
 
 def test_with_changes_replaces_the_layer_stack() -> None:

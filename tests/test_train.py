@@ -285,8 +285,8 @@ def test_start_info() -> None:
     info = rec.start
     assert info["total_steps"] == 60 and info["steps_per_epoch"] == 4
     assert info["device"].startswith("CPU")
-    assert info["activation_names"] == ["tanh2 (Tanh)", "tanh4 (Tanh)"]
-    assert info["activation_kinds"] == ["saturating", "saturating"]
+    assert info["activation_names"] == ["relu2 (ReLU)", "relu4 (ReLU)"]
+    assert info["activation_kinds"] == ["relu", "relu"]
     assert info["grad_names"] == ["fc1", "fc3", "out"]
     assert info["parameters"] == (2 * 16 + 16) + (16 * 16 + 16) + (16 * 3 + 3)
     assert f"{info['parameters']:,}" in info["model"]

@@ -87,7 +87,7 @@ def test_bad_values_are_reported_and_replaced() -> None:
                                     "data.noise": "nan", "optimizer.name": "adam"})  # fmt: skip
     assert spec == ExperimentSpec()  # "adam" is Adam, the default, in any case
     assert len(warnings) == 3
-    assert any("optimizer.lr=fast" in w and "using 0.03" in w for w in warnings)
+    assert any("optimizer.lr=fast" in w and "using 0.01" in w for w in warnings)
     assert any("train.batch_size=0" in w and "greater than or equal to 1" in w for w in warnings)
     assert all("\n" not in w for w in warnings)
 
