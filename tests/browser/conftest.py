@@ -270,6 +270,7 @@ def launch_app(
         PYTHONUNBUFFERED="1",
         STREAMLIT_SERVER_HEADLESS="true",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+        NNPLAY_MAX_STEPS="1000000",  # runs that last long enough to press Stop on a fast machine
     )
     log_dir = tmp_path_factory.mktemp("streamlit-logs")
 
