@@ -311,8 +311,9 @@ class _Loop:
         self.perm_gen = torch.Generator().manual_seed(spec.seed)
         self.probe = instruments.Probe(model, ds.x_train[:SAMPLE_MAX])
         self.view_fn = instruments.GRID_VIEWS.get((ds.kind, ds.task))
-        self.view_ctx = instruments.ViewContext(torch.cat([ds.x_train, ds.x_test]),
-                                                self.info.output, ds.n_classes, ds)
+        self.view_ctx = None if self.view_fn is None else instruments.ViewContext(
+            torch.cat([ds.x_train, ds.x_test]), self.info.output, ds.n_classes, ds,
+        )  # images have no grid view: no copy of the whole set (220 MB for FashionMNIST)
         self.losses = torch.zeros(BUFFER, device=device)
         self.penalties = torch.zeros(BUFFER, device=device)
         self.grads: torch.Tensor | None = None
