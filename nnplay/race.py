@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from nnplay import train
+from nnplay.limits import LimitExceeded
 from nnplay.runs import Run, RunManager
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, OptimizerSpec, SpecError, explain
 
@@ -192,10 +193,21 @@ class Race:
 
 
 def start(manager: RunManager, race: RaceSpec, owner: str = "") -> Race:
-    """Start every contender through the manager, all from one SharedStart."""
+    """Start every contender through the manager, all from one SharedStart.
+
+    All or none: when a limit refuses one contender (LimitExceeded), those already started are
+    deleted and the refusal is raised.
+    """
     shared = SharedStart(race.base)
-    runs = [manager.start(spec, owner=owner, setup=shared) for spec in race.specs()]
-    return Race(race, tuple(run.id for run in runs))
+    started: list[str] = []
+    try:
+        for spec in race.specs():
+            started.append(manager.start(spec, owner=owner, setup=shared).id)
+    except LimitExceeded:
+        for run_id in started:
+            manager.delete(run_id, owner)
+        raise
+    return Race(race, tuple(started))
 
 
 # --- results -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from nnplay import presets, race, train
+from nnplay.limits import LimitExceeded, Limits
 from nnplay.runs import RunManager
 from nnplay.spec import ExperimentSpec, SpecError
 
@@ -83,6 +84,14 @@ def test_race_through_the_manager_has_identical_step_one_losses():
     finals = {s["evals"]["test_loss"][-1] for s in snaps.values()}
     assert len(finals) == 3  # the optimisers really differ
     assert all(s["status"] == "finished" for s in snaps.values())
+
+
+def test_a_race_a_limit_refuses_leaves_no_runs_behind():
+    manager = RunManager(max_runs=1, limits=Limits(max_session_runs=2))
+    with pytest.raises(LimitExceeded, match="2 runs queued or training"):
+        race.start(manager, three(), owner="t")  # the third contender is one too many
+    assert manager.runs("t") == [] and manager.active("t") == 0
+    manager.close()
 
 
 def test_a_contender_reproduces_the_same_spec_run_alone():

@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from nnplay import charts, presets, race
+from nnplay.limits import LimitExceeded
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, SpecError
 
 MODES = ("Race", "Learning-rate sweep")
@@ -173,9 +174,15 @@ paused = running and all(r.control.paused for r in runs if not r.done)
 buttons = st.columns(4)
 if buttons[0].button("Train", key="race.train", type="primary", width="stretch",
                      disabled=spec is None or running):
-    st.session_state["race"] = race.start(manager, spec, owner=ui.owner())
-    st.session_state["race.mode"] = mode
+    try:
+        st.session_state["race"] = race.start(manager, spec, owner=ui.owner())
+    except LimitExceeded as e:
+        st.session_state["race.refused"] = str(e)  # shown once, under the buttons
+    else:
+        st.session_state["race.mode"] = mode
     st.rerun()
+if "race.refused" in st.session_state:
+    st.error(st.session_state.pop("race.refused"))
 if buttons[1].button("Pause", key="race.pause", width="stretch", disabled=not running or paused):
     for r in runs:
         r.control.pause()

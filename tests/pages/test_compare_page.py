@@ -56,6 +56,15 @@ def test_a_bad_contender_is_a_sentence_and_blocks_the_race(app):
     assert at.button(key="race.train").disabled is True
 
 
+def test_a_race_over_the_servers_limits_is_a_sentence(app):
+    at = open_compare(app, SMALL.with_changes({"train.epochs": 900}))  # the default limit: 500
+    at.button(key="race.train").click().run()
+    assert not at.exception
+    assert any("900 epochs is more than this server allows" in e.value for e in at.error)
+    assert at.button(key="race.train").disabled is False  # nothing started; try again
+    assert not at.dataframe
+
+
 def test_learning_rate_sweep(app, poll):
     at = open_compare(app)
     at.radio(key="compare.mode").set_value("Learning-rate sweep").run()
