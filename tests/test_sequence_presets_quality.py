@@ -33,3 +33,12 @@ def test_parity_gru_at_length_ten() -> None:
     result = full_run("parity-gru")
     assert presets.load("parity-gru").spec.data.length == 10
     assert result.record["test_acc"] >= 0.95, result.record
+
+
+def test_vanishing_rnn_stays_at_the_baseline_where_an_lstm_learns() -> None:
+    rnn = full_run("vanishing-rnn")
+    baseline = rnn.extra["baseline_test_loss"]
+    assert rnn.record["test_loss"] >= 0.8 * baseline, (rnn.record, baseline)
+    spec = presets.load("vanishing-rnn").spec.with_changes({"model.recurrent.cell": "LSTM"})
+    lstm = train.run_spec(spec, device=torch.device("cpu"))
+    assert lstm.record["test_loss"] * 20 <= baseline, (lstm.record, baseline)
