@@ -13,7 +13,7 @@ import streamlit as st
 
 from nnplay import charts, codegen, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
-from nnplay.runs import Run, RunManager
+from nnplay.runs import Run, RunManager, data_preview
 from nnplay.spec import (
     ACTIVATIONS,
     DATASETS,
@@ -29,6 +29,7 @@ from nnplay.train import device_choice
 
 LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REFRESH_SECONDS = 1.0
+FIRST_DATA_SECONDS = 1.5  # how long Train waits for the first losses before drawing
 
 
 @st.cache_resource
@@ -412,7 +413,10 @@ def run_controls(spec: ExperimentSpec | None) -> None:
     cols = st.columns(5)
     if cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
                       width="stretch"):
-        if start_run(spec) is not None:
+        run = start_run(spec)
+        if run is not None:
+            if run.status != "queued":
+                run.wait_for_data(FIRST_DATA_SECONDS)  # the first frame then has a loss curve
             st.rerun()
     if cols[1].button("Pause", key="pause", disabled=not active or paused,
                       width="stretch"):
@@ -467,12 +471,17 @@ def status_line(snap: dict) -> None:
         fn(text)
 
 
-def live(draw: Callable[[dict], None], run: Run | None = None) -> None:
+def live(draw: Callable[[dict], None], run: Run | None = None,
+         preview: ExperimentSpec | None = None) -> None:
     """Call draw(snapshot) of run (else the page's run) now and, while it is active, about
-    once a second."""
+    once a second. With no run, the data of preview's spec is drawn, where it can be."""
     run = run if run is not None else active_run()
     if run is None:
         st.caption("Press **Train** to start. Charts appear here as the network learns.")
+        snap = data_preview(preview) if preview is not None else None
+        if snap is not None:
+            with st.columns(2)[0]:  # where the run's view will be
+                figure(charts.view_chart(snap, scale=scale()), "preview")
         return
     was_active = not run.done
 

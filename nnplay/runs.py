@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
+from nnplay import data as datasets
 from nnplay import train
 from nnplay.limits import Limits
 from nnplay.spec import ExperimentSpec
@@ -59,6 +60,7 @@ class Run(train.Callback):
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
         self._done = threading.Event()
+        self._data = threading.Event()  # the first flush has arrived, or the run has ended
 
     # --- events from the training thread ---
     def on_start(self, info: dict) -> None:
@@ -88,6 +90,7 @@ class Run(train.Callback):
                 self.view = chunk["view"]
             if self.status in ("running", "paused"):
                 self.status = "paused" if self.control.paused else "running"
+        self._data.set()
 
     def on_eval(self, record: dict) -> None:
         with self._lock:
@@ -103,6 +106,7 @@ class Run(train.Callback):
             message = f"{message} {self.stop_note}".strip()
         with self._lock:
             self.status, self.message, self.record = status, message, record
+        self._data.set()
 
     def _record_flush(self, store: Store, chunk: dict) -> None:
         """Hand a flush's step losses and instrument samples to the store's batch."""
@@ -176,6 +180,11 @@ class Run(train.Callback):
             self.status = "paused" if self.control.paused else "running"
         self.thread = threading.Thread(target=target, name=f"run-{self.id[:8]}", daemon=True)
         self.thread.start()
+
+    def wait_for_data(self, timeout: float) -> bool:
+        """Block until the first step losses have arrived (or the run has ended); True if so.
+        A page that waits a moment for them draws its first chart a whole refresh sooner."""
+        return self._data.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run ends; True when it has."""
@@ -308,6 +317,23 @@ def _points(ds) -> dict:
         x_tr, x_te = x_tr[:, 0], x_te[:, 0]
     return {"train": (x_tr, squeeze(ds.y_train.cpu().numpy())),
             "test": (x_te, squeeze(ds.y_test.cpu().numpy()))}  # fmt: skip
+
+
+PREVIEW_KINDS = {("2d", "classification"): "boundary", ("1d", "regression"): "curve",
+                 ("2d", "regression"): "surface"}  # the views that draw the data points
+
+
+def data_preview(spec: ExperimentSpec) -> dict | None:
+    """A snapshot holding only the data's points, for the page to draw before Train (as TF
+    Playground shows its data); None for data drawn otherwise or that cannot be built now."""
+    kind = PREVIEW_KINDS.get((spec.data.info.kind, spec.data.info.task))
+    if kind is None:
+        return None
+    try:
+        ds = datasets.build(spec.data, spec.seed)  # cached: the run that follows reuses it
+    except Exception:  # noqa: BLE001 - the run reports a data problem in its own sentence
+        return None
+    return {"view": {"kind": kind, **_points(ds)}}
 
 
 def _image_view(view: dict, points: dict) -> dict:

@@ -216,3 +216,22 @@ def test_a_setup_error_ends_the_run_failed() -> None:
     run = RunManager(max_runs=1).start(tiny(), setup=broken)
     assert run.wait(WAIT)
     assert (run.status, run.message) == ("failed", "RuntimeError: no model for you")
+
+
+def test_wait_for_data_returns_with_the_first_losses_or_at_the_end() -> None:
+    manager = RunManager(max_runs=1)
+    run = manager.start(tiny(**{"train.max_steps": 100_000, "data.n_samples": 1000}))
+    assert run.wait_for_data(WAIT)
+    assert run.snapshot()["steps"]["step"].size > 0 and not run.done  # data, mid-run
+    manager.stop(run.id)
+
+    def broken(spec, device):
+        raise RuntimeError("no model for you")
+
+    failed = manager.start(tiny(), setup=broken)
+    assert failed.wait_for_data(WAIT) and failed.wait(WAIT)  # no data ever: the end releases it
+    queued = RunManager(max_runs=1)
+    first, second = queued.start(tiny(**{"train.max_steps": 100_000})), queued.start(tiny())
+    assert second.status == "queued" and not second.wait_for_data(0.05)
+    queued.stop(first.id)
+    queued.stop(second.id)
