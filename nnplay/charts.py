@@ -543,16 +543,27 @@ def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = No
     _points(fig, test_X, test_y, s, test=True, n_classes=n_classes)
     if len(test_X):
         _test_legend(fig, s)
-    _layout(fig, "decision boundary", s, x_title="x₁", y_title="x₂", height=height,
-            default_height=VIEW_HEIGHT, hovermode="closest")
+    grid = bool(len(gx) and len(gy))
+    _layout(fig, "decision boundary" if grid else "the data", s, x_title="x₁", y_title="x₂",
+            height=height, default_height=VIEW_HEIGHT, hovermode="closest")
     # the plot is square, so a legend above it would run into the title: put it underneath
     fig.update_layout(legend=dict(yref="container", y=0.0, yanchor="bottom"),
                       margin=dict(t=_px(56, s), b=_px(130, s)))
-    if len(gx) and len(gy):
+    if grid:
         _square_axes(fig, gx, gy)
+    elif len(train_X) or len(test_X):  # the data before the model's first view
+        _square_axes(fig, *_extent(train_X, test_X))
     else:
         _message(fig, WAITING, s)
     return fig
+
+
+def _extent(*points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) bounds of 2D point sets, padded by 5 %, as two 2-element arrays."""
+    both = np.concatenate([p for p in points if len(p)])
+    lo, hi = both.min(0), both.max(0)
+    pad = 0.05 * np.maximum(hi - lo, 1e-9)
+    return np.array([lo[0] - pad[0], hi[0] + pad[0]]), np.array([lo[1] - pad[1], hi[1] + pad[1]])
 
 
 def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
@@ -627,7 +638,7 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
     if len(gx) and len(gy) and z.size:
         fig.update_xaxes(range=[float(gx.min()), float(gx.max())], showgrid=False)
         fig.update_yaxes(range=[float(gy.min()), float(gy.max())], showgrid=False)
-    else:
+    elif not (len(train_X) or len(test_X)):
         _message(fig, WAITING, s)
     return fig
 

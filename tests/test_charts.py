@@ -416,3 +416,29 @@ def test_charts_imports_no_torch_or_streamlit() -> None:
     mods |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
              if isinstance(n, ast.ImportFrom)}
     assert not mods & {"torch", "streamlit", "nnplay"}, mods
+
+
+def test_boundary_before_the_first_view_draws_the_data_on_square_axes():
+    from nnplay import runs
+    from nnplay.spec import ExperimentSpec
+
+    snap = runs.data_preview(ExperimentSpec())
+    fig = charts.view_chart(snap)
+    assert fig.layout.title.text == "the data" and charts.WAITING not in annotations(fig)
+    assert len(fig.data) >= 4  # train and test points of two classes (and the legend entry)
+    assert fig.layout.yaxis.scaleanchor == "x"
+    lo, hi = fig.layout.xaxis.range
+    assert lo < snap["view"]["train"][0][:, 0].min() and hi > snap["view"]["train"][0][:, 0].max()
+
+
+def test_data_preview_by_task():
+    from nnplay import runs
+    from nnplay.spec import ExperimentSpec
+
+    spec = ExperimentSpec()
+    assert runs.data_preview(spec.with_changes({"data.name": "sine", "loss.name": "MSELoss"}))[
+        "view"]["kind"] == "curve"
+    plane = runs.data_preview(spec.with_changes({"data.name": "plane", "loss.name": "MSELoss"}))
+    assert plane["view"]["kind"] == "surface"
+    assert charts.view_chart(plane).layout.annotations == ()  # points, no waiting message
+    assert runs.data_preview(spec.with_changes({"data.name": "digits"})) is None

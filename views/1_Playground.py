@@ -63,7 +63,7 @@ with stage:
     ui.run_controls(None if problem else spec)
 
 with stage:
-    ui.live(ui.run_charts)
+    ui.live(ui.run_charts, preview=None if problem else spec)
 
 with stage, st.expander("PyTorch code", icon=":material/code:"):
     shown = ui.active_run()

@@ -67,10 +67,12 @@ def _press_train(page, app_url: str, wait_connected) -> float:
 
 
 def _stop(page) -> None:
-    stop = page.get_by_role("button", name="Stop")
-    if stop.is_enabled():
-        stop.click()
-        expect(page.get_by_role("button", name="Train", exact=True)).to_be_enabled()
+    """Press the page's Stop (not Streamlit's header one) if the run is still going."""
+    main = page.get_by_test_id("stMainBlockContainer")
+    stop = main.get_by_role("button", name="Stop", exact=True).and_(page.locator(":enabled"))
+    if stop.count():
+        stop.first.click()
+        expect(main.get_by_role("button", name="Train", exact=True)).to_be_enabled()
 
 
 def test_train_to_first_loss_point(page, app_url, wait_connected, screenshot) -> None:

@@ -21,6 +21,14 @@ def test_loads_without_exception(app):
     assert "Linear(in_features=2, out_features=16" in code and "Trainable parameters" in code
 
 
+def test_the_data_is_drawn_before_train(app):
+    at = app.run()
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and '"the data"' in charts[0].proto.spec  # spiral's points
+    at.selectbox(key="data.name").set_value("digits").run()
+    assert not at.exception and not at.get("plotly_chart")  # images: nothing to preview
+
+
 def test_train_xor_to_the_end_and_find_the_charts(app, poll):
     at = app.run()
     at.selectbox(key="data.name").set_value("xor").run()
