@@ -231,7 +231,8 @@ def test_wait_for_data_returns_with_the_first_losses_or_at_the_end() -> None:
     failed = manager.start(tiny(), setup=broken)
     assert failed.wait_for_data(WAIT) and failed.wait(WAIT)  # no data ever: the end releases it
     queued = RunManager(max_runs=1)
-    first, second = queued.start(tiny(**{"train.max_steps": 100_000})), queued.start(tiny())
+    long = {"train.max_steps": 100_000, "data.n_samples": 1000}  # thousands of steps
+    first, second = queued.start(tiny(**long)), queued.start(tiny())
     assert second.status == "queued" and not second.wait_for_data(0.05)
     queued.stop(first.id)
     queued.stop(second.id)
