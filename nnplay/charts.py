@@ -156,11 +156,16 @@ def _layout(
     log_y: bool = False,
     percent_y: bool = False,
     legend: bool = True,
+    legend_below: bool = False,
     hovermode: str | bool = "x unified",
 ) -> go.Figure:
-    """Apply the shared projector-friendly style to ``fig`` and return it."""
+    """Apply the shared projector-friendly style to ``fig`` and return it. The legend sits above
+    the plot, or with legend_below at the foot of the figure (for square plots, where a legend
+    above would run into the title)."""
     s = float(scale)
     h = float(height) if height else default_height * s
+    below = legend and legend_below
+    top = 56 if below else 92 if legend else 60  # room for the title (and a legend above)
     tick = dict(size=_px(BASE_FONT - 1, s))
     x_axis, y_axis = dict(AXIS, tickfont=tick), dict(AXIS, tickfont=tick)
     if x_title is not None:
@@ -180,13 +185,14 @@ def _layout(
             text=title, font=dict(size=_px(TITLE_FONT, s)), x=0.01, xanchor="left",
             y=1.0, yanchor="top", yref="container", pad=dict(t=_px(12, s)),
         ),
-        margin=dict(
-            l=_px(70, s), r=_px(24, s), b=_px(60, s), t=_px(92 if legend else 60, s),
-        ),
+        margin=dict(l=_px(70, s), r=_px(24, s), b=_px(130 if below else 60, s),
+                    t=_px(top, s)),
         showlegend=legend,
         legend=dict(
-            orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
-            font=dict(size=_px(BASE_FONT, s)), bgcolor="rgba(255,255,255,0)",
+            orientation="h", x=0, xanchor="left", font=dict(size=_px(BASE_FONT, s)),
+            bgcolor="rgba(255,255,255,0)",
+            **(dict(yref="container", y=0.0, yanchor="bottom") if below
+               else dict(y=1.02, yanchor="bottom")),
         ),
         hovermode=hovermode,
         hoverlabel=dict(font=dict(size=_px(BASE_FONT - 1, s))),
@@ -545,10 +551,7 @@ def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = No
         _test_legend(fig, s)
     grid = bool(len(gx) and len(gy))
     _layout(fig, "decision boundary" if grid else "the data", s, x_title="x₁", y_title="x₂",
-            height=height, default_height=VIEW_HEIGHT, hovermode="closest")
-    # the plot is square, so a legend above it would run into the title: put it underneath
-    fig.update_layout(legend=dict(yref="container", y=0.0, yanchor="bottom"),
-                      margin=dict(t=_px(56, s), b=_px(130, s)))
+            height=height, default_height=VIEW_HEIGHT, hovermode="closest", legend_below=True)
     if grid:
         _square_axes(fig, gx, gy)
     elif len(train_X) or len(test_X):  # the data before the model's first view

@@ -185,6 +185,12 @@ GRID_VIEWS: dict[tuple[str, str], Callable[[nn.Module, ViewContext], dict]] = {
     ("1d", "regression"): curve,
     ("2d", "regression"): surface,
 }
+# The kind of view each grid view returns; these draw the data points, so a page can show the
+# data alone (this kind, no grid) before a run starts.
+DATA_VIEW_KINDS: dict[tuple[str, str], str] = {
+    ("2d", "classification"): "boundary", ("1d", "regression"): "curve",
+    ("2d", "regression"): "surface",
+}
 
 
 # --- sequences: the model on a few test sequences, step by step --------------------------------

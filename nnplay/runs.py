@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from nnplay import data as datasets
-from nnplay import train
+from nnplay import instruments, train
 from nnplay.limits import Limits
 from nnplay.spec import ExperimentSpec
 from nnplay.store import Store, loads
@@ -319,14 +319,10 @@ def _points(ds) -> dict:
             "test": (x_te, squeeze(ds.y_test.cpu().numpy()))}  # fmt: skip
 
 
-PREVIEW_KINDS = {("2d", "classification"): "boundary", ("1d", "regression"): "curve",
-                 ("2d", "regression"): "surface"}  # the views that draw the data points
-
-
 def data_preview(spec: ExperimentSpec) -> dict | None:
     """A snapshot holding only the data's points, for the page to draw before Train (as TF
     Playground shows its data); None for data drawn otherwise or that cannot be built now."""
-    kind = PREVIEW_KINDS.get((spec.data.info.kind, spec.data.info.task))
+    kind = instruments.DATA_VIEW_KINDS.get((spec.data.info.kind, spec.data.info.task))
     if kind is None:
         return None
     try:

@@ -149,6 +149,31 @@ def _save_screenshot(page, name: str) -> Path:
     return path
 
 
+def wait_line_changed(page, selector: str, before: str, timeout: float = 30_000) -> None:
+    """Wait until the SVG path at selector differs from `before`: a live line is downsampled to
+    at most 2,000 points, so new points change it rather than only lengthen it."""
+    page.wait_for_function(
+        "([sel, first]) => (document.querySelector(sel)?.getAttribute('d') || first) !== first",
+        arg=[selector, before], timeout=timeout,
+    )
+
+
+def wait_step_past(page, step: int, timeout: float = 30_000) -> None:
+    """Wait until the progress line ("step N / total") shows a step beyond `step`; a refresh's
+    chart can reach the DOM a moment before its progress text."""
+    page.wait_for_function(
+        "([before]) => [...document.body.innerText.matchAll(/^step ([\\d,]+) \\/ /gm)]"
+        ".some(m => Number(m[1].replace(/,/g, '')) > before)",
+        arg=[step], timeout=timeout,
+    )
+
+
+@pytest.fixture
+def live_waits() -> tuple[Callable[..., None], Callable[..., None]]:
+    """(wait_line_changed, wait_step_past) for tests that watch a run train."""
+    return wait_line_changed, wait_step_past
+
+
 @pytest.fixture(name="wait_connected")
 def wait_connected_fixture() -> Callable[..., None]:
     return wait_connected

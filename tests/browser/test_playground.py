@@ -25,7 +25,7 @@ def step_of(page) -> int:
     return int(re.search(r"step ([\d,]+)", text).group(1).replace(",", ""))
 
 
-def test_train_then_stop(app_url, page, wait_connected, screenshot):
+def test_train_then_stop(app_url, page, wait_connected, screenshot, live_waits):
     page.goto(f"{app_url}/?train.epochs=500&train.batch_size=4")  # minutes: time to press Stop
     wait_connected(page)
     expect(page.get_by_role("heading", name="Playground")).to_be_visible()
@@ -33,20 +33,9 @@ def test_train_then_stop(app_url, page, wait_connected, screenshot):
 
     expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=30_000)
     first_path, first_step = line_path(page), step_of(page)
-    # the line is downsampled to at most 2,000 points, so it changes rather than only grows
-    page.wait_for_function(
-        "([sel, first]) => (document.querySelector(sel)?.getAttribute('d') || first) !== first",
-        arg=[LOSS_LINE, first_path],
-        timeout=30_000,
-    )
-    # the chart and the progress line are separate elements of one refresh: the chart can land
-    # in the DOM a moment before the progress text does, so wait for the text rather than assert
-    page.wait_for_function(
-        "([first]) => [...document.body.innerText.matchAll(/^step ([\\d,]+) \\/ /gm)]"
-        ".some(m => Number(m[1].replace(/,/g, '')) > first)",
-        arg=[first_step],
-        timeout=30_000,
-    )
+    line_changed, step_past = live_waits
+    line_changed(page, LOSS_LINE, first_path)
+    step_past(page, first_step)
     screenshot(page, "playground-training")
 
     button(page, "Stop").click()

@@ -44,7 +44,7 @@ def run_in_url(page) -> str | None:
 
 
 def test_reload_mid_run_reattaches_and_the_loss_keeps_growing(app_url, page, wait_connected,
-                                                              screenshot):
+                                                              screenshot, live_waits):
     page.goto(f"{app_url}/?train.epochs=500&train.batch_size=4")  # still training after a reload
     wait_connected(page)
     button(page, "Train").click()
@@ -63,14 +63,9 @@ def test_reload_mid_run_reattaches_and_the_loss_keeps_growing(app_url, page, wai
     expect(button(page, "Stop")).to_be_enabled()  # the controls drive the same run
     assert step_of(page) >= before_step
     assert first_tick(page) < before_step / 2  # the whole history is drawn, from the start
-    drawn = line_path(page)
-    page.wait_for_function(  # downsampled to 2,000 points, the line changes rather than grows
-        "([sel, first]) => (document.querySelector(sel)?.getAttribute('d') || first) !== first",
-        arg=[LOSS_LINE, drawn], timeout=30_000)
-    page.wait_for_function(  # the chart can land a moment before the progress text
-        "([before]) => [...document.body.innerText.matchAll(/^step ([\\d,]+) \\/ /gm)]"
-        ".some(m => Number(m[1].replace(/,/g, '')) > before)",
-        arg=[before_step], timeout=30_000)
+    line_changed, step_past = live_waits
+    line_changed(page, LOSS_LINE, line_path(page))
+    step_past(page, before_step)
     screenshot(page, "runs-reattached")
     try:
         button(page, "Stop").click(timeout=5_000)  # free the CPU for the next test
