@@ -7,14 +7,15 @@ multiplied by ``scale`` (presentation mode passes ~1.5).
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+from plotly.colors import get_colorscale
+
+from nnplay.figures import Figure, plotly_figure, trace
 
 Snapshot = Mapping[str, Any]
 
@@ -27,6 +28,8 @@ CLASS_COLOURS = [
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 TRAIN_COLOUR, TEST_COLOUR = "#009E73", "#D55E00"
 STEP_COLOUR, SMOOTH_COLOUR, PENALTY_COLOUR = "#56B4E9", "#0072B2", "#CC79A7"
+# Named colour scales spelt out, as plotly's validation would send them (figures go unvalidated)
+VIRIDIS, BLUES, RDBU = (get_colorscale(name) for name in ("Viridis", "Blues", "RdBu"))
 
 BASE_FONT, TITLE_FONT, LINE_WIDTH, MARKER_SIZE = 16, 20, 3, 8
 LINE_HEIGHT, VIEW_HEIGHT = 360, 480
@@ -145,7 +148,7 @@ def _px(value: float, scale: float) -> float:
 
 
 def _layout(
-    fig: go.Figure,
+    fig: Figure,
     title: str,
     scale: float = 1.0,
     *,
@@ -158,7 +161,7 @@ def _layout(
     legend: bool = True,
     legend_below: bool = False,
     hovermode: str | bool = "x unified",
-) -> go.Figure:
+) -> Figure:
     """Apply the shared projector-friendly style to ``fig`` and return it. The legend sits above
     the plot, or with legend_below at the foot of the figure (for square plots, where a legend
     above would run into the title)."""
@@ -198,39 +201,13 @@ def _layout(
         hoverlabel=dict(font=dict(size=_px(BASE_FONT - 1, s))),
         uirevision=title,
     )
-    # One assignment of the whole layout: each fig.update_* call on a figure with traces costs
-    # milliseconds, and a live refresh draws several figures every second.
-    layout = fig.layout.to_plotly_json()
-    layout.pop("template", None)
-    axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))]
+    axes = [k for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
     for name in dict.fromkeys(["xaxis", "yaxis", *axes]):
         style[name] = x_axis if name.startswith("x") else y_axis
-    fig.layout = _merged(layout, style)
-    return fig
+    return fig.update_layout(**style)
 
 
-def _subplots(rows: int, cols: int, **options: Any) -> go.Figure:
-    """make_subplots(rows, cols, **options) as a copy of a cached skeleton: building a grid
-    costs ~15 ms, copying one ~3 ms. Options must be hashable (subplot_titles a tuple)."""
-    return go.Figure(_subplot_skeleton(rows, cols, tuple(sorted(options.items()))))
-
-
-@functools.lru_cache(maxsize=32)
-def _subplot_skeleton(rows: int, cols: int, options: tuple) -> go.Figure:
-    return make_subplots(rows=rows, cols=cols, figure=go.Figure(layout=dict(template=TEMPLATE)),
-                         **dict(options))
-
-
-def _merged(base: dict, extra: dict) -> dict:
-    """base updated with extra, recursively for nested dicts (as fig.update_layout merges)."""
-    out = dict(base)
-    for key, value in extra.items():
-        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = _merged(out[key], value) if nested else value
-    return out
-
-
-def _message(fig: go.Figure, text: str, scale: float = 1.0) -> go.Figure:
+def _message(fig: Figure, text: str, scale: float = 1.0) -> Figure:
     """Centre a grey message on an otherwise empty plot (no tick labels)."""
     fig.add_annotation(
         text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
@@ -244,11 +221,12 @@ def _message(fig: go.Figure, text: str, scale: float = 1.0) -> go.Figure:
 def _line(
     x: Any, y: Any, name: str, colour: str, scale: float, *, width: float = LINE_WIDTH,
     markers: bool = False, dash: str = "solid", **kwargs: Any,
-) -> go.Scatter:
+) -> dict:
     """A downsampled line trace (markers too if asked and there are few points), house style."""
     dx, dy = downsample(_arr(x), _arr(y))
-    return go.Scatter(
-        x=dx, y=dy, name=name, mode="lines+markers" if markers and len(dx) <= 100 else "lines",
+    return trace(
+        "scatter", x=dx, y=dy, name=name,
+        mode="lines+markers" if markers and len(dx) <= 100 else "lines",
         line=dict(color=colour, width=_px(width, scale), dash=dash),
         marker=dict(size=_px(MARKER_SIZE, scale), color=colour), **kwargs,
     )
@@ -262,6 +240,7 @@ def _has_data(*arrays: np.ndarray) -> bool:
 # ---------------------------------------------------------------- training curves
 
 
+@plotly_figure
 def loss_chart(
     snap: Snapshot, scale: float = 1.0, log_y: bool = False, height: float | None = None
 ) -> go.Figure:
@@ -269,7 +248,7 @@ def loss_chart(
     steps, evals = _section(snap, "steps"), _section(snap, "evals")
     x, loss, penalty = _arr(steps.get("step")), _arr(steps.get("loss")), _arr(steps.get("penalty"))
     ex = _arr(evals.get("step"))
-    fig = go.Figure()
+    fig = Figure()
     if len(x):
         fig.add_trace(_line(x, loss, "loss per step", STEP_COLOUR, scale, width=1, opacity=0.6))
         fig.add_trace(_line(x, ema(loss), "smoothed", SMOOTH_COLOUR, scale))
@@ -285,16 +264,27 @@ def loss_chart(
         if len(ex) and len(ey):
             fig.add_trace(_line(ex, ey, name, colour, scale, markers=True))
     _layout(fig, "loss", scale, x_title="step", y_title="loss", height=height, log_y=log_y)
+    _baseline(fig, snap, scale)
     if not _has_data(x, ex):
         return _message(fig, WAITING, scale)
     if isinstance(snap, Mapping) and snap.get("status") == "diverged" and len(x):
         fig.add_vline(
-            x=float(x[-1]), line=dict(color=TEST_COLOUR, width=_px(2, scale), dash="dash"),
-            annotation_text="diverged", annotation_font=dict(color=TEST_COLOUR),
+            float(x[-1]), line=dict(color=TEST_COLOUR, width=_px(2, scale), dash="dash"),
+            annotation=dict(text="diverged", font=dict(color=TEST_COLOUR)),
         )
     return fig
 
 
+def _baseline(fig: Figure, snap: Snapshot, scale: float) -> None:
+    """A dashed line at the test loss of the dataset's naive baseline, when it has one."""
+    baseline = _section(snap, "info").get("baseline")
+    if baseline and baseline[1] is not None and math.isfinite(baseline[1]):
+        fig.add_hline(baseline[1], line=dict(color="#555", dash="dash", width=_px(2, scale)),
+                      annotation=dict(text=f"baseline: {baseline[0]} ({baseline[1]:.3g})",
+                                      font=dict(size=_px(BASE_FONT - 2, scale), color="#555")))
+
+
+@plotly_figure
 def accuracy_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
 ) -> go.Figure | None:
@@ -303,7 +293,7 @@ def accuracy_chart(
         return None
     evals = _section(snap, "evals")
     ex = _arr(evals.get("step"))
-    fig = go.Figure()
+    fig = Figure()
     for key, name, colour in (
         ("train_acc", "train", TRAIN_COLOUR),
         ("test_acc", "test", TEST_COLOUR),
@@ -324,6 +314,7 @@ def _no_layers_text(snap: Snapshot, what: str) -> str:
     return f"no {what} in this model" if step else WAITING
 
 
+@plotly_figure
 def activation_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
 ) -> go.Figure:
@@ -336,7 +327,7 @@ def activation_chart(
     cols = max(len(names), 1)
     mean, std = _mat(acts.get("mean"), cols), _mat(acts.get("std"), cols)
     dead, sat = _mat(acts.get("dead"), cols), _mat(acts.get("saturated"), cols)
-    fig = _subplots(1, 2, horizontal_spacing=0.16)
+    fig = Figure.subplots(1, 2, horizontal_spacing=0.16)
     n = min(len(x), len(mean))
     for i, name in enumerate(names):
         if n == 0 or i >= mean.shape[1]:
@@ -348,8 +339,8 @@ def activation_chart(
         _, lo = downsample(x[:n], mu - sd)
         band = dict(mode="lines", line=dict(width=0, color=colour), legendgroup=name,
                     showlegend=False, hoverinfo="skip")
-        fig.add_trace(go.Scatter(x=bx, y=hi, name=f"{name} +std", **band), row=1, col=1)
-        fig.add_trace(go.Scatter(x=bx, y=lo, name=f"{name} -std", fill="tonexty",
+        fig.add_trace(trace("scatter", x=bx, y=hi, name=f"{name} +std", **band), row=1, col=1)
+        fig.add_trace(trace("scatter", x=bx, y=lo, name=f"{name} -std", fill="tonexty",
                                  fillcolor=_rgba(colour, 0.2), **band), row=1, col=1)
         fig.add_trace(_line(x[:n], mu, name, colour, scale, legendgroup=name), row=1, col=1)
         frac, label = _unit_fraction(kinds[i], dead, sat, i, n)
@@ -378,6 +369,7 @@ def _unit_fraction(
     return None, ""
 
 
+@plotly_figure
 def activation_histogram(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
 ) -> go.Figure:
@@ -394,19 +386,19 @@ def activation_histogram(
             continue
         panels.append((names[i] if i < len(names) else f"layer {i}", i, counts, edges))
     if not panels:
-        fig = _layout(go.Figure(), "activation values", scale, x_title="activation",
+        fig = _layout(Figure(), "activation values", scale, x_title="activation",
                       y_title="share", height=height, legend=False)
         return _message(fig, WAITING if names else _no_layers_text(snap, "activation layers"),
                         scale)
     ncols = min(len(panels), 3)
     nrows = math.ceil(len(panels) / ncols)
-    fig = _subplots(nrows, ncols, subplot_titles=tuple(p[0] for p in panels),
+    fig = Figure.subplots(nrows, ncols, subplot_titles=tuple(p[0] for p in panels),
                     horizontal_spacing=0.08, vertical_spacing=0.25 / nrows + 0.05)
     fig.update_annotations(font=dict(size=_px(BASE_FONT, scale)))
     for k, (name, i, counts, edges) in enumerate(panels):
         share = counts / max(float(np.nansum(counts)), 1.0)
         fig.add_trace(
-            go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=share, width=np.diff(edges), name=name,
+            trace("bar", x=(edges[:-1] + edges[1:]) / 2, y=share, width=np.diff(edges), name=name,
                    marker=dict(color=PALETTE[i % len(PALETTE)], line=dict(width=0)),
                    showlegend=False, hovertemplate="%{x:.3g}: %{y:.1%}<extra>" + name
                    + "</extra>"),
@@ -422,6 +414,7 @@ def activation_histogram(
     return fig
 
 
+@plotly_figure
 def grad_norm_chart(
     snap: Snapshot, scale: float = 1.0, log_y: bool = True, height: float | None = None
 ) -> go.Figure:
@@ -431,7 +424,7 @@ def grad_norm_chart(
     x = _arr(grads.get("step"))
     norm = _mat(grads.get("norm"), max(len(names), 1))
     n = min(len(x), len(norm))
-    fig = go.Figure()
+    fig = Figure()
     for i, name in enumerate(names[: norm.shape[1]] if n else []):
         fig.add_trace(_line(x[:n], norm[:n, i], name, PALETTE[i % len(PALETTE)], scale,
                             dash=DASHES[(i // len(PALETTE)) % len(DASHES)]))
@@ -469,7 +462,7 @@ def _discrete_scale(colours: Sequence[str]) -> list[list[Any]]:
 
 
 def _points(
-    fig: go.Figure, X: np.ndarray, y: np.ndarray, scale: float, *, test: bool, n_classes: int
+    fig: Figure, X: np.ndarray, y: np.ndarray, scale: float, *, test: bool, n_classes: int
 ) -> None:
     """Class-coloured training (circle, white rim) or test (diamond, dark rim) points."""
     for k in range(n_classes):
@@ -477,8 +470,8 @@ def _points(
         if not mask.any():
             continue
         colour = CLASS_COLOURS[k % len(CLASS_COLOURS)]
-        fig.add_trace(go.Scatter(
-            x=X[mask, 0], y=X[mask, 1], mode="markers", legendgroup=f"class {k}",
+        fig.add_trace(trace(
+            "scatter", x=X[mask, 0], y=X[mask, 1], mode="markers", legendgroup=f"class {k}",
             name=f"class {k} (test)" if test else f"class {k}", showlegend=not test,
             marker=dict(
                 color=colour, symbol="diamond" if test else "circle",
@@ -490,24 +483,29 @@ def _points(
         ))
 
 
-def _test_legend(fig: go.Figure, scale: float) -> None:
+def _test_legend(fig: Figure, scale: float) -> None:
     """A legend-only entry explaining the test-point symbol."""
-    fig.add_trace(go.Scatter(
-        x=[None], y=[None], mode="markers", name="test points",
+    fig.add_trace(trace(
+        "scatter", x=[None], y=[None], mode="markers", name="test points",
         marker=dict(symbol="diamond", color="#bbb", size=_px(MARKER_SIZE + 1, scale),
                     line=dict(color="#222", width=_px(1.5, scale))),
     ))
 
 
-def _square_axes(fig: go.Figure, x: np.ndarray, y: np.ndarray) -> None:
+def _square_axes(fig: Figure, x: np.ndarray, y: np.ndarray) -> None:
     """Equal aspect over the grid's extent, shrinking the plot rather than padding the range."""
     fig.update_xaxes(range=[float(x.min()), float(x.max())], constrain="domain", showgrid=False)
     fig.update_yaxes(range=[float(y.min()), float(y.max())], constrain="domain",
                      scaleanchor="x", scaleratio=1, showgrid=False)
 
 
+@plotly_figure
 def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
     """Decision boundary: class probability / class map over the input plane, with the data."""
+    return _boundary(snap, scale, height)
+
+
+def _boundary(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> Figure:
     view = _section(snap, "view")
     gx, gy = _arr(view.get("x")), _arr(view.get("y"))
     train_X, train_y = _xy(view.get("train"), 2)
@@ -516,12 +514,13 @@ def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = No
     labels = [a for a in (cls.reshape(-1), train_y, test_y) if a.size]
     top = max((int(np.nanmax(a)) for a in labels), default=1)
     n_classes = max(2, top + 1)
-    fig = go.Figure()
+    fig = Figure()
     s = scale
     axis_hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>"
     if len(gx) and len(gy) and view.get("prob") is not None:
-        fig.add_trace(go.Heatmap(
-            x=gx, y=gy, z=np.asarray(view["prob"], dtype=float), zmin=0, zmax=1, opacity=0.7,
+        fig.add_trace(trace(
+            "heatmap", x=gx, y=gy, z=np.asarray(view["prob"], dtype=float), zmin=0, zmax=1,
+            opacity=0.7,
             colorscale=[[0, CLASS_COLOURS[0]], [0.5, "#FFFFFF"], [1, CLASS_COLOURS[1]]],
             name="P(class 1)", showscale=False,
             hovertemplate=axis_hover + "P(class 1) %{z:.2f}<extra></extra>",
@@ -529,8 +528,8 @@ def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = No
     elif len(gx) and len(gy) and cls.size:
         conf = np.asarray(view["conf"], dtype=float) if view.get("conf") is not None else None
         colours = [CLASS_COLOURS[k % len(CLASS_COLOURS)] for k in range(n_classes)]
-        fig.add_trace(go.Heatmap(
-            x=gx, y=gy, z=cls, zmin=-0.5, zmax=n_classes - 0.5, opacity=0.7,
+        fig.add_trace(trace(
+            "heatmap", x=gx, y=gy, z=cls, zmin=-0.5, zmax=n_classes - 0.5, opacity=0.7,
             colorscale=_discrete_scale(colours), showscale=False, name="predicted class",
             customdata=conf,
             hovertemplate=axis_hover + "predicted class %{z}"
@@ -540,8 +539,8 @@ def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = No
         if conf is not None:
             # Whiten uncertain regions: 0 at full confidence, ~0.85 white at chance level.
             doubt = np.clip((1 - conf) / (1 - 1 / n_classes), 0, 1)
-            fig.add_trace(go.Heatmap(
-                x=gx, y=gy, z=doubt, zmin=0, zmax=1, showscale=False, hoverinfo="skip",
+            fig.add_trace(trace(
+                "heatmap", x=gx, y=gy, z=doubt, zmin=0, zmax=1, showscale=False, hoverinfo="skip",
                 colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(255,255,255,0.85)"]],
                 name="uncertainty",
             ))
@@ -569,6 +568,7 @@ def _extent(*points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array([lo[0] - pad[0], hi[0] + pad[0]]), np.array([lo[1] - pad[1], hi[1] + pad[1]])
 
 
+@plotly_figure
 def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
     """1-D regression: training/test points and the model's fitted line."""
     view = _section(snap, "view")
@@ -576,24 +576,24 @@ def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None)
     test_x, test_y = _xy(view.get("test"), 1)
     gx, pred = _arr(view.get("x")), _arr(view.get("pred"))
     s = scale
-    fig = go.Figure()
+    fig = Figure()
     if len(train_x):
-        fig.add_trace(go.Scatter(
-            x=train_x, y=train_y, mode="markers", name="train",
+        fig.add_trace(trace(
+            "scatter", x=train_x, y=train_y, mode="markers", name="train",
             marker=dict(color=TRAIN_COLOUR, size=_px(MARKER_SIZE, s), opacity=0.75,
                         line=dict(color="white", width=_px(1, s))),
         ))
     if len(test_x):
-        fig.add_trace(go.Scatter(
-            x=test_x, y=test_y, mode="markers", name="test",
+        fig.add_trace(trace(
+            "scatter", x=test_x, y=test_y, mode="markers", name="test",
             marker=dict(color=TEST_COLOUR, size=_px(MARKER_SIZE + 1, s), symbol="diamond",
                         opacity=0.85, line=dict(color="#222", width=_px(1, s))),
         ))
     n = min(len(gx), len(pred))
     if n:
         order = np.argsort(gx[:n], kind="stable")
-        fig.add_trace(go.Scatter(
-            x=gx[:n][order], y=pred[:n][order], mode="lines", name="model",
+        fig.add_trace(trace(
+            "scatter", x=gx[:n][order], y=pred[:n][order], mode="lines", name="model",
             line=dict(color="#000000", width=_px(LINE_WIDTH + 1, s)),
         ))
     _layout(fig, "model fit", s, x_title="x", y_title="y", height=height,
@@ -603,6 +603,7 @@ def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None)
     return fig
 
 
+@plotly_figure
 def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
     """2-D regression: the predicted surface as filled contours, data coloured by target."""
     view = _section(snap, "view")
@@ -615,18 +616,18 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
     values = [a for a in values if a.size]
     lo = min((float(a.min()) for a in values), default=0.0)
     hi = max((float(a.max()) for a in values), default=1.0)
-    fig = go.Figure()
+    fig = Figure()
     if len(gx) and len(gy) and z.size:
-        fig.add_trace(go.Contour(
-            x=gx, y=gy, z=z, coloraxis="coloraxis", name="prediction", ncontours=14,
+        fig.add_trace(trace(
+            "contour", x=gx, y=gy, z=z, coloraxis="coloraxis", name="prediction", ncontours=14,
             contours=dict(coloring="heatmap"), line=dict(color="white", width=_px(0.8, s)),
             hovertemplate="x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>prediction %{z:.3g}<extra></extra>",
         ))
     for X, y, test in ((train_X, train_y, False), (test_X, test_y, True)):
         if not len(X):
             continue
-        fig.add_trace(go.Scatter(
-            x=X[:, 0], y=X[:, 1], mode="markers", name="test" if test else "train",
+        fig.add_trace(trace(
+            "scatter", x=X[:, 0], y=X[:, 1], mode="markers", name="test" if test else "train",
             marker=dict(color=y, coloraxis="coloraxis", size=_px(MARKER_SIZE + 1, s),
                         symbol="diamond" if test else "circle",
                         line=dict(color="#222" if test else "white", width=_px(1.5, s))),
@@ -635,7 +636,7 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
     _layout(fig, "predicted surface", s, x_title="x₁", y_title="x₂", height=height,
             default_height=VIEW_HEIGHT, hovermode="closest")
     fig.update_layout(coloraxis=dict(
-        colorscale="Viridis", cmin=lo, cmax=hi if hi > lo else lo + 1,
+        colorscale=VIRIDIS, cmin=lo, cmax=hi if hi > lo else lo + 1,
         colorbar=dict(title=dict(text="value"), thickness=_px(14, s), len=0.8),
     ))
     if len(gx) and len(gy) and z.size:
@@ -652,6 +653,7 @@ def _class_names(view: Mapping[str, Any], n: int) -> list[str]:
     return names + [str(i) for i in range(len(names), n)]
 
 
+@plotly_figure
 def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
     """Confusion matrix of the test set (rows true class, columns predicted), counts annotated."""
     view = _section(snap, "view")
@@ -659,13 +661,13 @@ def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = N
     cm = np.asarray(cm, dtype=int) if cm is not None else np.zeros((0, 0), dtype=int)
     cm = cm if cm.ndim == 2 else np.zeros((0, 0), dtype=int)
     s = scale
-    fig = go.Figure()
+    fig = Figure()
     total = int(cm.sum())
     title = "confusion matrix (test)"
     if cm.size:
         names = _class_names(view, max(cm.shape))
-        fig.add_trace(go.Heatmap(
-            z=cm, x=names[: cm.shape[1]], y=names[: cm.shape[0]], colorscale="Blues",
+        fig.add_trace(trace(
+            "heatmap", z=cm, x=names[: cm.shape[1]], y=names[: cm.shape[0]], colorscale=BLUES,
             showscale=False, texttemplate="%{z}", textfont=dict(size=_px(BASE_FONT - 2, s)),
             hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
             xgap=1, ygap=1, name="confusion",
@@ -683,6 +685,7 @@ def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = N
     return fig
 
 
+@plotly_figure
 def misclassified_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None, limit: int = 16
 ) -> go.Figure | None:
@@ -698,7 +701,7 @@ def misclassified_chart(
     k = min(len(imgs) if imgs.ndim >= 3 else 0, len(true), len(pred), limit)
     s = scale
     if k == 0:
-        fig = _layout(go.Figure(), "misclassified test images", s, height=height,
+        fig = _layout(Figure(), "misclassified test images", s, height=height,
                       default_height=200, legend=False)
         return _message(fig, "no misclassified test images", s)
     top = max(max(int(t) for t in true[:k]), max(int(p) for p in pred[:k])) + 1
@@ -706,20 +709,19 @@ def misclassified_chart(
     ncols = min(k, 4)
     nrows = math.ceil(k / ncols)
     titles = [f"{names[int(true[i])]} → {names[int(pred[i])]}" for i in range(k)]
-    fig = make_subplots(rows=nrows, cols=ncols, subplot_titles=titles,
+    fig = Figure.subplots(nrows, ncols, subplot_titles=tuple(titles),
                         horizontal_spacing=0.04, vertical_spacing=0.12 / nrows + 0.02)
     fig.update_annotations(font=dict(size=_px(BASE_FONT - 1, s)))
     for i in range(k):
         row, col = i // ncols + 1, i % ncols + 1
         if imgs.ndim == 4 and imgs.shape[-1] == 3:
-            trace: go.Image | go.Heatmap = go.Image(z=np.clip(imgs[i], 0, 1) * 255,
-                                                    name=titles[i])
+            cell = trace("image", z=np.clip(imgs[i], 0, 1) * 255, name=titles[i])
         else:
-            trace = go.Heatmap(z=imgs[i], zmin=0, zmax=1, showscale=False, name=titles[i],
+            cell = trace("heatmap", z=imgs[i], zmin=0, zmax=1, showscale=False, name=titles[i],
                                colorscale=[[0, "#FFFFFF"], [1, "#000000"]],
                                hovertemplate="%{z:.2f}<extra></extra>")
-        fig.add_trace(trace, row=row, col=col)
-        xref = fig.data[-1].xaxis or "x"
+        fig.add_trace(cell, row=row, col=col)
+        xref = fig.axes_of(row, col)[0]
         fig.update_yaxes(scaleanchor=xref, autorange="reversed", row=row, col=col)
     _layout(fig, "misclassified test images", s, height=height,
             default_height=60 + 190 * nrows, legend=False, hovermode="closest")
@@ -737,6 +739,7 @@ VIEWS: dict[str, Callable[..., go.Figure]] = {
 }
 
 
+@plotly_figure
 def view_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
 ) -> go.Figure | None:
@@ -746,7 +749,7 @@ def view_chart(
         return None
     draw = VIEWS.get(str(view.get("kind")))
     if draw is None:
-        fig = _layout(go.Figure(), "model view", scale, height=height, legend=False)
+        fig = _layout(Figure(), "model view", scale, height=height, legend=False)
         return _message(fig, f"no chart for view kind {view.get('kind')!r}", scale)
     return draw(snap, scale=scale, height=height)
 
@@ -754,15 +757,16 @@ def view_chart(
 # ---------------------------------------------------------------- comparisons and text
 
 
+@plotly_figure
 def sparkline(values: Any, width: int = 160, height: int = 40) -> go.Figure:
     """A tiny axis-less line of ``values`` (e.g. a run's loss) with a dot on the newest point."""
     y = _arr(values)
     x, y = downsample(np.arange(len(y)), y, max_points=max(2 * width, 10), keep_last=20)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", hoverinfo="skip",
+    fig = Figure()
+    fig.add_trace(trace("scatter", x=x, y=y, mode="lines", hoverinfo="skip",
                              line=dict(color=SMOOTH_COLOUR, width=1.5)))
     if len(y):
-        fig.add_trace(go.Scatter(x=x[-1:], y=y[-1:], mode="markers", hoverinfo="skip",
+        fig.add_trace(trace("scatter", x=x[-1:], y=y[-1:], mode="markers", hoverinfo="skip",
                                  marker=dict(color=TEST_COLOUR, size=4)))
     fig.update_layout(
         template=TEMPLATE, width=width, height=height, showlegend=False,
@@ -781,6 +785,7 @@ RACE_METRICS = {
 }
 
 
+@plotly_figure
 def race_chart(
     snaps: Mapping[str, Snapshot],
     metric: str = "test_loss",
@@ -790,7 +795,7 @@ def race_chart(
 ) -> go.Figure:
     """One line per contender (name -> snapshot) of an eval metric, or 'loss' per step."""
     label = RACE_METRICS.get(metric, metric.replace("_", " "))
-    fig = go.Figure()
+    fig = Figure()
     any_data = False
     for i, (name, snap) in enumerate(snaps.items()):
         if metric == "loss":
@@ -855,27 +860,28 @@ def progress_text(snap: Snapshot) -> str:
 # ---------------------------------------------------------------- race, sweep and activations
 
 
+@plotly_figure
 def boundary_row(
     snaps: Mapping[str, Snapshot], scale: float = 1.0, height: float | None = None
 ) -> go.Figure:
     """One small decision boundary per contender (name -> snapshot), side by side."""
     names = [str(n) for n in snaps]
     if not names:
-        fig = _layout(go.Figure(), "decision boundaries", scale, height=height, legend=False)
+        fig = _layout(Figure(), "decision boundaries", scale, height=height, legend=False)
         return _message(fig, WAITING, scale)
     titles = []
     for name, snap in snaps.items():
         status = snap.get("status") if isinstance(snap, Mapping) else None
         titles.append(f"{name} ({status})" if status in ("diverged", "failed") else str(name))
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=titles,
+    fig = Figure.subplots(1, len(names), subplot_titles=tuple(titles),
                         horizontal_spacing=0.1 / max(len(names) - 1, 1) + 0.02)
     fig.update_annotations(font=dict(size=_px(BASE_FONT - 1, scale)))
     for col, snap in enumerate(snaps.values(), start=1):
         view = _section(snap, "view")
         gx, gy = _arr(view.get("x")), _arr(view.get("y"))
-        for trace in boundary_chart(snap, scale=scale * 0.6).data:
-            trace.showlegend = col == 1 and trace.showlegend is not False
-            fig.add_trace(trace, row=1, col=col)
+        for item in _boundary(snap, scale=scale * 0.6).data:
+            shown = col == 1 and item.get("showlegend") is not False
+            fig.add_trace({**item, "showlegend": shown}, row=1, col=col)
         axis = "" if col == 1 else str(col)
         if len(gx) and len(gy):
             fig.update_xaxes(range=[float(gx.min()), float(gx.max())], constrain="domain",
@@ -884,7 +890,7 @@ def boundary_row(
                              scaleanchor=f"x{axis}", scaleratio=1, showgrid=False,
                              showticklabels=False, row=1, col=col)
         else:
-            x0, x1 = fig.layout[f"xaxis{axis}"].domain
+            x0, x1 = fig.layout[f"xaxis{axis}"]["domain"]
             fig.add_annotation(text="waiting…", x=(x0 + x1) / 2, y=0.5, showarrow=False,
                                xref="paper", yref="paper",
                                font=dict(size=_px(BASE_FONT, scale), color="#777"))
@@ -901,6 +907,7 @@ def boundary_row(
     return fig
 
 
+@plotly_figure
 def lr_sweep_chart(
     lrs: Sequence[float],
     losses: Sequence[float],
@@ -917,18 +924,18 @@ def lr_sweep_chart(
     status = list(statuses)[:n] + [""] * (n - len(list(statuses)[:n]))
     bad = np.array([s in ("diverged", "failed") for s in status], dtype=bool) | ~np.isfinite(loss)
     ok = ~bad & (lr > 0)
-    fig = go.Figure()
+    fig = Figure()
     s = scale
     if ok.any():
-        fig.add_trace(go.Scatter(
-            x=lr[ok], y=loss[ok], mode="lines+markers", name=y_title,
+        fig.add_trace(trace(
+            "scatter", x=lr[ok], y=loss[ok], mode="lines+markers", name=y_title,
             line=dict(color=SMOOTH_COLOUR, width=_px(LINE_WIDTH, s)),
             marker=dict(size=_px(MARKER_SIZE + 2, s), color=SMOOTH_COLOUR),
             hovertemplate="lr %{x:.3g}<br>" + y_title + " %{y:.4g}<extra></extra>",
         ))
         i = int(np.flatnonzero(ok)[np.argmin(loss[ok])])
-        fig.add_trace(go.Scatter(
-            x=[lr[i]], y=[loss[i]], mode="markers+text", name=f"best: lr={lr[i]:.3g}",
+        fig.add_trace(trace(
+            "scatter", x=[lr[i]], y=[loss[i]], mode="markers+text", name=f"best: lr={lr[i]:.3g}",
             text=[f"best lr={lr[i]:.3g}"], textposition="top center",
             textfont=dict(size=_px(BASE_FONT, s), color=TEST_COLOUR),
             marker=dict(symbol="star", size=_px(MARKER_SIZE * 2.5, s), color=TEST_COLOUR,
@@ -939,8 +946,8 @@ def lr_sweep_chart(
     failed = (lr > 0) & np.array([st in ("diverged", "failed") for st in status], dtype=bool)
     if failed.any():
         top = float(np.nanmax(loss[ok])) * 1.15 if ok.any() else 1.0
-        fig.add_trace(go.Scatter(
-            x=lr[failed], y=np.full(int(failed.sum()), top), mode="markers+text",
+        fig.add_trace(trace(
+            "scatter", x=lr[failed], y=np.full(int(failed.sum()), top), mode="markers+text",
             name="diverged", text=["diverged"] * int(failed.sum()), textposition="bottom center",
             marker=dict(symbol="x", size=_px(MARKER_SIZE + 4, s), color="#B00020"),
             hovertemplate="lr %{x:.3g}: diverged<extra></extra>",
@@ -953,6 +960,7 @@ def lr_sweep_chart(
     return fig
 
 
+@plotly_figure
 def activation_curve_chart(
     name: str,
     x: Any,
@@ -965,16 +973,17 @@ def activation_curve_chart(
     """f(x) and f'(x) of one activation, with the regions where f' is near zero shaded."""
     x, f, df = _arr(x), _arr(f), _arr(df)
     s = scale
-    fig = go.Figure()
+    fig = Figure()
     for lo, hi in flat:
-        fig.add_vrect(x0=lo, x1=hi, fillcolor="#999999", opacity=0.18, line_width=0, layer="below")
+        fig.add_vrect(lo, hi, fillcolor="#999999", opacity=0.18, line=dict(width=0),
+                      layer="below")
     if flat:  # a legend entry for the shading
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="f′ ≈ 0",
+        fig.add_trace(trace("scatter", x=[None], y=[None], mode="markers", name="f′ ≈ 0",
                                  marker=dict(symbol="square", size=_px(14, s),
                                              color="rgba(153,153,153,0.4)")))
-    fig.add_trace(go.Scatter(x=x, y=f, mode="lines", name="f(x)",
+    fig.add_trace(trace("scatter", x=x, y=f, mode="lines", name="f(x)",
                              line=dict(color=PALETTE[0], width=_px(LINE_WIDTH + 1, s))))
-    fig.add_trace(go.Scatter(x=x, y=df, mode="lines", name="f′(x) by autograd",
+    fig.add_trace(trace("scatter", x=x, y=df, mode="lines", name="f′(x) by autograd",
                              line=dict(color=PALETTE[1], width=_px(LINE_WIDTH, s), dash="dash")))
     _layout(fig, f"{name}: f and f′", s, x_title="x", y_title="value", height=height,
             default_height=VIEW_HEIGHT)
@@ -983,6 +992,7 @@ def activation_curve_chart(
     return fig
 
 
+@plotly_figure
 def softmax_chart(
     values: Sequence[float], probs: Sequence[float], temperature: float = 1.0,
     scale: float = 1.0, height: float | None = None,
@@ -992,8 +1002,8 @@ def softmax_chart(
     n = min(len(v), len(p))
     labels = [f"z{i + 1} = {v[i]:g}" for i in range(n)]
     s = scale
-    fig = go.Figure(go.Bar(
-        x=labels, y=p[:n], text=[f"{q:.1%}" for q in p[:n]], textposition="outside",
+    fig = Figure().add_trace(trace(
+        "bar", x=labels, y=p[:n], text=[f"{q:.1%}" for q in p[:n]], textposition="outside",
         textfont=dict(size=_px(BASE_FONT, s)), marker=dict(color=PALETTE[0]),
         hovertemplate="%{x}<br>p = %{y:.4f}<extra></extra>", name="softmax",
     ))
@@ -1034,18 +1044,19 @@ def step_labels(view: Mapping[str, Any], example: int) -> list[str]:
     return [str(t) for t in range(len(inputs))]
 
 
-def _time_axis(fig: go.Figure, labels: Sequence[str], **where: Any) -> None:
+def _time_axis(fig: Figure, labels: Sequence[str], **where: Any) -> None:
     """Words (or every few step numbers) as tick labels on a heatmap's time axis."""
     every = max(1, math.ceil(len(labels) / 30))
     fig.update_xaxes(tickvals=list(range(0, len(labels), every)),
                      ticktext=list(labels[::every]), showgrid=False, **where)  # fmt: skip
 
 
+@plotly_figure
 def state_heatmap(hidden: Any, labels: Sequence[str], title: str, scale: float = 1.0,
                   height: float | None = None, directions: int = 1) -> go.Figure:
     """Hidden state (units x steps) as a heatmap on -1..1; with two directions the backward
     units sit under a line below the forward ones."""
-    fig = go.Figure()
+    fig = Figure()
     z = np.asarray(hidden, dtype=float) if hidden is not None else np.zeros((0, 0))
     if z.ndim != 2 or z.size == 0:
         _layout(fig, title, scale, height=height, legend=False)
@@ -1053,14 +1064,15 @@ def state_heatmap(hidden: Any, labels: Sequence[str], title: str, scale: float =
     units = z.shape[0] // directions
     names = [f"{'←' if d else '→' if directions == 2 else ''}{u}"
              for d in range(directions) for u in range(units)]  # fmt: skip
-    fig.add_trace(go.Heatmap(
-        z=z, x=list(range(z.shape[1])), y=list(range(z.shape[0])), zmin=-1, zmax=1, zmid=0,
-        colorscale="RdBu", reversescale=True, customdata=[[n] * z.shape[1] for n in names],
+    fig.add_trace(trace(
+        "heatmap", z=z, x=list(range(z.shape[1])), y=list(range(z.shape[0])),
+        zmin=-1, zmax=1, zmid=0,
+        colorscale=RDBU, reversescale=True, customdata=[[n] * z.shape[1] for n in names],
         colorbar=dict(thickness=_px(12, scale), len=0.9),
         hovertemplate="step %{x}<br>unit %{customdata}<br>h = %{z:.3f}<extra></extra>",
     ))  # fmt: skip
     if directions == 2:
-        fig.add_hline(y=units - 0.5, line=dict(color="#222", width=2))
+        fig.add_hline(units - 0.5, line=dict(color="#222", width=2))
     _layout(fig, title, scale, x_title="time step", y_title="hidden unit", height=height,
             legend=False, hovermode="closest")
     _time_axis(fig, labels)
@@ -1068,13 +1080,14 @@ def state_heatmap(hidden: Any, labels: Sequence[str], title: str, scale: float =
     return fig
 
 
+@plotly_figure
 def hidden_state_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
                        height: float | None = None) -> go.Figure:
     """The top recurrent layer's hidden state for one test example, units x time steps."""
     view = _sequence_view(snap)
     title = f"hidden state h_t of example {example + 1}"
     if view and view.get("cell") == "BagOfWords":
-        fig = _layout(go.Figure(), title, scale, height=height, legend=False)
+        fig = _layout(Figure(), title, scale, height=height, legend=False)
         return _message(fig, NO_HIDDEN, scale)
     bidirectional = bool(_section(_section(snap, "spec"), "model").get("recurrent", {})
                          .get("bidirectional")) if view else False  # fmt: skip
@@ -1082,6 +1095,7 @@ def hidden_state_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
                          scale, height, 2 if bidirectional else 1)
 
 
+@plotly_figure
 def gate_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
                height: float | None = None) -> go.Figure:
     """Gate activations (0..1, units x steps) of one test example: an LSTM's input, forget and
@@ -1090,19 +1104,19 @@ def gate_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
     gates = _example(view, "gates", example) or {}
     title = f"gate activations of example {example + 1} (top layer, forward)"
     if not gates:
-        fig = _layout(go.Figure(), title, scale, height=height, legend=False)
+        fig = _layout(Figure(), title, scale, height=height, legend=False)
         cell = view.get("cell")
         text = WAITING if cell in (None, "LSTM", "GRU", "LSTMCell") else \
             f"A {'plain RNN' if cell == 'RNN' else 'bag of words'} has no gates."
         return _message(fig, text, scale)
     names = list(gates)
-    fig = _subplots(1, len(names), subplot_titles=tuple(GATE_TITLES.get(n, n) for n in names),
+    fig = Figure.subplots(1, len(names), subplot_titles=tuple(GATE_TITLES.get(n, n) for n in names),
                     horizontal_spacing=0.06, shared_yaxes=True)
     labels = step_labels(view, example)
     for i, name in enumerate(names, start=1):
         z = np.asarray(gates[name], dtype=float)
-        fig.add_trace(go.Heatmap(
-            z=z, zmin=0, zmax=1, colorscale="Viridis", showscale=i == len(names),
+        fig.add_trace(trace(
+            "heatmap", z=z, zmin=0, zmax=1, colorscale=VIRIDIS, showscale=i == len(names),
             colorbar=dict(thickness=_px(12, scale), len=0.9),
             hovertemplate=f"{name} gate<br>step %{{x}}<br>unit %{{y}}<br>%{{z:.2f}}<extra></extra>",
         ), row=1, col=i)  # fmt: skip
@@ -1113,16 +1127,18 @@ def gate_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
     return fig
 
 
+@plotly_figure
 def saliency_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
                    height: float | None = None) -> go.Figure:
     """How much each step's input moves the prediction: |d output / d input_t| per step."""
     view = _sequence_view(snap)
     values = _arr(_example(view, "saliency", example))
     labels = step_labels(view, example)
-    fig = go.Figure()
+    fig = Figure()
     if values.size:
-        fig.add_trace(go.Bar(x=list(range(values.size)), y=values, marker_color=PALETTE[0],
-                             hovertemplate="step %{x}: %{y:.3g}<extra></extra>"))  # fmt: skip
+        fig.add_trace(trace("bar", x=list(range(values.size)), y=values,
+                            marker=dict(color=PALETTE[0]),
+                            hovertemplate="step %{x}: %{y:.3g}<extra></extra>"))  # fmt: skip
     _layout(fig, f"influence of each step (example {example + 1})", scale,
             x_title="time step", y_title="|∂ output / ∂ input|", height=height,
             default_height=LINE_HEIGHT * 0.8, legend=False, hovermode="closest")
@@ -1132,12 +1148,13 @@ def saliency_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
     return fig
 
 
+@plotly_figure
 def forecast_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
                    height: float | None = None) -> go.Figure:
     """One test window and what follows it: the noisy inputs, the true continuation, the
     model's next-step forecast and its rollout (each forecast fed back in as an input)."""
     view = _sequence_view(snap)
-    fig = go.Figure()
+    fig = Figure()
     inputs = _example(view, "inputs", example)
     rollout, future = view.get("rollout"), view.get("future")
     title = f"forecast of example {example + 1} against the truth"
@@ -1147,29 +1164,30 @@ def forecast_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
     x_in = _arr(np.asarray(inputs)[:, 0])
     t = x_in.size
     ahead = np.arange(t, t + len(rollout[example]))
-    fig.add_trace(go.Scatter(x=np.arange(t), y=x_in, mode="markers+lines", name="inputs (noisy)",
-                             line=dict(color="#999", width=_px(1.5, scale)),
-                             marker=dict(size=_px(5, scale), color="#777")))  # fmt: skip
+    fig.add_trace(trace("scatter", x=np.arange(t), y=x_in, mode="markers+lines",
+                        name="inputs (noisy)", line=dict(color="#999", width=_px(1.5, scale)),
+                        marker=dict(size=_px(5, scale), color="#777")))  # fmt: skip
     fig.add_trace(_line(ahead, _arr(future[example]), "truth", TRAIN_COLOUR, scale))
     fig.add_trace(_line(ahead, _arr(rollout[example]), "rollout (own forecasts fed back)",
                         PALETTE[0], scale, dash="dash"))
     pred = np.asarray(view.get("pred") if view.get("pred") is not None else [], dtype=float)
     if pred.ndim >= 2 and example < len(pred):
         first = pred[example][-1] if pred.ndim == 3 else pred[example]  # every-step: the last
-        fig.add_trace(go.Scatter(x=np.arange(t, t + first.size), y=first, mode="markers",
+        fig.add_trace(trace("scatter", x=np.arange(t, t + first.size), y=first, mode="markers",
                                  name="next-step forecast",
                                  marker=dict(size=_px(12, scale), color=TEST_COLOUR,
                                              symbol="diamond")))  # fmt: skip
-    fig.add_vline(x=t - 0.5, line=dict(color="#bbb", dash="dot"))
+    fig.add_vline(t - 0.5, line=dict(color="#bbb", dash="dot"))
     return _layout(fig, title, scale, x_title="time step", y_title="value", height=height)
 
 
+@plotly_figure
 def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None
                      ) -> go.Figure:
     """Predictions against the truth on a sample of the test set: the probability given to the
     right class (classification), or predicted against true values (regression)."""
     view = _sequence_view(snap)
-    fig = go.Figure()
+    fig = Figure()
     truth, pred = view.get("truth"), view.get("pred")
     title = "predictions vs truth (test sample)"
     if truth is None or pred is None or len(truth) == 0:
@@ -1183,50 +1201,40 @@ def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = 
         names = view.get("class_names") or []
         labels = [names[c] if c < len(names) else str(c) for c in truth.astype(int)]
         for mask, name, colour in ((ok, "right", TRAIN_COLOUR), (~ok, "wrong", TEST_COLOUR)):
-            fig.add_trace(go.Scatter(
-                x=idx[mask], y=right[mask], mode="markers", name=name,
+            fig.add_trace(trace(
+                "scatter", x=idx[mask], y=right[mask], mode="markers", name=name,
                 marker=dict(size=_px(MARKER_SIZE + 2, scale), color=colour),
                 customdata=np.array(labels)[mask],
                 hovertemplate="example %{x}<br>truth: %{customdata}<br>"
                               "P(truth) = %{y:.2f}<extra></extra>",
             ))  # fmt: skip
-        fig.add_hline(y=0.5, line=dict(color="#bbb", dash="dot"))
+        fig.add_hline(0.5, line=dict(color="#bbb", dash="dot"))
         return _layout(fig, title, scale, x_title="test example",
                        y_title="probability of the true class", height=height, percent_y=True,
                        hovermode="closest")
     t, p = _arr(truth), _arr(pred)
     lo, hi = float(np.nanmin([t.min(), p.min()])), float(np.nanmax([t.max(), p.max()]))
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
+    fig.add_trace(trace("scatter", x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
                              line=dict(color="#bbb", dash="dot")))  # fmt: skip
-    fig.add_trace(go.Scatter(x=t, y=p, mode="markers", name="test values",
+    fig.add_trace(trace("scatter", x=t, y=p, mode="markers", name="test values",
                              marker=dict(size=_px(MARKER_SIZE, scale), color=PALETTE[0],
                                          opacity=0.7)))  # fmt: skip
     return _layout(fig, title, scale, x_title="true value", y_title="predicted value",
                    height=height, hovermode="closest")
 
 
-def add_baseline(fig: go.Figure, snap: Snapshot, scale: float = 1.0) -> go.Figure:
-    """A dashed line at the test loss of the dataset's naive baseline, when it has one."""
-    baseline = _section(snap, "info").get("baseline")
-    if baseline and baseline[1] is not None and math.isfinite(baseline[1]):
-        fig.add_hline(y=baseline[1], line=dict(color="#555", dash="dash", width=_px(2, scale)),
-                      annotation_text=f"baseline: {baseline[0]} ({baseline[1]:.3g})",
-                      annotation_position="top right",
-                      annotation_font=dict(size=_px(BASE_FONT - 2, scale), color="#555"))
-    return fig
-
-
+@plotly_figure
 def model_bars(rows: Sequence[Mapping[str, Any]], metrics: Mapping[str, str],
                title: str, scale: float = 1.0, height: float | None = None) -> go.Figure:
     """Grouped bars: one group per model (rows[i]["name"]), one bar per metric (key -> label);
     a missing or None value is a run still training."""
-    fig = go.Figure()
+    fig = Figure()
     names = [str(r.get("name", "")) for r in rows]
     for i, (key, label) in enumerate(metrics.items()):
         values = [r.get(key) for r in rows]
-        fig.add_trace(go.Bar(
-            x=names, y=[v if v is not None else 0 for v in values], name=label,
-            marker_color=PALETTE[i % len(PALETTE)],
+        fig.add_trace(trace(
+            "bar", x=names, y=[v if v is not None else 0 for v in values], name=label,
+            marker=dict(color=PALETTE[i % len(PALETTE)]),
             text=[f"{v:.0%}" if v is not None else "…" for v in values], textposition="outside",
         ))  # fmt: skip
     _layout(fig, title, scale, y_title="accuracy", height=height, percent_y=True,
@@ -1236,22 +1244,23 @@ def model_bars(rows: Sequence[Mapping[str, Any]], metrics: Mapping[str, str],
     return fig
 
 
+@plotly_figure
 def length_chart(rows: Sequence[Mapping[str, Any]], metric: str, label: str, scale: float = 1.0,
                  height: float | None = None, percent: bool = True) -> go.Figure:
     """A metric against sequence length, one line per cell (rows: cell, seq_len, metric)."""
-    fig = go.Figure()
+    fig = Figure()
     cells = list(dict.fromkeys(str(r["cell"]) for r in rows))
     for i, cell in enumerate(cells):
         mine = sorted((r for r in rows if r["cell"] == cell and r.get(metric) is not None),
                       key=lambda r: r["seq_len"])  # fmt: skip
-        fig.add_trace(go.Scatter(
-            x=[r["seq_len"] for r in mine], y=[r[metric] for r in mine], name=cell,
+        fig.add_trace(trace(
+            "scatter", x=[r["seq_len"] for r in mine], y=[r[metric] for r in mine], name=cell,
             mode="lines+markers", line=dict(color=PALETTE[i % len(PALETTE)],
                                             width=_px(LINE_WIDTH, scale)),
             marker=dict(size=_px(MARKER_SIZE + 2, scale)),
         ))  # fmt: skip
     _layout(fig, f"{label} as sequences grow", scale, x_title="sequence length",
             y_title=label, height=height, percent_y=percent, hovermode="x unified")
-    if not any(len(t.x) for t in fig.data):
+    if not any(len(t["x"]) for t in fig.data):
         _message(fig, WAITING_EVAL, scale)
     return fig

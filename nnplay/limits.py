@@ -133,7 +133,7 @@ Measure = Callable[[ExperimentSpec, int], int | None]
 CHECKS: list[tuple[str, Measure, Callable[[int, int], str]]] = [
     ("max_layers", _depth,
      lambda v, m: f"This model has {v} layers; this server allows at most {m}"),
-    ("max_width", lambda s, n: max(_widths(s)),
+    ("max_width", lambda s, n: max(_widths(s), default=0),
      lambda v, m: f"A layer of {v:,} units is wider than this server allows ({m:,})"),
     ("max_samples", lambda s, n: n,
      lambda v, m: f"This dataset has {v:,} training samples; this server trains on at most "

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from nnplay import charts
+from nnplay import charts, figures
 
 NAMES = ["2: Tanh", "4: ReLU"]
 KINDS = ["saturating", "relu"]
@@ -409,13 +409,15 @@ def test_progress_text() -> None:
     assert charts.progress_text(snap) == "step 1,200 / 5,000 · epoch 12 · 3 min 5 s elapsed"
 
 
-def test_charts_imports_no_torch_or_streamlit() -> None:
-    tree = ast.parse(Path(charts.__file__).read_text())
-    mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-            for a in n.names}
-    mods |= {(n.module or "").split(".")[0] for n in ast.walk(tree)
-             if isinstance(n, ast.ImportFrom)}
-    assert not mods & {"torch", "streamlit", "nnplay"}, mods
+@pytest.mark.parametrize("module", [charts, figures])
+def test_charts_import_no_torch_or_streamlit(module) -> None:
+    """The charts and their figure builder import plotly and numpy, and of nnplay only the
+    builder: no torch, no streamlit."""
+    tree = ast.parse(Path(module.__file__).read_text())
+    mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    mods |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    roots = {m.split(".")[0] for m in mods - {"nnplay.figures"}}
+    assert not roots & {"torch", "streamlit", "nnplay"}, mods
 
 
 def test_boundary_before_the_first_view_draws_the_data_on_square_axes():

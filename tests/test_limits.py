@@ -52,6 +52,11 @@ def test_step_limit_counts_a_step_cap():
         Limits(max_steps=499).check(spec.with_changes({"train.max_steps": 0}))
 
 
+def test_a_model_without_hidden_layers_is_within_every_limit():
+    """Logistic regression (no hidden layers) has no width to measure; it must not crash."""
+    Limits().check(BASE.with_changes({"model.layers": []}))
+
+
 def test_image_sets_count_their_subset():
     spec = BASE.with_changes({"data.name": "mnist", "data.subset": 3000})
     assert estimated_train_size(spec) == 3000

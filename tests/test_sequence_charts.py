@@ -88,11 +88,11 @@ def test_saliency_bars_follow_the_steps() -> None:
     assert len(fig.data[0].y) == 3 and list(fig.layout.xaxis.ticktext) == ["not", "good", "today"]
 
 
-def test_baseline_line_only_when_there_is_one() -> None:
-    with_line = charts.add_baseline(go.Figure(), {"info": {"baseline": ["repeat", 0.04]}})
-    assert len(with_line.layout.shapes) == 1
-    assert "repeat" in with_line.layout.annotations[0].text
-    assert not charts.add_baseline(go.Figure(), {"info": {"baseline": None}}).layout.shapes
+def test_loss_chart_draws_the_baseline_only_when_there_is_one() -> None:
+    with_line = charts.loss_chart({"info": {"baseline": ["repeat", 0.04]}})
+    assert len(with_line.layout.shapes) == 1 and with_line.layout.shapes[0].y0 == 0.04
+    assert any("repeat" in a.text for a in with_line.layout.annotations)
+    assert not charts.loss_chart({"info": {"baseline": None}}).layout.shapes
 
 
 def test_comparison_charts() -> None:

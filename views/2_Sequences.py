@@ -161,7 +161,7 @@ def draw(snap: dict) -> None:
     ui.status_line(snap)
     left, right = st.columns(2)
     with left:
-        ui.figure(charts.add_baseline(charts.loss_chart(snap, scale=big), snap, big), "seq.loss")
+        ui.figure(charts.loss_chart(snap, scale=big), "seq.loss")
     with right:
         if snap["task"] == "classification":
             ui.figure(charts.accuracy_chart(snap, scale=big), "seq.accuracy")
