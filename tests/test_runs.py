@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnplay import data
+from nnplay import data, instruments, runs
 from nnplay.runs import Run, RunManager
 from nnplay.spec import ExperimentSpec
 
@@ -124,6 +124,23 @@ def test_snapshot_of_a_digits_run_has_misclassified_images() -> None:
     assert view["class_names"] == [str(c) for c in range(10)]
     assert 0.0 <= view["images"].min() and view["images"].max() <= 1.0
     assert snap["activations"]["dead"].shape[1] == 1  # one ReLU layer
+
+
+def test_a_snapshot_of_an_images_view_does_no_torch_work(monkeypatch) -> None:
+    """The misclassified images are gathered in the training thread when the evaluation
+    arrives: a torch op in the page's thread starts a second OpenMP team there, which slowed a
+    two-thread run by ~25 % on two cores (the bench's c/b fell from ~0.95 to 0.75)."""
+    spec = ExperimentSpec().with_changes({"data.name": "digits"})
+    ds = data.build(spec.data, spec.seed)
+    run = Run(spec)
+    run.points = runs._points(ds)
+    wrong = torch.zeros_like(ds.y_test)  # predicts 0 for every digit
+    run.on_eval({"step": 10, "epoch": 1, "train_loss": 2.0, "test_loss": 2.0,
+                 "view": instruments.confusion(wrong, ds.y_test, 10)})
+    monkeypatch.setattr(runs, "_image_view", lambda *_: pytest.fail("gathered by the page"))
+    view = run.snapshot()["view"]
+    assert isinstance(view["images"], np.ndarray) and view["images"].shape == (16, 8, 8)
+    assert view["pred"] == [0] * 16 and 0 not in view["true"]
 
 
 def test_cap_of_one_runs_three_runs_one_at_a_time_in_order() -> None:
