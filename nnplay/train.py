@@ -22,7 +22,10 @@ from nnplay import data as datasets
 from nnplay import instruments, models
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, LossInfo, OptimizerSpec, loss_info
 
-FLUSH_SECONDS = 0.25  # how often step losses and activation samples reach the host
+FLUSH_SECONDS = 0.25  # how often step losses and gradient norms reach the host
+PROBE_SECONDS = 1.0  # how often activation statistics are sampled (a forward pass of SAMPLE_MAX
+# samples, ~1 % of training time at four a second for the FashionMNIST net), besides every
+# evaluation: no more often than the page redraws them (ui.REFRESH_SECONDS)
 VIEW_SECONDS = 1.0  # how often the grid view (decision boundary, fit) is recomputed: no more
 # often than the page redraws it (ui.REFRESH_SECONDS)
 EVAL_TRAIN_MAX = 2000  # training samples used to measure train loss/accuracy at evaluation
@@ -322,7 +325,7 @@ class _Loop:
         self.history: list[dict] = []
         self.best = (math.inf, 0)  # (test loss, step) for early stopping
         self.since_best = 0  # evaluations since the best test loss
-        self.last_flush = self.last_view = 0.0
+        self.last_flush = self.last_view = self.last_probe = 0.0
         self.started = time.monotonic()
 
     # events
@@ -371,9 +374,9 @@ class _Loop:
                 if self.control.must_wait():
                     self.flush(force=True)
                 self.control.gate()
-                # sample the instruments about four times a second and at every evaluation
-                sample = (time.monotonic() - self.last_flush >= FLUSH_SECONDS
-                          or (self.step + 1) % plan.eval_every == 0)
+                # flush (and sample gradient norms) four times a second and at every evaluation
+                evaluating = (self.step + 1) % plan.eval_every == 0
+                sample = evaluating or time.monotonic() - self.last_flush >= FLUSH_SECONDS
                 idx = perm[i:i + bs]
                 out = self.model(*model_inputs(x, self.ds.lengths_train, idx,
                                                perm_cpu[i:i + bs]))
@@ -392,7 +395,7 @@ class _Loop:
                 self.pending += 1
                 self.step += 1
                 if sample or self.pending == BUFFER:
-                    self.flush()
+                    self.flush(probe=evaluating)
                 if self.step % plan.eval_every == 0 and self.step < plan.total_steps:
                     if self.evaluate_now():
                         return self.early_stop_message()
@@ -400,13 +403,17 @@ class _Loop:
                     break
         return ""
 
-    def flush(self, force: bool = False) -> None:
-        """Send the buffered step losses and a fresh instrument sample to the callbacks."""
+    def flush(self, force: bool = False, probe: bool = False) -> None:
+        """Send the buffered step losses and the instrument samples to the callbacks; the
+        activations are probed when asked, when forced, or once PROBE_SECONDS have passed."""
         if self.pending == 0 and not force:
             return
         n = self.pending
         now = time.monotonic()
-        acts = self.probe.activations()
+        acts = None
+        if probe or force or now - self.last_probe >= PROBE_SECONDS:
+            acts = self.probe.activations()
+            self.last_probe = now
         view = None
         if self.view_fn is not None and (now - self.last_view >= VIEW_SECONDS or force):
             view = self.view_fn(self.model, self.view_ctx)

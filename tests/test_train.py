@@ -482,6 +482,20 @@ def test_flushes_carry_progress_and_instruments() -> None:
     assert views and views[-1]["kind"] == "boundary"
 
 
+def test_activations_are_probed_at_each_evaluation_and_once_a_second(monkeypatch) -> None:
+    """Losses flush four times a second; the activation probe (a forward pass of its own) runs
+    at every evaluation, at the first and last flush, and at most once a PROBE_SECONDS."""
+    spec = make_spec(**{"train.eval_every": 10})  # 60 steps, evaluations at 10, 20, ..., 50
+    monkeypatch.setattr(train, "FLUSH_SECONDS", 0.0)  # a flush after every step
+    _, rec = run(spec)
+    probed = [c["progress"]["step"] for c in rec.chunks if c["activations"] is not None]
+    assert len(rec.chunks) >= 60 and probed[0] == 1 and probed[-1] == 60
+    assert {10, 20, 30, 40, 50} <= set(probed) and len(probed) < 15
+    monkeypatch.setattr(train, "PROBE_SECONDS", 0.0)
+    _, rec = run(spec)
+    assert all(c["activations"] is not None for c in rec.chunks)
+
+
 # --- instruments --------------------------------------------------------------------------------
 
 
