@@ -281,7 +281,8 @@ def _baseline(fig: Figure, snap: Snapshot, scale: float) -> None:
     if baseline and baseline[1] is not None and math.isfinite(baseline[1]):
         fig.add_hline(baseline[1], line=dict(color="#555", dash="dash", width=_px(2, scale)),
                       annotation=dict(text=f"baseline: {baseline[0]} ({baseline[1]:.3g})",
-                                      font=dict(size=_px(BASE_FONT - 2, scale), color="#555")))
+                                      font=dict(size=_px(BASE_FONT - 2, scale), color="#555"),
+                                      bgcolor="rgba(255,255,255,0.8)"))
 
 
 @plotly_figure
@@ -663,7 +664,7 @@ def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = N
     s = scale
     fig = Figure()
     total = int(cm.sum())
-    title = "confusion matrix (test)"
+    title = "confusion (test)"
     if cm.size:
         names = _class_names(view, max(cm.shape))
         fig.add_trace(trace(
@@ -777,7 +778,7 @@ def sparkline(values: Any, width: int = 160, height: int = 40) -> go.Figure:
 
 
 RACE_METRICS = {
-    "loss": "train loss per step (smoothed)",
+    "loss": "smoothed train loss",
     "train_loss": "train loss",
     "test_loss": "test loss",
     "train_acc": "train accuracy",
@@ -880,7 +881,8 @@ def boundary_row(
         view = _section(snap, "view")
         gx, gy = _arr(view.get("x")), _arr(view.get("y"))
         for item in _boundary(snap, scale=scale * 0.6).data:
-            shown = col == 1 and item.get("showlegend") is not False
+            # one legend for all panels: the first panel's points (a colour map has no entry)
+            shown = col == 1 and item["type"] == "scatter" and item.get("showlegend") is not False
             fig.add_trace({**item, "showlegend": shown}, row=1, col=col)
         axis = "" if col == 1 else str(col)
         if len(gx) and len(gy):
@@ -1046,7 +1048,7 @@ def step_labels(view: Mapping[str, Any], example: int) -> list[str]:
 
 def _time_axis(fig: Figure, labels: Sequence[str], **where: Any) -> None:
     """Words (or every few step numbers) as tick labels on a heatmap's time axis."""
-    every = max(1, math.ceil(len(labels) / 30))
+    every = max(1, math.ceil(len(labels) / 12))  # at most ~12 labels fit a half-width chart
     fig.update_xaxes(tickvals=list(range(0, len(labels), every)),
                      ticktext=list(labels[::every]), showgrid=False, **where)  # fmt: skip
 
