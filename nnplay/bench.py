@@ -441,7 +441,7 @@ def report(r: dict) -> str:
                        ("ratio_vs_bare", "c/b, nnplay vs the bare loop")):
         target = r["targets"][key]
         verdict = "meets" if r[key] >= target else "MISSES"
-        lines.append(f"{label}: {r[key]:.2f} (median over median; {verdict} the target "
+        lines.append(f"{label}: {r[key]:.3f} (median over median; {verdict} the target "
                      f">= {target:g})")
     live = r.get("live_page")
     if live:
