@@ -531,16 +531,27 @@ def figure(fig, key: str) -> None:
 # are kept as they are.
 
 KEPT_PARAMS = ("hide", "run")
+# The page that opens a preset (Preset.page): its file, and its url path for a shareable link
+# (the default page is served at the app's root).
+PRESET_PAGES = {
+    "Playground": ("views/1_Playground.py", ""),
+    "Compare": ("views/3_Compare.py", "compare"),
+    "Sequences": ("views/2_Sequences.py", "sequences"),
+}
 
 
-def open_link() -> None:
-    """Load the experiment in the URL when it came from outside (a shared link, a preset card).
+def open_link(page: str) -> None:
+    """Load the experiment in the URL when it came from outside (a shared link, a preset card);
+    a ?preset= that belongs to another page opens there, link and all.
 
     Call before the widgets are drawn. Values the link gets wrong are kept for link_warnings().
     """
     params = st.query_params.to_dict()
     if not set(params) - set(KEPT_PARAMS) or params == st.session_state.get("url.written"):
         return
+    home = _preset_page(params.get("preset"))
+    if home is not None and home != page and home in PRESET_PAGES:
+        st.switch_page(PRESET_PAGES[home][0], query_params=params)
     spec, warnings, extras = urls.parse(params)
     load_spec(spec)
     if "preset" in extras:
@@ -548,6 +559,15 @@ def open_link() -> None:
         st.session_state.setdefault("notice", f"Opened **{preset.title}**: {preset.goal}")
     st.session_state["url.written"] = params
     st.session_state["url.warnings"] = warnings
+
+
+def _preset_page(name: object) -> str | None:
+    """The page of the preset called name, or None when there is no such preset (the link's
+    parser then says so on the page that was opened)."""
+    try:
+        return presets.load(str(name)).page if name else None
+    except SpecError:  # unknown or broken: urls.parse says so on the page that was opened
+        return None
 
 
 def link_warnings() -> None:

@@ -8,7 +8,7 @@ from nnplay.spec import DATASETS, ExperimentSpec, SpecError
 
 st.title("Playground")
 ui.page_spec("playground", ExperimentSpec)  # not the Sequences page's recurrent experiment
-ui.open_link()  # a shared link or a preset card: its experiment, before any widget is drawn
+ui.open_link("Playground")  # a shared link or a preset card, before any widget is drawn
 ui.hide_controls(ui.hidden())  # a teacher's ?hide=: those controls vanish, their values apply
 
 # --- presets ---

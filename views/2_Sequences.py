@@ -23,7 +23,7 @@ ui.hide_controls(ui.hidden())
 wanted = st.session_state.pop("open_preset", None)  # a card in the Class presets gallery
 if wanted in PRESETS:
     ui.load_spec(presets.load(wanted).spec)
-ui.open_link()  # a shared link (?preset=NAME or settings), before any widget is drawn
+ui.open_link("Sequences")  # a shared link (?preset=NAME or settings), before any widget is drawn
 
 # --- presets ---
 with st.container(horizontal=True, vertical_alignment="bottom"):

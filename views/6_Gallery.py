@@ -10,13 +10,7 @@ from nnplay import presets
 from nnplay.spec import DATASETS
 
 ROOT = Path(__file__).resolve().parents[1]
-# The page that opens a preset (Preset.page), and its url path for a shareable link (the
-# default page is served at the app's root).
-PAGES = {
-    "Playground": ("views/1_Playground.py", ""),
-    "Compare": ("views/3_Compare.py", "compare"),
-    "Sequences": ("views/2_Sequences.py", "sequences"),
-}
+PAGES = ui.PRESET_PAGES
 HIDE_CHOICES = ("presets", "data", "layers", "optimizer", "train", "data.name", "data.noise",
                 "optimizer.name", "optimizer.lr", "loss.name", "seed")  # fmt: skip
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from nnplay import codegen, presets
 
 
@@ -82,3 +84,18 @@ def test_changing_a_control_updates_the_link_and_the_code(app):
     share = next(c.value for c in at.code if "://" in c.value)
     assert "data.name=sine" in share and "optimizer.lr=0.1" in share
     assert at.get("download_button")
+
+
+@pytest.mark.parametrize(("preset", "title"), [
+    ("vanishing-rnn", "Sequences"), ("sgd-vs-adam-digits", "Compare optimisers"),
+])
+def test_a_preset_link_to_the_wrong_page_opens_on_the_presets_own_page(app, preset, title):
+    """?preset= of a Sequences or Compare preset on the Playground's address used to load a
+    recurrent model into the Playground, which could not run it."""
+    app.query_params["preset"] = preset
+    at = app.run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == title
+    opened = presets.load(preset).title
+    assert any(opened in i.value for i in at.info) or \
+        at.selectbox(key="compare.base").value == preset
