@@ -470,8 +470,21 @@ def _discrete_scale(colours: Sequence[str]) -> list[list[Any]]:
     return scale
 
 
+def _axis_titles(view: Mapping[str, Any], *default: str) -> list[str]:
+    """The inputs' names where the data has them (an upload's columns), else x₁, x₂ (or x)."""
+    names = [str(n) for n in (view.get("feature_names") or [])]
+    return names if len(names) == len(default) else list(default)
+
+
+def _class_label(view: Mapping[str, Any], k: int) -> str:
+    """'class 1', or the class's own name where the data has one (an upload's 'admitted')."""
+    names = [str(c) for c in (view.get("class_names") or [])]
+    return names[k] if k < len(names) and names[k] != str(k) else f"class {k}"
+
+
 def _points(
-    fig: Figure, X: np.ndarray, y: np.ndarray, scale: float, *, test: bool, n_classes: int
+    fig: Figure, X: np.ndarray, y: np.ndarray, scale: float, *, test: bool, n_classes: int,
+    view: Mapping[str, Any],
 ) -> None:
     """Class-coloured training (circle, white rim) or test (diamond, dark rim) points."""
     for k in range(n_classes):
@@ -479,15 +492,16 @@ def _points(
         if not mask.any():
             continue
         colour = CLASS_COLOURS[k % len(CLASS_COLOURS)]
+        label = _class_label(view, k)
         fig.add_trace(trace(
-            "scatter", x=X[mask, 0], y=X[mask, 1], mode="markers", legendgroup=f"class {k}",
-            name=f"class {k} (test)" if test else f"class {k}", showlegend=not test,
+            "scatter", x=X[mask, 0], y=X[mask, 1], mode="markers", legendgroup=label,
+            name=f"{label} (test)" if test else label, showlegend=not test,
             marker=dict(
                 color=colour, symbol="diamond" if test else "circle",
                 size=_px(MARKER_SIZE + 1, scale),
                 line=dict(color="#222" if test else "white", width=_px(1.5, scale)),
             ),
-            hovertemplate=f"class {k}{' (test)' if test else ''}<br>(%{{x:.2f}}, %{{y:.2f}})"
+            hovertemplate=f"{label}{' (test)' if test else ''}<br>(%{{x:.2f}}, %{{y:.2f}})"
             "<extra></extra>",
         ))
 
@@ -531,8 +545,8 @@ def _boundary(snap: Snapshot, scale: float = 1.0, height: float | None = None) -
             "heatmap", x=gx, y=gy, z=_f32(view["prob"]), zmin=0, zmax=1,
             opacity=0.7,
             colorscale=[[0, CLASS_COLOURS[0]], [0.5, "#FFFFFF"], [1, CLASS_COLOURS[1]]],
-            name="P(class 1)", showscale=False,
-            hovertemplate=axis_hover + "P(class 1) %{z:.2f}<extra></extra>",
+            name=f"P({_class_label(view, 1)})", showscale=False,
+            hovertemplate=axis_hover + f"P({_class_label(view, 1)}) %{{z:.2f}}<extra></extra>",
         ))
     elif len(gx) and len(gy) and cls.size:
         conf = _f32(view["conf"]) if view.get("conf") is not None else None
@@ -553,12 +567,13 @@ def _boundary(snap: Snapshot, scale: float = 1.0, height: float | None = None) -
                 colorscale=[[0, "rgba(255,255,255,0)"], [1, "rgba(255,255,255,0.85)"]],
                 name="uncertainty",
             ))
-    _points(fig, train_X, train_y, s, test=False, n_classes=n_classes)
-    _points(fig, test_X, test_y, s, test=True, n_classes=n_classes)
+    _points(fig, train_X, train_y, s, test=False, n_classes=n_classes, view=view)
+    _points(fig, test_X, test_y, s, test=True, n_classes=n_classes, view=view)
     if len(test_X):
         _test_legend(fig, s)
     grid = bool(len(gx) and len(gy))
-    _layout(fig, "decision boundary" if grid else "the data", s, x_title="x₁", y_title="x₂",
+    x_title, y_title = _axis_titles(view, "x₁", "x₂")
+    _layout(fig, "decision boundary" if grid else "the data", s, x_title=x_title, y_title=y_title,
             height=height, default_height=VIEW_HEIGHT, hovermode="closest", legend_below=True)
     if grid:
         _square_axes(fig, gx, gy)
@@ -605,7 +620,7 @@ def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None)
             "scatter", x=gx[:n][order], y=pred[:n][order], mode="lines", name="model",
             line=dict(color="#000000", width=_px(LINE_WIDTH + 1, s)),
         ))
-    _layout(fig, "model fit", s, x_title="x", y_title="y", height=height,
+    _layout(fig, "model fit", s, x_title=_axis_titles(view, "x")[0], y_title="y", height=height,
             default_height=VIEW_HEIGHT, hovermode="closest")
     if not fig.data:
         _message(fig, WAITING, s)
@@ -642,7 +657,8 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
                         line=dict(color="#222" if test else "white", width=_px(1.5, s))),
             hovertemplate="(%{x:.2f}, %{y:.2f})<br>target %{marker.color:.3g}<extra></extra>",
         ))
-    _layout(fig, "predicted surface", s, x_title="x₁", y_title="x₂", height=height,
+    x_title, y_title = _axis_titles(view, "x₁", "x₂")
+    _layout(fig, "predicted surface", s, x_title=x_title, y_title=y_title, height=height,
             default_height=VIEW_HEIGHT, hovermode="closest")
     fig.update_layout(coloraxis=dict(
         colorscale=VIRIDIS, cmin=lo, cmax=hi if hi > lo else lo + 1,

@@ -37,6 +37,7 @@ class Dataset:
     kind: str  # "2d" | "1d" | "image"
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None
+    feature_names: tuple[str, ...] = ()  # an upload's input columns, for the axes of its view
     # Sequence tasks (nnplay.sequences): x is (N, T, F), or (N, T) token ids for "tokens".
     vocab: tuple[str, ...] = ()  # the word of each token id (0 is padding)
     lengths_train: torch.Tensor | None = None  # (N,) int64 on the CPU: unpadded lengths
@@ -66,6 +67,7 @@ class Arrays:
     y_test: np.ndarray
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None
+    feature_names: tuple[str, ...] = ()  # as in Dataset
     vocab: tuple[str, ...] = ()  # sequence tasks: as in Dataset
     lengths_train: np.ndarray | None = None
     lengths_test: np.ndarray | None = None
@@ -316,6 +318,11 @@ def build(
     return _build(spec, seed, torch.device(device), root)
 
 
+# A table of one or two feature columns gets the generated sets' views: its points under the
+# model's fitted curve, decision boundary or surface.
+TABLE_KINDS = {1: "1d", 2: "2d"}
+
+
 @functools.lru_cache(maxsize=8)
 def _build(spec: DataSpec, seed: int, device: torch.device, root: Path | None) -> Dataset:
     """Build the arrays once and move each to the device as one tensor."""
@@ -325,10 +332,13 @@ def _build(spec: DataSpec, seed: int, device: torch.device, root: Path | None) -
     def put(arr: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(arr).to(device)
 
+    kind = info.kind
+    if kind == "table":  # an upload with one or two features is drawn as the generated sets are
+        kind = TABLE_KINDS.get(a.x_train.shape[1], kind)
     return Dataset(
         put(a.x_train), put(a.y_train), put(a.x_test), put(a.y_test),
-        task=info.task, n_classes=spec.n_classes, kind=info.kind,
-        class_names=a.class_names, image_shape=a.image_shape,
+        task=info.task, n_classes=spec.n_classes, kind=kind,
+        class_names=a.class_names, image_shape=a.image_shape, feature_names=a.feature_names,
         **_sequence_parts(a, put),
     )  # fmt: skip
 

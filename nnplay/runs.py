@@ -322,20 +322,23 @@ def _points(ds) -> dict:
     if ds.kind == "1d":
         x_tr, x_te = x_tr[:, 0], x_te[:, 0]
     return {"train": (x_tr, squeeze(ds.y_train.cpu().numpy())),
-            "test": (x_te, squeeze(ds.y_test.cpu().numpy()))}  # fmt: skip
+            "test": (x_te, squeeze(ds.y_test.cpu().numpy())),
+            "class_names": list(ds.class_names),
+            "feature_names": list(ds.feature_names)}  # fmt: skip
 
 
 def data_preview(spec: ExperimentSpec) -> dict | None:
     """A snapshot holding only the data's points, for the page to draw before Train (as TF
     Playground shows its data); None for data drawn otherwise or that cannot be built now."""
-    kind = instruments.DATA_VIEW_KINDS.get((spec.data.info.kind, spec.data.info.task))
-    if kind is None:
+    info, kinds = spec.data.info, instruments.DATA_VIEW_KINDS
+    if (info.kind, info.task) not in kinds and info.kind != "table":  # a table: its width says
         return None
     try:
         ds = datasets.build(spec.data, spec.seed)  # cached: the run that follows reuses it
     except Exception:  # noqa: BLE001 - the run reports a data problem in its own sentence
         return None
-    return {"view": {"kind": kind, **_points(ds)}}
+    kind = kinds.get((ds.kind, info.task))
+    return None if kind is None else {"view": {"kind": kind, **_points(ds)}}
 
 
 def _image_view(view: dict, points: dict) -> dict:

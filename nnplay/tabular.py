@@ -371,4 +371,5 @@ def arrays(spec: DataSpec, seed: int):
         raise DataUnavailable(f"The target '{spec.target}' has {len(names)} classes, not "
                               f"{spec.n_classes}; choose the target again.")
     UPLOAD_FEATURES[(spec.file, spec.target)] = len(features)
-    return Arrays(x_tr, y_tr, x_te, y_te, class_names=names)
+    scaled = tuple(f if "=" in f else f"{f} (standardised)" for f in features)  # "colour=red"
+    return Arrays(x_tr, y_tr, x_te, y_te, class_names=names, feature_names=scaled)

@@ -287,6 +287,21 @@ def test_boundary_two_classes() -> None:
     assert fig.layout.yaxis.scaleanchor == "x"
 
 
+def test_boundary_names_classes_that_have_names() -> None:
+    """An upload's classes keep their names; numbered classes stay 'class k'."""
+    named = charts.view_chart(make_snap(view=boundary_view(2) | {
+        "class_names": ["admitted", "rejected"]}))
+    assert names(named)[:3] == ["P(rejected)", "admitted", "rejected"]
+    assert "admitted (test)" in names(named)
+    numbered = charts.view_chart(make_snap(view=boundary_view(2) | {"class_names": ["0", "1"]}))
+    assert names(numbered)[1:3] == ["class 0", "class 1"]
+    assert numbered.layout.xaxis.title.text == "x₁"
+    columns = charts.view_chart(make_snap(view=boundary_view(2) | {
+        "feature_names": ["exam1 (standardised)", "exam2 (standardised)"]}))
+    assert columns.layout.xaxis.title.text == "exam1 (standardised)"
+    assert columns.layout.yaxis.title.text == "exam2 (standardised)"
+
+
 def test_boundary_three_classes() -> None:
     fig = charts.view_chart(make_snap(view=boundary_view(3)))
     heatmaps = [t for t in fig.data if t.type == "heatmap"]

@@ -129,6 +129,36 @@ def test_an_upload_trains_like_a_built_in_dataset():
     assert result.status == "finished" and result.record["test_loss"] < 0.5
 
 
+@pytest.mark.parametrize(("columns", "target", "task", "kind", "view"), [
+    (["a", "b", "label"], "label", "classification", "2d", "boundary"),
+    (["a", "b", "price"], "price", "regression", "2d", "surface"),
+    (["a", "price"], "price", "regression", "1d", "curve"),
+    (["a", "b", "colour", "label"], "label", "classification", "table", None),
+])
+def test_an_upload_of_one_or_two_features_gets_the_generated_sets_view(columns, target, task,
+                                                                       kind, view):
+    """Two exam scores and 'admitted': the class sees its own data under the decision
+    boundary, as with the generated sets. Wider tables have no view (and no grid)."""
+    from nnplay.runs import RunManager, data_preview
+
+    up = tabular.save_upload(csv_bytes(table(200)[columns]))
+    spec = ExperimentSpec().with_changes(tabular.spec_changes(up.file, target) | {
+        "train.max_steps": 40, "train.epochs": 20,
+        "loss.name": "CrossEntropyLoss" if task == "classification" else "MSELoss"})
+    assert data.build(spec.data, spec.seed).kind == kind
+    preview = data_preview(spec)  # drawn before Train, as for the generated sets
+    assert (preview["view"]["kind"] if preview else None) == view
+    run = RunManager(max_runs=1).start(spec)
+    run.wait(60)
+    snap = run.snapshot()
+    assert snap["status"] == "finished", snap["message"]
+    if view is None:
+        assert snap["view"] is None
+    else:
+        assert snap["view"]["kind"] == view and len(snap["view"]["train"][0]) == 100
+        assert snap["view"]["feature_names"] == [f"{c} (standardised)" for c in columns[:-1]]
+
+
 def test_a_missing_upload_fails_the_run_with_a_sentence():
     spec = parse({"data": {"name": "csv", "file": "0" * 32, "target": "y",
                            "task": "regression"}, "loss": {"name": "MSELoss"}})
