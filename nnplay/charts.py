@@ -250,7 +250,7 @@ def _has_data(*arrays: np.ndarray) -> bool:
 @plotly_figure
 def loss_chart(
     snap: Snapshot, scale: float = 1.0, log_y: bool = False, height: float | None = None
-) -> go.Figure:
+) -> Figure:
     """Training loss per step (raw + smoothed), eval train/test loss and the L1/L2 penalty."""
     steps, evals = _section(snap, "steps"), _section(snap, "evals")
     x, loss, penalty = _arr(steps.get("step")), _arr(steps.get("loss")), _arr(steps.get("penalty"))
@@ -295,7 +295,7 @@ def _baseline(fig: Figure, snap: Snapshot, scale: float) -> None:
 @plotly_figure
 def accuracy_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
-) -> go.Figure | None:
+) -> Figure | None:
     """Train and test accuracy at eval steps (y as %); None for a regression run."""
     if not isinstance(snap, Mapping) or snap.get("task", "classification") != "classification":
         return None
@@ -325,7 +325,7 @@ def _no_layers_text(snap: Snapshot, what: str) -> str:
 @plotly_figure
 def activation_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
-) -> go.Figure:
+) -> Figure:
     """Per activation layer: mean ± std over steps (left), dead / saturated fraction (right)."""
     acts = _section(snap, "activations")
     names = [str(n) for n in (acts.get("names") or [])]
@@ -381,7 +381,7 @@ def _unit_fraction(
 @plotly_figure
 def activation_histogram(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
-) -> go.Figure:
+) -> Figure:
     """Latest histogram of activation values, one small panel per layer."""
     acts = _section(snap, "activations")
     names = [str(n) for n in (acts.get("names") or [])]
@@ -426,7 +426,7 @@ def activation_histogram(
 @plotly_figure
 def grad_norm_chart(
     snap: Snapshot, scale: float = 1.0, log_y: bool = True, height: float | None = None
-) -> go.Figure:
+) -> Figure:
     """Gradient norm per layer over steps (log y shows vanishing / exploding gradients)."""
     grads = _section(snap, "grads")
     names = [str(n) for n in (grads.get("names") or [])]
@@ -523,7 +523,7 @@ def _square_axes(fig: Figure, x: np.ndarray, y: np.ndarray) -> None:
 
 
 @plotly_figure
-def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+def boundary_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> Figure:
     """Decision boundary: class probability / class map over the input plane, with the data."""
     return _boundary(snap, scale, height)
 
@@ -593,7 +593,7 @@ def _extent(*points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @plotly_figure
-def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> Figure:
     """1-D regression: training/test points and the model's fitted line."""
     view = _section(snap, "view")
     train_x, train_y = _xy(view.get("train"), 1)
@@ -628,7 +628,7 @@ def curve_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None)
 
 
 @plotly_figure
-def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> Figure:
     """2-D regression: the predicted surface as filled contours, data coloured by target."""
     view = _section(snap, "view")
     gx, gy = _arr(view.get("x")), _arr(view.get("y"))
@@ -679,7 +679,7 @@ def _class_names(view: Mapping[str, Any], n: int) -> list[str]:
 
 
 @plotly_figure
-def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> go.Figure:
+def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None) -> Figure:
     """Confusion matrix of the test set (rows true class, columns predicted), counts annotated."""
     view = _section(snap, "view")
     cm = view.get("confusion")
@@ -713,7 +713,7 @@ def confusion_chart(snap: Snapshot, scale: float = 1.0, height: float | None = N
 @plotly_figure
 def misclassified_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None, limit: int = 16
-) -> go.Figure | None:
+) -> Figure | None:
     """Up to ``limit`` misclassified test images in a grid titled 'true → pred'; None off-view."""
     view = _section(snap, "view")
     if view.get("kind") != "images":
@@ -767,7 +767,7 @@ VIEWS: dict[str, Callable[..., go.Figure]] = {
 @plotly_figure
 def view_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
-) -> go.Figure | None:
+) -> Figure | None:
     """The model view for this run's task (via ``VIEWS``), or None when the run has none."""
     view = _section(snap, "view")
     if not view:
@@ -783,7 +783,7 @@ def view_chart(
 
 
 @plotly_figure
-def sparkline(values: Any, width: int = 160, height: int = 40) -> go.Figure:
+def sparkline(values: Any, width: int = 160, height: int = 40) -> Figure:
     """A tiny axis-less line of ``values`` (e.g. a run's loss) with a dot on the newest point."""
     y = _arr(values)
     x, y = downsample(np.arange(len(y)), y, max_points=max(2 * width, 10), keep_last=20)
@@ -817,7 +817,7 @@ def race_chart(
     scale: float = 1.0,
     log_y: bool = False,
     height: float | None = None,
-) -> go.Figure:
+) -> Figure:
     """One line per contender (name -> snapshot) of an eval metric, or 'loss' per step."""
     label = RACE_METRICS.get(metric, metric.replace("_", " "))
     fig = Figure()
@@ -888,7 +888,7 @@ def progress_text(snap: Snapshot) -> str:
 @plotly_figure
 def boundary_row(
     snaps: Mapping[str, Snapshot], scale: float = 1.0, height: float | None = None
-) -> go.Figure:
+) -> Figure:
     """One small decision boundary per contender (name -> snapshot), side by side."""
     names = [str(n) for n in snaps]
     if not names:
@@ -941,7 +941,7 @@ def lr_sweep_chart(
     scale: float = 1.0,
     height: float | None = None,
     y_title: str = "final test loss",
-) -> go.Figure:
+) -> Figure:
     """Final loss against learning rate on a log x axis, the best rate starred; diverged runs
     drawn as crosses along the top."""
     lr, loss = _arr(lrs), _arr(losses)
@@ -995,7 +995,7 @@ def activation_curve_chart(
     flat: Sequence[tuple[float, float]] = (),
     scale: float = 1.0,
     height: float | None = None,
-) -> go.Figure:
+) -> Figure:
     """f(x) and f'(x) of one activation, with the regions where f' is near zero shaded."""
     x, f, df = _arr(x), _arr(f), _arr(df)
     s = scale
@@ -1022,7 +1022,7 @@ def activation_curve_chart(
 def softmax_chart(
     values: Sequence[float], probs: Sequence[float], temperature: float = 1.0,
     scale: float = 1.0, height: float | None = None,
-) -> go.Figure:
+) -> Figure:
     """Softmax probabilities as bars, each labelled with its input value."""
     v, p = _arr(values), _arr(probs)
     n = min(len(v), len(p))
@@ -1079,7 +1079,7 @@ def _time_axis(fig: Figure, labels: Sequence[str], **where: Any) -> None:
 
 @plotly_figure
 def state_heatmap(hidden: Any, labels: Sequence[str], title: str, scale: float = 1.0,
-                  height: float | None = None, directions: int = 1) -> go.Figure:
+                  height: float | None = None, directions: int = 1) -> Figure:
     """Hidden state (units x steps) as a heatmap on -1..1; with two directions the backward
     units sit under a line below the forward ones."""
     fig = Figure()
@@ -1108,7 +1108,7 @@ def state_heatmap(hidden: Any, labels: Sequence[str], title: str, scale: float =
 
 @plotly_figure
 def hidden_state_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
-                       height: float | None = None) -> go.Figure:
+                       height: float | None = None) -> Figure:
     """The top recurrent layer's hidden state for one test example, units x time steps."""
     view = _sequence_view(snap)
     title = f"hidden state h_t of example {example + 1}"
@@ -1123,7 +1123,7 @@ def hidden_state_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
 
 @plotly_figure
 def gate_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
-               height: float | None = None) -> go.Figure:
+               height: float | None = None) -> Figure:
     """Gate activations (0..1, units x steps) of one test example: an LSTM's input, forget and
     output gates, a GRU's reset and update gates (top layer, forward direction)."""
     view = _sequence_view(snap)
@@ -1155,7 +1155,7 @@ def gate_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
 
 @plotly_figure
 def saliency_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
-                   height: float | None = None) -> go.Figure:
+                   height: float | None = None) -> Figure:
     """How much each step's input moves the prediction: |d output / d input_t| per step."""
     view = _sequence_view(snap)
     values = _arr(_example(view, "saliency", example))
@@ -1176,7 +1176,7 @@ def saliency_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
 
 @plotly_figure
 def forecast_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
-                   height: float | None = None) -> go.Figure:
+                   height: float | None = None) -> Figure:
     """One test window and what follows it: the noisy inputs, the true continuation, the
     model's next-step forecast and its rollout (each forecast fed back in as an input)."""
     view = _sequence_view(snap)
@@ -1209,7 +1209,7 @@ def forecast_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
 
 @plotly_figure
 def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = None
-                     ) -> go.Figure:
+                     ) -> Figure:
     """Predictions against the truth on a sample of the test set: the probability given to the
     right class (classification), or predicted against true values (regression)."""
     view = _sequence_view(snap)
@@ -1251,7 +1251,7 @@ def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = 
 
 @plotly_figure
 def model_bars(rows: Sequence[Mapping[str, Any]], metrics: Mapping[str, str],
-               title: str, scale: float = 1.0, height: float | None = None) -> go.Figure:
+               title: str, scale: float = 1.0, height: float | None = None) -> Figure:
     """Grouped bars: one group per model (rows[i]["name"]), one bar per metric (key -> label);
     a missing or None value is a run still training."""
     fig = Figure()
@@ -1272,7 +1272,7 @@ def model_bars(rows: Sequence[Mapping[str, Any]], metrics: Mapping[str, str],
 
 @plotly_figure
 def length_chart(rows: Sequence[Mapping[str, Any]], metric: str, label: str, scale: float = 1.0,
-                 height: float | None = None, percent: bool = True) -> go.Figure:
+                 height: float | None = None, percent: bool = True) -> Figure:
     """A metric against sequence length, one line per cell (rows: cell, seq_len, metric)."""
     fig = Figure()
     cells = list(dict.fromkeys(str(r["cell"]) for r in rows))

@@ -15,10 +15,12 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+P = ParamSpec("P")
 
 
 def merged(base: dict, extra: dict) -> dict:
@@ -152,12 +154,11 @@ def _subplot_skeleton(rows: int, cols: int, options: tuple
     return layout, grid
 
 
-def plotly_figure(build: Callable[..., Figure | go.Figure | None]
-                  ) -> Callable[..., go.Figure | None]:
+def plotly_figure(build: Callable[P, Figure | None]) -> Callable[P, go.Figure | None]:
     """A chart function that builds a Figure, returning plotly's (None passes through)."""
 
     @functools.wraps(build)
-    def chart(*args: Any, **kwargs: Any) -> go.Figure | None:
+    def chart(*args: P.args, **kwargs: P.kwargs) -> go.Figure | None:
         out = build(*args, **kwargs)
         return out.to_plotly() if isinstance(out, Figure) else out
 
