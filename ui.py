@@ -479,9 +479,8 @@ def live(draw: Callable[[dict], None], run: Run | None = None,
     if run is None:
         st.caption("Press **Train** to start. Charts appear here as the network learns.")
         snap = data_preview(preview) if preview is not None else None
-        if snap is not None:
-            with st.columns(2)[0]:  # where the run's view will be
-                figure(charts.view_chart(snap, scale=scale()), "preview")
+        if snap is not None:  # where the run's view will be
+            figure(charts.view_chart(snap, scale=scale()), "preview")
         return
     was_active = not run.done
 
@@ -503,12 +502,14 @@ def run_charts(snap: dict, key: str = "") -> None:
     big = scale()
     name = (lambda n: f"{key}-{n}") if key else (lambda n: n)
     status_line(snap)
-    left, right = st.columns(2)
-    with left:
-        figure(charts.view_chart(snap, scale=big), name("view"))
-    with right:
+    figure(charts.view_chart(snap, scale=big), name("view"))  # the star: the whole width
+    accuracy = charts.accuracy_chart(snap, scale=big)  # None for regression: the loss alone
+    cols = st.columns(2) if accuracy is not None else [st.container()]
+    with cols[0]:
         figure(charts.loss_chart(snap, scale=big), name("loss"))
-        figure(charts.accuracy_chart(snap, scale=big), name("accuracy"))
+    if accuracy is not None:
+        with cols[1]:
+            figure(accuracy, name("accuracy"))
     if snap["view"] and snap["view"]["kind"] == "images":
         figure(charts.misclassified_chart(snap, scale=big), name("misclassified"))
     figure(charts.activation_chart(snap, scale=big), name("activations"))

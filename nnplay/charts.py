@@ -166,16 +166,13 @@ def _layout(
     log_y: bool = False,
     percent_y: bool = False,
     legend: bool = True,
-    legend_below: bool = False,
     hovermode: str | bool = "x unified",
 ) -> Figure:
-    """Apply the shared projector-friendly style to ``fig`` and return it. The legend sits above
-    the plot, or with legend_below at the foot of the figure (for square plots, where a legend
-    above would run into the title)."""
+    """Apply the shared projector-friendly style to ``fig`` and return it; the legend, if any,
+    sits in a row between the title and the plot."""
     s = float(scale)
     h = float(height) if height else default_height * s
-    below = legend and legend_below
-    top = 56 if below else 92 if legend else 60  # room for the title (and a legend above)
+    top = 92 if legend else 60  # room for the title (and the legend)
     tick = dict(size=_px(BASE_FONT - 1, s))
     x_axis, y_axis = dict(AXIS, tickfont=tick), dict(AXIS, tickfont=tick)
     if x_title is not None:
@@ -195,15 +192,10 @@ def _layout(
             text=title, font=dict(size=_px(TITLE_FONT, s)), x=0.01, xanchor="left",
             y=1.0, yanchor="top", yref="container", pad=dict(t=_px(12, s)),
         ),
-        margin=dict(l=_px(70, s), r=_px(24, s), b=_px(130 if below else 60, s),
-                    t=_px(top, s)),
+        margin=dict(l=_px(70, s), r=_px(24, s), b=_px(60, s), t=_px(top, s)),
         showlegend=legend,
-        legend=dict(
-            orientation="h", x=0, xanchor="left", font=dict(size=_px(BASE_FONT, s)),
-            bgcolor="rgba(255,255,255,0)",
-            **(dict(yref="container", y=0.0, yanchor="bottom") if below
-               else dict(y=1.02, yanchor="bottom")),
-        ),
+        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
+                    font=dict(size=_px(BASE_FONT, s)), bgcolor="rgba(255,255,255,0)"),
         hovermode=hovermode,
         hoverlabel=dict(font=dict(size=_px(BASE_FONT - 1, s))),
         uirevision=title,
@@ -574,7 +566,7 @@ def _boundary(snap: Snapshot, scale: float = 1.0, height: float | None = None) -
     grid = bool(len(gx) and len(gy))
     x_title, y_title = _axis_titles(view, "x₁", "x₂")
     _layout(fig, "decision boundary" if grid else "the data", s, x_title=x_title, y_title=y_title,
-            height=height, default_height=VIEW_HEIGHT, hovermode="closest", legend_below=True)
+            height=height, default_height=VIEW_HEIGHT, hovermode="closest")
     if grid:
         _square_axes(fig, gx, gy)
     elif len(train_X) or len(test_X):  # the data before the model's first view
