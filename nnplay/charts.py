@@ -78,8 +78,10 @@ def _mat(values: Any, cols: int) -> np.ndarray:
 
 def _f32(values: np.ndarray) -> np.ndarray:
     """An array as the browser gets it: float32, half the bytes of float64 on every refresh, and
-    more precision than a chart can show."""
-    return np.asarray(values, dtype=np.float32)
+    more precision than a chart can show. Values beyond float32's range become gaps (NaN)."""
+    with np.errstate(over="ignore"):
+        out = np.asarray(values, dtype=np.float32)
+    return np.where(np.isinf(out), np.float32(np.nan), out)
 
 
 def _rgba(colour: str, alpha: float) -> str:

@@ -197,6 +197,16 @@ def test_loss_chart_traces() -> None:
     assert fig.layout.legend.orientation == "h"
 
 
+def test_values_beyond_float32_become_gaps_not_infinities() -> None:
+    """Lines go to the browser as float32; a loss of 1e39 (finite in float64) must not turn
+    into an infinity there."""
+    snap = make_snap()
+    snap["steps"]["loss"] = np.where(np.arange(len(snap["steps"]["loss"])) == 3, 1e39,
+                                     snap["steps"]["loss"])
+    y = charts.loss_chart(snap).data[0].y
+    assert y.dtype == np.float32 and np.isnan(y[3]) and not np.isinf(y).any()
+
+
 def test_loss_chart_penalty_only_when_nonzero() -> None:
     assert "L1/L2 penalty" not in names(charts.loss_chart(make_snap(penalty=False)))
     assert "L1/L2 penalty" in names(charts.loss_chart(make_snap(penalty=True)))
