@@ -533,7 +533,8 @@ def _boundary(snap: Snapshot, scale: float = 1.0, height: float | None = None) -
     n_classes = max(2, top + 1)
     fig = Figure()
     s = scale
-    axis_hover = "x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>"
+    x_title, y_title = _axis_titles(view, "x₁", "x₂")
+    axis_hover = f"{x_title} %{{x:.2f}}<br>{y_title} %{{y:.2f}}<br>"
     if len(gx) and len(gy) and view.get("prob") is not None:
         fig.add_trace(trace(
             "heatmap", x=gx, y=gy, z=_f32(view["prob"]), zmin=0, zmax=1,
@@ -566,7 +567,6 @@ def _boundary(snap: Snapshot, scale: float = 1.0, height: float | None = None) -
     if len(test_X):
         _test_legend(fig, s)
     grid = bool(len(gx) and len(gy))
-    x_title, y_title = _axis_titles(view, "x₁", "x₂")
     _layout(fig, "decision boundary" if grid else "the data", s, x_title=x_title, y_title=y_title,
             height=height, default_height=VIEW_HEIGHT, hovermode="closest")
     if grid:
@@ -635,11 +635,13 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
     lo = min((float(a.min()) for a in values), default=0.0)
     hi = max((float(a.max()) for a in values), default=1.0)
     fig = Figure()
+    x_title, y_title = _axis_titles(view, "x₁", "x₂")
     if len(gx) and len(gy) and z.size:
         fig.add_trace(trace(
             "contour", x=gx, y=gy, z=z, coloraxis="coloraxis", name="prediction", ncontours=14,
             contours=dict(coloring="heatmap"), line=dict(color="white", width=_px(0.8, s)),
-            hovertemplate="x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>prediction %{z:.3g}<extra></extra>",
+            hovertemplate=f"{x_title} %{{x:.2f}}<br>{y_title} %{{y:.2f}}<br>prediction "
+                          "%{z:.3g}<extra></extra>",
         ))
     for X, y, test in ((train_X, train_y, False), (test_X, test_y, True)):
         if not len(X):
@@ -651,7 +653,6 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
                         line=dict(color="#222" if test else "white", width=_px(1.5, s))),
             hovertemplate="(%{x:.2f}, %{y:.2f})<br>target %{marker.color:.3g}<extra></extra>",
         ))
-    x_title, y_title = _axis_titles(view, "x₁", "x₂")
     _layout(fig, "predicted surface", s, x_title=x_title, y_title=y_title, height=height,
             default_height=VIEW_HEIGHT, hovermode="closest")
     fig.update_layout(coloraxis=dict(
@@ -758,10 +759,9 @@ VIEWS: dict[str, Callable[..., go.Figure]] = {
 }
 
 
-@plotly_figure
 def view_chart(
     snap: Snapshot, scale: float = 1.0, height: float | None = None
-) -> Figure | None:
+) -> go.Figure | None:
     """The model view for this run's task (via ``VIEWS``), or None when the run has none."""
     view = _section(snap, "view")
     if not view:
@@ -769,7 +769,7 @@ def view_chart(
     draw = VIEWS.get(str(view.get("kind")))
     if draw is None:
         fig = _layout(Figure(), "model view", scale, height=height, legend=False)
-        return _message(fig, f"no chart for view kind {view.get('kind')!r}", scale)
+        return _message(fig, f"no chart for view kind {view.get('kind')!r}", scale).to_plotly()
     return draw(snap, scale=scale, height=height)
 
 
@@ -1100,15 +1100,14 @@ def state_heatmap(hidden: Any, labels: Sequence[str], title: str, scale: float =
     return fig
 
 
-@plotly_figure
 def hidden_state_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
-                       height: float | None = None) -> Figure:
+                       height: float | None = None) -> go.Figure:
     """The top recurrent layer's hidden state for one test example, units x time steps."""
     view = _sequence_view(snap)
     title = f"hidden state h_t of example {example + 1}"
     if view and view.get("cell") == "BagOfWords":
         fig = _layout(Figure(), title, scale, height=height, legend=False)
-        return _message(fig, NO_HIDDEN, scale)
+        return _message(fig, NO_HIDDEN, scale).to_plotly()
     bidirectional = bool(_section(_section(snap, "spec"), "model").get("recurrent", {})
                          .get("bidirectional")) if view else False  # fmt: skip
     return state_heatmap(_example(view, "hidden", example), step_labels(view, example), title,

@@ -160,6 +160,6 @@ def plotly_figure(build: Callable[P, Figure | None]) -> Callable[P, go.Figure | 
     @functools.wraps(build)
     def chart(*args: P.args, **kwargs: P.kwargs) -> go.Figure | None:
         out = build(*args, **kwargs)
-        return out.to_plotly() if isinstance(out, Figure) else out
+        return None if out is None else out.to_plotly()
 
     return chart

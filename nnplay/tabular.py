@@ -371,5 +371,6 @@ def arrays(spec: DataSpec, seed: int):
         raise DataUnavailable(f"The target '{spec.target}' has {len(names)} classes, not "
                               f"{spec.n_classes}; choose the target again.")
     UPLOAD_FEATURES[(spec.file, spec.target)] = len(features)
-    scaled = tuple(f if "=" in f else f"{f} (standardised)" for f in features)  # "colour=red"
+    # numeric columns keep their names and were standardised; one-hot ones are "colour=red"
+    scaled = tuple(f"{f} (standardised)" if f in frame.columns else f for f in features)
     return Arrays(x_tr, y_tr, x_te, y_te, class_names=names, feature_names=scaled)
