@@ -47,11 +47,18 @@ class Figure:
         self.grid = grid or {}  # (row, col) -> ("x2", "y2"), from subplots()
 
     @classmethod
-    def subplots(cls, rows: int, cols: int, **options: Any) -> Figure:
-        """make_subplots(rows, cols, **options)'s axes and titles; options must be hashable
-        (subplot_titles a tuple)."""
-        layout, grid = _subplot_skeleton(rows, cols, tuple(sorted(options.items())))
-        return cls(layout=copy.deepcopy(layout), grid=grid)
+    def subplots(cls, rows: int, cols: int, subplot_titles: tuple[str, ...] = (),
+                 **options: Any) -> Figure:
+        """make_subplots(rows, cols, subplot_titles, **options)'s axes and titles; options must
+        be hashable. The skeleton is cached by which titles are empty, not by their texts, so
+        titles that change every refresh (the misclassified images') still hit the cache."""
+        given = [i for i, title in enumerate(subplot_titles) if title]  # plotly skips empty ones
+        shape = tuple(str(i) if title else "" for i, title in enumerate(subplot_titles))
+        layout, grid = _subplot_skeleton(rows, cols, shape, tuple(sorted(options.items())))
+        layout = copy.deepcopy(layout)
+        for note, i in zip(layout.get("annotations", ()), given):
+            note["text"] = subplot_titles[i]
+        return cls(layout=layout, grid=grid)
 
     # traces
     def add_trace(self, item: dict, row: int | None = None, col: int | None = None) -> Figure:
@@ -137,11 +144,11 @@ class Figure:
 
 
 @functools.lru_cache(maxsize=32)
-def _subplot_skeleton(rows: int, cols: int, options: tuple
+def _subplot_skeleton(rows: int, cols: int, titles: tuple[str, ...], options: tuple
                       ) -> tuple[dict, dict[tuple[int, int], tuple[str, str]]]:
-    """make_subplots' layout (axes domains, anchors, titles) and each cell's axis references;
-    make_subplots itself takes ~15 ms."""
-    fig = make_subplots(rows=rows, cols=cols, **dict(options))
+    """make_subplots' layout (axes domains, anchors, title annotations in the order of the
+    non-empty titles) and each cell's axis references; make_subplots itself takes ~15 ms."""
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, **dict(options))
     layout = fig.to_dict()["layout"]
     layout.pop("template", None)
     grid = {}

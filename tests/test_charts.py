@@ -336,11 +336,24 @@ def test_images_confusion_and_misclassified() -> None:
     assert fig.layout.xaxis.title.text == "predicted" and fig.layout.yaxis.title.text == "true"
     assert fig.data[0].texttemplate == "%{z}"
     grid = charts.misclassified_chart(snap)
-    assert len(grid.data) == 16
     titles = annotations(grid)
     assert len(titles) == 16 and all(" → " in t for t in titles)
     v = snap["view"]
     assert titles[0] == f"c{v['true'][0]} → c{v['pred'][0]}"
+    (sheet,) = grid.data  # one picture: 4 x 4 tiles of 28 x 28 with gaps between them
+    z = np.asarray(sheet.z)
+    assert z.shape == (4 * (28 + 13), 4 * 28 + 3 * 4)
+    first, last = z[13:41, 0:28], z[-28:, -28:]  # the top-left and bottom-right tiles
+    assert np.allclose(first, v["images"][0]) and np.allclose(last, v["images"][15])
+    assert np.isnan(z[:13]).all() and np.isnan(z[:, 28:32]).all()  # title room, a column gap
+
+
+def test_misclassified_colour_images_are_one_picture() -> None:
+    view = images_view(k=3) | {"images": np.random.default_rng(0).uniform(0, 1, (3, 8, 8, 3))}
+    grid = charts.misclassified_chart(make_snap(view=view))
+    (sheet,) = grid.data
+    assert sheet.type == "image" and np.asarray(sheet.z).shape == (8 + 4, 3 * 8 + 2 * 1, 3)
+    assert len(annotations(grid)) == 3
 
 
 def test_misclassified_empty_and_off_view() -> None:

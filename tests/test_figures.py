@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from plotly.subplots import make_subplots
 
-from nnplay.figures import Figure, merged, plotly_figure, trace
+from nnplay.figures import Figure, _subplot_skeleton, merged, plotly_figure, trace
 
 
 def test_subplot_cells_use_make_subplots_axes() -> None:
@@ -26,6 +26,23 @@ def test_subplots_are_copies_of_the_cached_skeleton() -> None:
     two = Figure.subplots(1, 2, subplot_titles=("a", "b"))
     assert [a.get("font") for a in two.layout["annotations"]] != [dict(size=30)] * 2
     assert "type" not in two.layout["xaxis2"]
+
+
+def test_subplot_titles_are_make_subplots_own_whatever_the_cache_holds() -> None:
+    for titles in [("a", "", "c → <b>d</b>", "e"), ("f", "", "g", "h"), ("", "i", "", "")]:
+        fig = Figure.subplots(2, 2, subplot_titles=titles, vertical_spacing=0.2)
+        reference = make_subplots(rows=2, cols=2, subplot_titles=titles, vertical_spacing=0.2)
+        expected = reference.to_dict()["layout"]
+        expected.pop("template", None)
+        assert fig.layout == expected
+
+
+def test_changing_titles_reuse_one_skeleton() -> None:
+    Figure.subplots(1, 3, subplot_titles=("warm", "the", "cache"))
+    before = _subplot_skeleton.cache_info()
+    Figure.subplots(1, 3, subplot_titles=("other", "titles", "now"))
+    after = _subplot_skeleton.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
 
 
 def test_axis_updates_by_cell_and_for_all() -> None:
