@@ -6,9 +6,17 @@ import ui
 
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
+PLAYGROUND = st.Page("views/1_Playground.py", title="Playground", icon=":material/science:",
+                     default=True)  # served at the app's root
+
+
+def to_playground() -> None:
+    """/playground, which a person may type: the Playground at the root, link and all."""
+    st.switch_page(PLAYGROUND, query_params=st.query_params.to_dict())
+
+
 PAGES = [
-    st.Page("views/1_Playground.py", title="Playground", icon=":material/science:",
-            url_path="playground", default=True),
+    PLAYGROUND,
     st.Page("views/2_Sequences.py", title="Sequences", icon=":material/repeat:",
             url_path="sequences"),
     st.Page("views/3_Compare.py", title="Compare", icon=":material/sports_score:",
@@ -18,6 +26,7 @@ PAGES = [
     st.Page("views/6_Gallery.py", title="Class presets", icon=":material/school:",
             url_path="gallery"),
     st.Page("views/5_Runs.py", title="Runs", icon=":material/folder_open:", url_path="runs"),
+    st.Page(to_playground, title="Playground", url_path="playground", visibility="hidden"),
 ]
 
 page = st.navigation(PAGES)

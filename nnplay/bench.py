@@ -386,7 +386,8 @@ def summary(values: list[float]) -> dict:
 def run_bench(device: str = "auto", steps: int = 1000, repeats: int = 3,
               threads: int | None = None, train_samples: int | None = None,
               live_steps: int = LIVE_STEPS, seed: int = 0) -> dict:
-    """Every variant `repeats` times, interleaved (a b c a b c ...), and the live-page case."""
+    """Every variant `repeats` times, interleaved in rotating order (a b c, b c a, c a b, ...),
+    and the live-page case."""
     dev = train.resolve_device(device)
     threads = threads or torch.get_num_threads()
     result: dict = {"device": train.device_label(dev), "device_type": dev.type,
@@ -399,9 +400,10 @@ def run_bench(device: str = "auto", steps: int = 1000, repeats: int = 3,
         for _, fn in VARIANTS.values():
             in_thread(fn, warm)  # first-call costs (imports, kernels) paid outside the timing
         setup = Setup(root, Path(home), dev, steps, threads, seed)
-        for _ in range(repeats):
-            for name, (_, fn) in VARIANTS.items():
-                samples[name].append(in_thread(fn, setup))
+        names = list(VARIANTS)
+        for r in range(repeats):  # a b c, b c a, c a b, ...: no variant always follows another
+            for name in names[r % len(names):] + names[:r % len(names)]:
+                samples[name].append(in_thread(VARIANTS[name][1], setup))
     result["samples_per_s"] = {name: summary(v) for name, v in samples.items()}
     med = {name: statistics.median(v) for name, v in samples.items()}
     result["ratio_vs_reference"] = med["nnplay"] / med["reference"]
@@ -426,7 +428,8 @@ def report(r: dict) -> str:
     w = max(len(label) for label, _ in VARIANTS.values())
     lines = [
         f"nnplay bench · {r['device']} · {r['threads']} torch threads each · "
-        f"{r['steps']:,} steps x {r['repeats']} repeats, interleaved · batch {r['batch_size']}",
+        f"{r['steps']:,} steps x {r['repeats']} repeats, interleaved in rotating order · batch "
+        f"{r['batch_size']}",
         f"data: {r['data']}",
         "",
         f"| {'samples/s':{w}} | {'min':>9} | {'median':>9} | {'max':>9} |",

@@ -34,6 +34,17 @@ def test_preset_link_shows_the_preset(app_url, page, wait_connected, screenshot)
     screenshot(page, "link-preset-xor")
 
 
+def test_the_playground_by_name_is_the_playground(app_url, page, wait_connected):
+    """/playground (what a person types after seeing /sequences) opens the Playground at the
+    root, the link's preset and all, without Streamlit's "Page not found" dialog."""
+    page.goto(f"{app_url}/playground?preset=xor")
+    wait_connected(page)
+    expect(choice(page, "data.name")).to_have_value("XOR")
+    expect(page).to_have_url(re.compile(r"://[^/]+/\?.*data\.name=xor"))  # at the root
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Playground")).to_be_visible()
+
+
 def test_full_link_restores_the_controls(app_url, page, wait_connected, screenshot):
     query = ("data.name=moons&layers=linear:4,relu&optimizer.name=SGD&optimizer.lr=0.1"
              "&optimizer.momentum=0.9&train.batch_size=8&train.epochs=7&train.l2=0.001")
