@@ -182,7 +182,7 @@ def _layout(
     if y_title is not None:
         y_axis["title"] = dict(text=y_title, font=dict(size=_px(BASE_FONT, s)))
     if log_y:
-        y_axis["type"] = "log"
+        y_axis.update(type="log", **_log_ticks(fig))
     if percent_y:
         y_axis.update(tickformat=".0%", range=[0, 1.02], hoverformat=".1%")
     style = dict(
@@ -206,6 +206,27 @@ def _layout(
     for name in dict.fromkeys(["xaxis", "yaxis", *axes]):
         style[name] = x_axis if name.startswith("x") else y_axis
     return fig.update_layout(**style)
+
+
+def _log_ticks(fig: Figure) -> dict:
+    """Ticks for a log y axis at 1, 2 and 5 times the powers of ten its data spans, each with its
+    full value: plotly's own labels the in-between ticks with a bare digit ('1, 5, 2, 0.1'),
+    which reads as nonsense from the back of a classroom. Empty (plotly's ticks) when the data
+    spans too little for two such ticks."""
+    ys = [np.asarray(t["y"], dtype=float).ravel() for t in fig.data if t.get("y") is not None]
+    y = np.concatenate(ys) if ys else np.zeros(0)
+    y = y[np.isfinite(y) & (y > 0)]
+    if not len(y):
+        return {}
+    lo, hi = float(y.min()), float(y.max())
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    values = [m * 10.0**d for d in decades for m in (1, 2, 5)]
+    inside = [v for v in values if lo <= v <= hi]
+    if len(inside) < 2:
+        return {}
+    if len(inside) > 8:  # many decades: the powers of ten alone
+        inside = [v for v in inside if math.log10(v).is_integer()]
+    return dict(tickmode="array", tickvals=inside, ticktext=[f"{v:g}" for v in inside])
 
 
 def _message(fig: Figure, text: str, scale: float = 1.0) -> Figure:
@@ -329,7 +350,7 @@ def activation_chart(
     cols = max(len(names), 1)
     mean, std = _mat(acts.get("mean"), cols), _mat(acts.get("std"), cols)
     dead, sat = _mat(acts.get("dead"), cols), _mat(acts.get("saturated"), cols)
-    fig = Figure.subplots(1, 2, horizontal_spacing=0.16)
+    fig = Figure.subplots(1, 2, horizontal_spacing=0.08)
     n = min(len(x), len(mean))
     for i, name in enumerate(names):
         if n == 0 or i >= mean.shape[1]:
@@ -353,7 +374,8 @@ def activation_chart(
     _layout(fig, "activations", scale, x_title="step", height=height)
     fig.update_yaxes(title=dict(text="mean ± std"), row=1, col=1)
     fig.update_yaxes(title=dict(text="dead / saturated units"), tickformat=".0%",
-                     range=[0, 1.02], hoverformat=".1%", row=1, col=2)
+                     range=[0, 1.02], hoverformat=".1%", side="right", row=1, col=2)  # its
+    # title and ticks on the right edge: between the panels they ran into the left one
     if not names:
         _message(fig, _no_layers_text(snap, "activation layers"), scale)
     elif n == 0:
@@ -388,6 +410,9 @@ def activation_histogram(
         if len(counts) == 0 or len(edges) != len(counts) + 1:
             continue
         panels.append((names[i] if i < len(names) else f"layer {i}", i, counts, edges))
+    # A panel's title is its layer's name without the type ("relu2", not "relu2 (ReLU)"):
+    # three full names side by side in half the page ran into each other.
+    titles = tuple(name.split(" (")[0] for name, *_ in panels)
     if not panels:
         fig = _layout(Figure(), "activation values", scale, x_title="activation",
                       y_title="share", height=height, legend=False)
@@ -395,8 +420,8 @@ def activation_histogram(
                         scale)
     ncols = min(len(panels), 3)
     nrows = math.ceil(len(panels) / ncols)
-    fig = Figure.subplots(nrows, ncols, subplot_titles=tuple(p[0] for p in panels),
-                    horizontal_spacing=0.08, vertical_spacing=0.25 / nrows + 0.05)
+    fig = Figure.subplots(nrows, ncols, subplot_titles=titles, shared_yaxes=True,
+                          horizontal_spacing=0.05, vertical_spacing=0.25 / nrows + 0.05)
     fig.update_annotations(font=dict(size=_px(BASE_FONT, scale)))
     for k, (name, i, counts, edges) in enumerate(panels):
         share = counts / max(float(np.nansum(counts)), 1.0)
@@ -413,6 +438,7 @@ def activation_histogram(
     _layout(fig, title, scale, height=height, default_height=default, legend=False,
             hovermode="closest")
     fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(nticks=3)
     fig.update_layout(bargap=0)
     return fig
 

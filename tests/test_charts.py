@@ -229,6 +229,20 @@ def test_loss_chart_log_scale_and_diverged() -> None:
     fig.to_json()
 
 
+def test_log_axis_labels_say_their_values() -> None:
+    snap = make_snap(n=50)
+    snap["steps"]["loss"] = np.geomspace(2.0, 0.004, 50)
+    snap["evals"] = {}
+    fig = charts.loss_chart(snap, log_y=True)
+    shown = dict(zip(fig.layout.yaxis.tickvals, fig.layout.yaxis.ticktext))
+    assert shown == {0.01: "0.01", 0.1: "0.1", 1.0: "1"}  # nine 1-2-5 ticks: decades only
+    snap["steps"]["loss"] = np.geomspace(0.9, 0.15, 50)
+    fig = charts.loss_chart(snap, log_y=True)
+    assert list(fig.layout.yaxis.ticktext) == ["0.2", "0.5"]
+    snap["steps"]["loss"] = np.linspace(0.3, 0.45, 50)  # too narrow for two: plotly's own
+    assert charts.loss_chart(snap, log_y=True).layout.yaxis.tickvals is None
+
+
 def test_scale_multiplies_style() -> None:
     small, big = charts.loss_chart(make_snap()), charts.loss_chart(make_snap(), scale=1.5)
     assert small.layout.font.size == 16 and big.layout.font.size == 24
