@@ -57,9 +57,27 @@ def owner() -> str:
     return st.session_state["owner"]
 
 
+def presenting() -> bool:
+    """Presentation mode (the sidebar's toggle): larger text and charts for a projector."""
+    return bool(st.session_state.get("presentation"))
+
+
 def scale() -> float:
     """Chart scale: larger for the projector when presentation mode is on."""
-    return 1.5 if st.session_state.get("presentation") else 1.0
+    return 1.5 if presenting() else 1.0
+
+
+def stage_columns() -> list:
+    """The settings column and the wider run area beside it; in presentation mode the run area
+    takes more of the width, since its charts are what the room looks at."""
+    with st.container(key="stage-row"):  # app.py's presentation style stacks it when narrow
+        return st.columns([1, 2.6 if presenting() else 2.2], gap="large")
+
+
+def chart_columns(n: int) -> list:
+    """n places for charts side by side, or, in presentation mode, one above the other: at 1.5
+    times the text size, two charts side by side left each plot a strip ~80 px wide."""
+    return [st.container() for _ in range(n)] if presenting() else st.columns(n)
 
 
 # --- the spec as widget state -----------------------------------------------------------------
@@ -504,7 +522,7 @@ def run_charts(snap: dict, key: str = "") -> None:
     status_line(snap)
     figure(charts.view_chart(snap, scale=big), name("view"))  # the star: the whole width
     accuracy = charts.accuracy_chart(snap, scale=big)  # None for regression: the loss alone
-    cols = st.columns(2) if accuracy is not None else [st.container()]
+    cols = chart_columns(2) if accuracy is not None else [st.container()]
     with cols[0]:
         figure(charts.loss_chart(snap, scale=big), name("loss"))
     if accuracy is not None:
@@ -513,7 +531,7 @@ def run_charts(snap: dict, key: str = "") -> None:
     if snap["view"] and snap["view"]["kind"] == "images":
         figure(charts.misclassified_chart(snap, scale=big), name("misclassified"))
     figure(charts.activation_chart(snap, scale=big), name("activations"))
-    left, right = st.columns(2)
+    left, right = chart_columns(2)
     with left:
         figure(charts.grad_norm_chart(snap, scale=big), name("grads"))
     with right:

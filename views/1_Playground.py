@@ -37,7 +37,7 @@ ui.ensure_widget_state(spec)
 
 
 # --- settings (left) and the run (right) ---
-settings, stage = st.columns([1, 2.2], gap="large")
+settings, stage = ui.stage_columns()
 with settings:
     data_tab, model_tab, train_tab = st.tabs(["Data", "Model", "Training"])
     with data_tab:

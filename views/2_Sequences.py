@@ -111,7 +111,7 @@ def model_tab() -> None:
 
 
 
-settings, stage = st.columns([1, 2.2], gap="large")
+settings, stage = ui.stage_columns()
 with settings:
     data, model, training = st.tabs(["Data", "Model", "Training"])
     with data:
@@ -159,7 +159,7 @@ def example_picker(view: dict) -> int:
 def draw(snap: dict) -> None:
     """The live panel: losses, predictions against the truth, and one example's insides."""
     ui.status_line(snap)
-    left, right = st.columns(2)
+    left, right = ui.chart_columns(2)
     with left:
         ui.figure(charts.loss_chart(snap, scale=big), "seq.loss")
     with right:
@@ -169,14 +169,14 @@ def draw(snap: dict) -> None:
             ui.figure(charts.prediction_chart(snap, scale=big), "seq.prediction")
     view = snap["view"] if snap["view"] and snap["view"].get("kind") == "sequence" else None
     example = example_picker(view)
-    left, right = st.columns(2)
+    left, right = ui.chart_columns(2)
     with left:
         ui.figure(charts.hidden_state_chart(snap, example, scale=big), "seq.hidden")
     with right:
         ui.figure(charts.saliency_chart(snap, example, scale=big), "seq.saliency")
         st.caption("When gradients vanish through time, the early steps stop mattering.")
     ui.figure(charts.gate_chart(snap, example, scale=big), "seq.gates")
-    left, right = st.columns(2)
+    left, right = ui.chart_columns(2)
     with left:
         if view is not None and view.get("rollout") is not None:
             ui.figure(charts.forecast_chart(snap, example, scale=big), "seq.forecast")

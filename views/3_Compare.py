@@ -212,7 +212,7 @@ def draw() -> None:
     small = [("loss", "race.loss"), ("test_acc", "race.test_acc"), ("train_acc", "race.train_acc")]
     if not classification:
         small = [small[0], ("train_loss", "race.train_loss")]
-    for col, (metric, key) in zip(st.columns(len(small)), small):
+    for col, (metric, key) in zip(ui.chart_columns(len(small)), small):
         with col:  # one legend (above) serves every chart; same colours, same dashes
             fig = charts.race_chart(snaps, metric, scale=big, log_y=metric == "loss")
             ui.figure(fig.update_layout(showlegend=False), key)
