@@ -319,13 +319,13 @@ def prepare_table(frame, target, task, train_fraction, seed, max_classes=10):
     std = x[tr, :n_num].std(axis=0)
     with np.errstate(all="ignore"):
         x[:, :n_num] = (x[:, :n_num] - mean) / np.where(std > 0, std, 1.0)
+        x = x.astype(np.float32)  # checked after the cast: 3.4e38 is finite only in float64
         if task == "regression":
             y = y.astype(np.float32)
     bad = [names[i] for i in range(n_num) if not np.isfinite(x[:, i]).all()]
     if bad or (task == "regression" and not np.isfinite(y).all()):
         col = bad[0] if bad else target
         raise ValueError(f"The column '{col}' has numbers too large to compute with.")
-    x = x.astype(np.float32)
     return x[tr], y[tr], x[te], y[te], class_names, tuple(names), tuple(dropped)
 
 
