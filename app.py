@@ -41,6 +41,7 @@ STAGE_COLUMNS = ".st-key-stage-row > div > [data-testid='stHorizontalBlock']"
 if ui.presenting():
     st.html("<style>html { font-size: 22px; } .stMarkdown p, .stCaption p { font-size: 1.1rem; }"
             "[data-testid='stMainBlockContainer'] { padding-left: 2rem; padding-right: 2rem; }"
+            ".stButton [data-testid^='stBaseButton'] { padding-left: .3rem; padding-right: .3rem; }"
             f"@media (max-width: 1599px) {{ {STAGE_COLUMNS} {{ flex-wrap: wrap; }} "
             f"{STAGE_COLUMNS} > [data-testid='stColumn'] {{ min-width: 100% !important; }} }}"
             "</style>")
