@@ -11,6 +11,7 @@ values the app records for the same spec.
 from __future__ import annotations
 
 import inspect
+import pprint
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nnplay import data, models, tabular, train
+from nnplay import data, models, recurrent, sequences, tabular, train
 from nnplay.spec import ExperimentSpec, SpecError, loss_info
 
 
@@ -188,6 +189,104 @@ DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
 }
 
 
+# --- sequence tasks -----------------------------------------------------------------------------
+# load_data() for a task whose sequences vary in length also returns the lengths of the training
+# and test sequences (numpy arrays); the others return four arrays like every dataset above.
+
+SEQUENCE_LENGTHS = {"sentiment", "parity"}  # tasks whose sequences are padded to one length
+
+
+def _split_code(n: str, fraction: float, returned: str) -> str:
+    """The end of load_data(): the seeded split sequences._split makes, on `rng`."""
+    return _indent(f"""
+        perm = rng.permutation({n})
+        k = round({n} * {fraction!r})
+        tr, te = perm[:k], perm[k:]
+        return {returned}
+    """, 1)
+
+
+def _sine_forecast_code(spec: ExperimentSpec) -> DataCode:
+    d = spec.data
+    t, h = d.length, d.horizon
+    every = "after every step of the window" if d.per_step else "after the window"
+    y = "ahead" if d.per_step else "ahead[:, -1]"
+    body = inspect.getsource(sequences.gen_sine_forecast) + "\n\n" + _dedent(f'''
+        def load_data():
+            """{d.n_samples} noisy windows of {t} steps; targets: the next {h} clean value(s)
+            {every}."""
+            rng = np.random.default_rng(SEED)
+            x, clean = gen_sine_forecast({d.n_samples}, {t}, {h}, {d.noise!r}, rng)
+            ahead = np.stack([clean[:, s + 1:s + 1 + {h}] for s in range({t})], axis=1)
+            y = {y}
+    ''') + _split_code("len(x)", d.train_fraction, "x[tr], y[tr], x[te], y[te]")
+    return DataCode((), body)
+
+
+def _adding_code(spec: ExperimentSpec) -> DataCode:
+    d = spec.data
+    body = inspect.getsource(sequences.gen_adding) + "\n\n" + _dedent(f'''
+        def load_data():
+            """{d.n_samples} sequences of {d.length} (value, marker) pairs."""
+            rng = np.random.default_rng(SEED)
+            x, y = gen_adding({d.n_samples}, {d.length}, {d.noise!r}, rng)
+    ''') + _split_code("len(x)", d.train_fraction, "x[tr], y[tr], x[te], y[te]")
+    return DataCode((), body)
+
+
+def _parity_code(spec: ExperimentSpec) -> DataCode:
+    d = spec.data
+    body = inspect.getsource(sequences.gen_parity) + "\n\n" + _dedent(f'''
+        def load_data():
+            """Bit strings: training ones of 1 to {d.length} bits (the short ones teach the
+            rule), test ones of {d.length}; with each string's length."""
+            rng = np.random.default_rng(SEED)
+            n_train = round({d.n_samples} * {d.train_fraction!r})
+            x_train, y_train, len_train = gen_parity(n_train, {d.length}, {d.noise!r}, rng,
+                                                     min_len=1)
+            x_test, y_test, len_test = gen_parity({d.n_samples} - n_train, {d.length},
+                                                  {d.noise!r}, rng)
+            return x_train, y_train, x_test, y_test, len_train, len_test
+    ''')
+    return DataCode((), body)
+
+
+def _constant(name: str, value: object) -> str:
+    """NAME = value, wrapped to the script's line length."""
+    text = pprint.pformat(value, width=99 - len(name) - 3, compact=True)
+    return f"{name} = " + text.replace("\n", "\n" + " " * (len(name) + 3))
+
+
+def _sentiment_code(spec: ExperimentSpec) -> DataCode:
+    d = spec.data
+    words = "\n".join(_constant(name, getattr(sequences, name)) for name in (
+        "SUBJECTS", "VERBS", "POSITIVE", "NEGATIVE", "INTENSIFIERS", "NEGATORS", "FILLERS", "PAD",
+        "UNK"))  # fmt: skip
+    body = "\n\n\n".join([
+        "# the built-in vocabulary\n" + words,
+        inspect.getsource(sequences.vocabulary).rstrip("\n"),
+        "VOCAB = vocabulary()\nWORD_IDS = {w: i for i, w in enumerate(VOCAB)}",
+        inspect.getsource(sequences.gen_sentiment).rstrip("\n"),
+        inspect.getsource(sequences.encode).rstrip("\n"),
+    ]) + "\n\n\n" + _dedent(f'''
+        def load_data():
+            """{d.n_samples} sentences of at most {d.length} words as token ids, with lengths."""
+            rng = np.random.default_rng(SEED)
+            sentences, y, negated = gen_sentiment({d.n_samples}, {d.length}, {d.noise!r}, rng)
+            ids, lengths = encode(sentences, {d.length})
+    ''') + _split_code("len(ids)", d.train_fraction,
+                   "ids[tr], y[tr], ids[te], y[te], lengths[tr], lengths[te]")
+    return DataCode((), body)
+
+
+DATA_CODE.update({
+    "sine-forecast": _sine_forecast_code,
+    "adding": _adding_code,
+    "parity": _parity_code,
+    "sentiment": _sentiment_code,
+})
+
+
 # --- targets, predictions, penalties -------------------------------------------------------------
 
 # How train.TARGETS turns class indices into what the loss compares against, as code on `y`.
@@ -253,6 +352,112 @@ def _model_code(model: nn.Sequential, in_features: int) -> str:
     )
 
 
+RNN_OUTPUTS = {"LSTM": "out, (h_n, c_n)", "LSTMCell": "out, (h_n, c_n)", "GRU": "out, h_n",
+               "RNN": "out, h_n"}  # what each recurrent layer returns, as the script names it
+
+
+def _stepped_source() -> str:
+    """recurrent.SteppedLSTM and its helpers, its Dropout the plain nn.Dropout."""
+    parts = [recurrent._on, recurrent._reverse_padded, recurrent.SteppedLSTM]
+    text = "\n\n".join(inspect.getsource(o) for o in parts)
+    return text.replace("models.Dropout(", "nn.Dropout(")
+
+
+def _recurrent_model_code(spec: ExperimentSpec) -> tuple[str, tuple[str, ...]]:
+    """class Net for a recurrent spec ([Embedding] -> recurrent layers -> head, as
+    recurrent.SequenceModel computes it), with the helpers and imports it needs."""
+    rec, d = spec.model.recurrent, spec.data
+    padded = d.name in SEQUENCE_LENGTHS
+    n_in = d.info.features
+    bf = rec.batch_first or rec.cell == "BagOfWords"
+    directions = 2 if rec.bidirectional and rec.cell != "BagOfWords" else 1
+    init, forward, helpers = [], [], ""
+    imports = ["from collections import OrderedDict"]
+    shape = [f"{n_in} feature(s) a step"]
+    width = n_in
+    if d.info.kind == "tokens":
+        init.append(f"self.embedding = nn.Embedding({n_in}, {rec.embedding_dim}, padding_idx=0)")
+        forward.append(f"x = self.embedding(x)  # (batch, steps, {rec.embedding_dim})")
+        shape = ["token ids", f"Embedding({n_in}, {rec.embedding_dim})"]
+        width = rec.embedding_dim
+    options = {"num_layers": rec.num_layers, "bidirectional": rec.bidirectional,
+               "dropout": rec.dropout, "batch_first": rec.batch_first}  # fmt: skip
+    torch_defaults = {"num_layers": 1, "bidirectional": False, "dropout": 0.0,
+                      "batch_first": False}  # fmt: skip
+    if rec.cell == "BagOfWords":
+        helpers = inspect.getsource(recurrent._on) + "\n\n" + \
+            inspect.getsource(recurrent.MeanOverTime)
+        init.append("self.rnn = MeanOverTime()")
+        shape.append("mean over time")
+        forward.append(f"last = self.rnn(x{', lengths' if padded else ''})  # (batch, {width})")
+        out_width = width
+    else:
+        if rec.cell == "LSTMCell":
+            helpers = _stepped_source()
+            defaults = dict(torch_defaults, batch_first=True)
+            layer = f"SteppedLSTM({width}, {rec.hidden_size}"
+        else:
+            defaults = torch_defaults
+            layer = f"nn.{rec.cell}({width}, {rec.hidden_size}"
+        args = _args(options, defaults)
+        init.append(f"self.rnn = {layer}{', ' + args if args else ''})")
+        flags = [f"{rec.num_layers} layers"] if rec.num_layers > 1 else []
+        flags += ["bidirectional"] if rec.bidirectional else []
+        flags += [f"dropout {rec.dropout:g}"] if rec.dropout else []
+        shape.append(f"{rec.cell}({width} -> {rec.hidden_size}{''.join(', ' + f for f in flags)})")
+        if not bf:
+            forward.append("x = x.transpose(0, 1)  # (steps, batch, features): not batch_first")
+        if rec.cell == "LSTMCell":
+            forward.append(f"{RNN_OUTPUTS[rec.cell]} = self.rnn(x{', lengths' if padded else ''})")
+        elif padded:
+            imports.append("from torch.nn.utils.rnn import pack_padded_sequence"
+                           + (", pad_packed_sequence" if d.per_step else ""))
+            forward += [
+                f"packed = pack_padded_sequence(x, lengths, batch_first={bf}, "
+                "enforce_sorted=False)",
+                f"{RNN_OUTPUTS[rec.cell]} = self.rnn(packed)",
+            ]
+            if d.per_step:
+                forward.append(f"out = pad_packed_sequence(out, batch_first={bf}, "
+                               f"total_length=x.shape[{0 if bf else 1}])[0]")
+        else:
+            forward.append(f"{RNN_OUTPUTS[rec.cell]} = self.rnn(x)")
+        out_width = rec.hidden_size * directions
+        if d.per_step:
+            if not bf:
+                forward.append("out = out.transpose(0, 1)  # (batch, steps, features)")
+            shape.append("every step")
+        else:
+            both = " (both directions)" if directions == 2 else ""
+            forward.append(f"last = torch.cat(list(h_n[-{directions}:]), dim=1)  # top layer's "
+                           f"final state{both}")
+            shape.append("last step")
+    stack = spec.model_copy(update={"model": spec.model.model_copy(update={"recurrent": None})})
+    with torch.device("meta"):
+        head = models.build(stack, out_width, spec.data.n_classes)
+    layers = "".join(f"            ({n!r}, {module_code(m)}),\n" for n, m in head.named_children())
+    shape += [_short(m) for _, m in head.named_children()]
+    init.append("self.head = nn.Sequential(OrderedDict([\n" + layers + "        ]))")
+    forward.append(f"return self.head({'out' if d.per_step else 'last'})")
+    signature = "x, lengths" if padded else "x"
+    tokens = d.info.kind == "tokens"
+    about = "(batch, steps) token ids" if tokens else "(batch, steps, features)"
+    summary = textwrap.fill(" -> ".join(shape), 91, subsequent_indent="    ")
+    code = (
+        "class Net(nn.Module):\n"
+        f'    """{summary}"""\n\n'
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        + "".join(f"        {line}\n" for line in init) + "\n"
+        f"    def forward(self, {signature}):  # x: {about}"
+        f"{'; lengths on the CPU' if padded else ''}\n"
+        + "".join(f"        {line}\n" for line in forward)
+    )
+    if helpers:
+        code = helpers.rstrip("\n") + "\n\n\n" + code
+    return code, tuple(imports)
+
+
 def _evaluation(spec: ExperimentSpec) -> tuple[str, str]:
     """evaluate() (and predict()) definitions, and the block that reports one evaluation."""
     if spec.task == "regression":
@@ -301,8 +506,21 @@ def _evaluation(spec: ExperimentSpec) -> tuple[str, str]:
     return define, report
 
 
-def _main(spec: ExperimentSpec, report: str) -> str:
-    """main(): tensors, targets, model, loss, optimiser and the training loop."""
+def _with_lengths(define: str, report: str) -> tuple[str, str]:
+    """evaluate() and its calls for padded sequences: the model also takes their lengths."""
+    for args in ("x, t, y", "x, t"):
+        define = define.replace(f"def evaluate(model, loss_fn, {args}):",
+                                f"def evaluate(model, loss_fn, {args}, lengths):")
+    define = define.replace("model(x)", "model(x, lengths)")
+    for part in ("eval", "test"):
+        for args in (f"x_{part}, t_{part}, y_{part}", f"x_{part}, t_{part}"):
+            report = report.replace(f"{args})", f"{args}, len_{part})")
+    return define, report
+
+
+def _main(spec: ExperimentSpec, report: str, padded: bool = False) -> str:
+    """main(): tensors, targets, model, loss, optimiser and the training loop. With padded
+    sequences their lengths stay on the CPU, where pack_padded_sequence reads them."""
     t = spec.train
     info = loss_info(spec.loss.name, spec.task)
     classes = spec.data.n_classes
@@ -319,6 +537,8 @@ def _main(spec: ExperimentSpec, report: str) -> str:
         """)
     evaluated = "x_eval, t_eval = x_train[:n], t_train[:n]" if spec.task == "regression" else \
         "x_eval, t_eval, y_eval = x_train[:n], t_train[:n], y_train[:n]"
+    if padded:
+        evaluated += "\nlen_eval = len_train[:n]"
     targets = ", ".join(target.format(y=y, classes=classes) for y in ("y_train", "y_test"))
     out = _dedent(f"""
         def main():
@@ -335,8 +555,17 @@ def _main(spec: ExperimentSpec, report: str) -> str:
             steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
             total_steps = {total}
             n = min(len(x_train), EVAL_TRAIN)  # the training samples each evaluation measures
-            {evaluated}
-    """)
+    """) + _indent(evaluated, 1)
+    if padded:
+        out = out.replace(
+            "    x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE) for a in "
+            "load_data())\n",
+            _indent("""
+                x_train, y_train, x_test, y_test, len_train, len_test = load_data()
+                x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE)
+                                                    for a in (x_train, y_train, x_test, y_test))
+                len_train, len_test = torch.as_tensor(len_train), torch.as_tensor(len_test)
+            """, 1))
     out += _indent(eval_every, 1)
     if t.patience:
         out += "    best, waited = math.inf, 0\n"
@@ -350,6 +579,12 @@ def _main(spec: ExperimentSpec, report: str) -> str:
                 out = model(x_train[idx])
                 loss = loss_fn(out, t_train[idx])
     """, 1)
+    if padded:
+        out = out.replace("generator=batches).to(DEVICE)", "generator=batches)  # on the CPU")
+        out = out.replace("out = model(x_train[idx])",
+                          "out = model(x_train[idx.to(DEVICE)], len_train[idx])")
+        out = out.replace("loss = loss_fn(out, t_train[idx])",
+                          "loss = loss_fn(out, t_train[idx.to(DEVICE)])")
     if t.l1 or t.l2:
         terms = [f"LAMBDA_{i} * torch.norm(weights, {i})" for i, v in ((1, t.l1), (2, t.l2)) if v]
         out += _indent(f"""
@@ -404,32 +639,39 @@ def _settings(spec: ExperimentSpec) -> str:
 def script(spec: ExperimentSpec, title: str = "") -> str:
     """A standalone PyTorch script that trains spec as nnplay does and prints each evaluation."""
     make_data = DATA_CODE.get(spec.data.name)
-    if make_data is None or spec.model.recurrent is not None:
-        what = spec.data.info.label if make_data is None else "recurrent models"
-        raise CodegenError(f"Code export does not support {what} yet.")
+    if make_data is None:
+        raise CodegenError(f"Code export does not support {spec.data.info.label} yet.")
     d = make_data(spec)
     in_features = spec.data.info.features
-    with torch.device("meta"):  # only the layers' shapes and settings are read
-        model = models.build(spec, in_features, spec.data.n_classes)
+    padded = spec.model.recurrent is not None and spec.data.name in SEQUENCE_LENGTHS
+    if spec.model.recurrent is not None:
+        model_code, model_imports = _recurrent_model_code(spec)
+    else:
+        with torch.device("meta"):  # only the layers' shapes and settings are read
+            model = models.build(spec, in_features, spec.data.n_classes)
+        model_code, model_imports = _model_code(model, in_features), ()
     define, report = _evaluation(spec)
+    if padded:
+        define, report = _with_lengths(define, report)
 
     needs = "torch and numpy" + (f" (and {d.needs})" if d.needs else "")
     about = textwrap.fill(f"Exported from nnplay; needs {needs}. Run on CPU, it reproduces the "
                           "app's run for the same seed: each evaluation prints the same step, "
                           "losses and accuracies.", 99)
     header = title or f"{spec.data.info.label}: {spec.loss.name}, {spec.optimizer.name}"
-    imports = ["import math", "", "import numpy as np", "import torch"]
+    header = "\n\n".join(textwrap.fill(part, 99) for part in header.split("\n\n"))
+    imports = ["import math", *model_imports[:1], "", "import numpy as np", "import torch"]
     if loss_info(spec.loss.name, spec.task).target == "onehot":
         imports.append("import torch.nn.functional as F")
-    imports += ["from torch import nn", *d.imports]
+    imports += ["from torch import nn", *model_imports[1:], *d.imports]
     parts = [
         f'"""{header}\n\n{about}\n"""',
         "\n".join(imports),
         _settings(spec),
         "# --- data ".ljust(99, "-") + "\n\n\n" + d.body,
-        "# --- model ".ljust(99, "-") + "\n\n\n" + _model_code(model, in_features),
+        "# --- model ".ljust(99, "-") + "\n\n\n" + model_code,
         define,
-        _main(spec, report),
+        _main(spec, report, padded),
         'if __name__ == "__main__":\n    main()\n',
     ]
     head = "\n\n".join(p.rstrip("\n") for p in parts[:3])

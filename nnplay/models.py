@@ -32,11 +32,15 @@ ACTIVATION_KINDS: dict[str, str] = {
 }  # fmt: skip
 
 
-class Dropout(nn.Dropout):
-    """nn.Dropout that draws its masks from a run's own generator, so concurrent runs stay
-    deterministic; on CPU it draws exactly what nn.Dropout draws after torch.manual_seed."""
+class DrawsFromGenerator:
+    """A module whose dropout masks come from a run's own generator (set_dropout_generator)."""
 
     generator: torch.Generator | None = None
+
+
+class Dropout(DrawsFromGenerator, nn.Dropout):
+    """nn.Dropout that draws its masks from a run's own generator, so concurrent runs stay
+    deterministic; on CPU it draws exactly what nn.Dropout draws after torch.manual_seed."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0 or self.generator is None:
@@ -127,9 +131,10 @@ def init_(model: nn.Module, generator: torch.Generator) -> None:
 
 
 def set_dropout_generator(model: nn.Module, generator: torch.Generator | None) -> None:
-    """Point every Dropout in model at a run's generator (None: the global RNG)."""
+    """Point every module that draws dropout masks at a run's generator (None: the global
+    RNG)."""
     for module in model.modules():
-        if isinstance(module, Dropout):
+        if isinstance(module, DrawsFromGenerator):
             module.generator = generator
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections.abc import Callable
 
 import torch
@@ -19,7 +20,47 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from nnplay import models
 from nnplay.spec import ExperimentSpec, RecurrentSpec
 
-TORCH_CELLS: dict[str, type[nn.RNNBase]] = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}
+_GLOBAL_RNG = threading.Lock()  # held while a run's generator stands in for the global one
+
+
+class _RunDropout(models.DrawsFromGenerator):
+    """nn.RNN/LSTM/GRU whose dropout between layers comes from the run's generator.
+
+    Those modules draw their masks inside one fused op from torch's global RNG, which every
+    run in the process shares. On the CPU the run's generator stands in for the global one for
+    the duration of the forward pass (its state in, the advanced state back out), so the masks
+    are the ones an exported script draws after torch.manual_seed, and concurrent runs do not
+    take each other's draws.
+    """
+
+    def forward(self, *args, **kwargs):
+        g = self.generator
+        if not (self.training and self.dropout and self.num_layers > 1) or g is None \
+                or g.device.type != "cpu":
+            return super().forward(*args, **kwargs)
+        with _GLOBAL_RNG:
+            saved = torch.get_rng_state()
+            torch.set_rng_state(g.get_state())
+            try:
+                return super().forward(*args, **kwargs)
+            finally:
+                g.set_state(torch.get_rng_state())
+                torch.set_rng_state(saved)
+
+
+class RNN(_RunDropout, nn.RNN):
+    """nn.RNN, its dropout between layers drawn from the run's generator."""
+
+
+class LSTM(_RunDropout, nn.LSTM):
+    """nn.LSTM, its dropout between layers drawn from the run's generator."""
+
+
+class GRU(_RunDropout, nn.GRU):
+    """nn.GRU, its dropout between layers drawn from the run's generator."""
+
+
+TORCH_CELLS: dict[str, type[nn.RNNBase]] = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}
 
 
 def _on(device: torch.device, t: torch.Tensor) -> torch.Tensor:
@@ -201,7 +242,9 @@ def _torch_encode(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor |
     if lengths is None:
         return _states(model, *model.rnn(inp))
     batch = 0 if bf else 1
-    order = torch.argsort(lengths, descending=True, stable=True)  # on the CPU, as lengths
+    # on the CPU, as lengths; sorted exactly as pack_padded_sequence(enforce_sorted=False)
+    # sorts, so that dropout between layers meets the packed rows in the same order
+    order = torch.sort(lengths, descending=True).indices
     back = _on(x.device, torch.argsort(order))
     packed = pack_padded_sequence(inp.index_select(batch, _on(x.device, order)), lengths[order],
                                   batch_first=bf)

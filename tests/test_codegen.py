@@ -51,6 +51,29 @@ CASES: dict[str, tuple[str, dict]] = {
                                              "train.batch_size": 32, "train.eval_every": 0,
                                              "optimizer.name": "Adadelta",
                                              "train.max_steps": 25}),
+    # recurrent models: packed batches of padded sentences, stacked layers with dropout between
+    # them (drawn from the run's generator in the app, from torch's global RNG in the script),
+    # time-major layers, the LSTM stepped by hand, the bag of words, and forecasts at every step
+    "sentiment-bilstm": ("sentiment-bilstm", {"train.max_steps": 40, "train.eval_every": 10}),
+    "parity-gru-stacked": ("parity-gru", {"model.recurrent.num_layers": 2,
+                                          "model.recurrent.dropout": 0.3,
+                                          "model.layers": DROPOUT_STACK[:3],
+                                          "train.max_steps": 40, "train.eval_every": 10}),
+    "parity-lstm-time-major": ("parity-gru", {"model.recurrent.cell": "LSTM",
+                                              "model.recurrent.batch_first": False,
+                                              "train.max_steps": 30, "train.eval_every": 10}),
+    "sentiment-lstmcell": ("sentiment-bilstm", {"model.recurrent.cell": "LSTMCell",
+                                                "model.recurrent.num_layers": 2,
+                                                "model.recurrent.dropout": 0.2,
+                                                "train.max_steps": 20, "train.eval_every": 10}),
+    "sentiment-bag-of-words": ("sentiment-bilstm", {"model.recurrent.cell": "BagOfWords",
+                                                    "model.recurrent.bidirectional": False,
+                                                    "train.max_steps": 30,
+                                                    "train.eval_every": 10}),
+    "sine-per-step-time-major": ("sine-lstm", {"data.per_step": True,
+                                               "model.recurrent.batch_first": False,
+                                               "train.max_steps": 30, "train.eval_every": 10}),
+    "adding-rnn": ("vanishing-rnn", {"train.max_steps": 30, "train.eval_every": 10}),
 }
 
 # Runs each script given on the command line as __main__, one after another, in one process:
@@ -136,8 +159,9 @@ def test_scripts_need_only_torch_and_the_dataset_package() -> None:
         text = codegen.script(spec_for(name))
         imports = {line.split()[1].split(".")[0] for line in text.splitlines()
                    if line.startswith(("import ", "from "))}  # fmt: skip
-        assert imports <= {"math", "numpy", "torch", needs.get(name, "torch")}, (name, imports)
-        for idiom in ("class Net(nn.Module)", "def forward(self, x)", "optimizer.zero_grad()",
+        allowed = {"math", "collections", "numpy", "torch", needs.get(name, "torch")}
+        assert imports <= allowed, (name, imports)
+        for idiom in ("class Net(nn.Module)", "def forward(self, x", "optimizer.zero_grad()",
                       "loss.backward()", "optimizer.step()", "model.eval()", "torch.no_grad()"):
             assert idiom in text, (name, idiom)
     assert "torch.norm(weights, 1)" in codegen.script(spec_for("dropout-l1-l2"))

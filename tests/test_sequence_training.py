@@ -5,6 +5,7 @@ the CLI summary line, and each sequence preset learning beyond chance in a short
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -53,6 +54,45 @@ def test_padded_batches_train_deterministically(cell: str) -> None:
     assert a.status == "finished", a.message
     assert a.history == b.history and a.record["step"] == 40
     assert {"test_acc", "test_acc_negation"} <= set(a.record)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_dropout_between_layers_is_the_runs_own(cell: str) -> None:
+    """nn.LSTM/GRU/RNN draw dropout between layers from torch's global RNG: two runs training at
+    once took each other's draws. Each now draws from its own generator, so runs side by side
+    give what the same run gives alone."""
+    spec = make("sentiment", cell=cell, num_layers=2, dropout=0.5, steps=30)
+    alone = [r["train_loss"] for r in train.run_spec(spec).history]
+    results: list[list[float]] = [[], []]
+
+    def run(i: int) -> None:
+        results[i] = [r["train_loss"] for r in train.run_spec(spec).history]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results[0] == results[1] == alone
+
+
+def test_dropout_between_layers_draws_what_nn_lstm_draws_after_manual_seed() -> None:
+    """On the CPU the run's generator stands in for the global RNG during the forward pass: the
+    masks are nn.LSTM's after torch.manual_seed, and the global RNG is left as it was."""
+    x = torch.randn(5, 7, 3, generator=torch.Generator().manual_seed(1))
+    torch.manual_seed(0)
+    plain = torch.nn.LSTM(3, 4, num_layers=2, dropout=0.5, batch_first=True)
+    after_init = torch.get_rng_state()
+    expected = plain(x)[0]  # masks drawn from the global RNG, after the initialisation's draws
+    mine = recurrent.LSTM(3, 4, num_layers=2, dropout=0.5, batch_first=True)
+    mine.load_state_dict(plain.state_dict())
+    mine.generator = torch.Generator()
+    mine.generator.set_state(after_init)
+    torch.manual_seed(99)
+    before = torch.get_rng_state()
+    assert torch.equal(mine(x)[0], expected)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert not torch.equal(mine(x)[0], expected)  # the generator moved on: new masks
 
 
 def test_negation_accuracy_is_measured_on_its_subset() -> None:

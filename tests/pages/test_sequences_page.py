@@ -37,6 +37,9 @@ def test_loads_with_the_sentiment_preset(app):
     code = "\n".join(texts(at.code))
     assert "(rnn): LSTM(16, 32, batch_first=True, bidirectional=True)" in code
     assert "Trainable parameters: 13,826" in code
+    # the PyTorch code panel: the standalone script, with the model as the reference writes it
+    assert "self.rnn = nn.LSTM(16, 32, bidirectional=True, batch_first=True)" in code
+    assert "pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)" in code
     rows = shapes(at)
     assert rows["h_n"] == "(2, 32, 32)" and rows["head input"] == "(32, 64)"
     assert "packed" in rows
