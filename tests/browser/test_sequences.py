@@ -23,7 +23,8 @@ def test_train_sentiment_then_read_a_sentence(app_url, page, wait_connected, scr
     if close.count():
         close.first.click()
     page.get_by_role("tab", name="Model").click()
-    expect(page.locator("code").filter(has_text="bidirectional=True")).to_be_visible()
+    summary = page.locator("code").filter(has_text="SequenceModel(")  # print(model)
+    expect(summary.filter(has_text="bidirectional=True")).to_be_visible()
     button(page, "Train").click()
     expect(page.get_by_text(re.compile(r"^Finished"))).to_be_visible(timeout=240_000)
     expect(page.locator(".st-key-seq-hidden .heatmaplayer")).to_be_attached()
