@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -30,6 +31,12 @@ ACTIVATION_KINDS: dict[str, str] = {
     "ReLU": "relu", "LeakyReLU": "relu", "ELU": "relu", "GELU": "relu", "SiLU": "relu",
     "Tanh": "saturating", "Sigmoid": "saturating", "Softplus": "other", "Identity": "other",
 }  # fmt: skip
+
+
+# Torch's global RNG is shared by every run in the process. This lock is held while a run's
+# generator stands in for it (recurrent.RNN/LSTM/GRU) and while a run builds its model, whose
+# modules draw their default initialisation from it before nnplay's own replaces it.
+GLOBAL_RNG = threading.Lock()
 
 
 class DrawsFromGenerator:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections.abc import Callable
 
 import torch
@@ -19,8 +18,6 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from nnplay import models
 from nnplay.spec import ExperimentSpec, RecurrentSpec
-
-_GLOBAL_RNG = threading.Lock()  # held while a run's generator stands in for the global one
 
 
 class _RunDropout(models.DrawsFromGenerator):
@@ -38,7 +35,7 @@ class _RunDropout(models.DrawsFromGenerator):
         if not (self.training and self.dropout and self.num_layers > 1) or g is None \
                 or g.device.type != "cpu":
             return super().forward(*args, **kwargs)
-        with _GLOBAL_RNG:
+        with models.GLOBAL_RNG:
             saved = torch.get_rng_state()
             torch.set_rng_state(g.get_state())
             try:

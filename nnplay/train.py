@@ -544,7 +544,9 @@ def prepare(spec: ExperimentSpec, device: torch.device | None = None,
     device = device or resolve_device(spec.train.device)
     ds = ds if ds is not None else datasets.build(spec.data, spec.seed, device)
     generator = torch.Generator().manual_seed(spec.seed)
-    model = models.build(spec, ds.in_features, ds.n_classes, generator).to(device)
+    with models.GLOBAL_RNG:  # constructing modules draws from torch's global RNG
+        model = models.build(spec, ds.in_features, ds.n_classes, generator)
+    model = model.to(device)
     if state is not None:
         model.load_state_dict(state)
     # On CPU dropout continues the init generator, exactly as a script after manual_seed does.
