@@ -196,7 +196,10 @@ def _layout(
         ),
         margin=dict(l=_px(70, s), r=_px(24, s), b=_px(60, s), t=_px(top, s)),
         showlegend=legend,
-        legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom",
+        # the legend hangs from just under the title (in the figure's own coordinates), so rows
+        # that wrap in a narrow column push the plot down instead of running into the title
+        legend=dict(orientation="h", x=0, xanchor="left", yref="container",
+                    y=1 - _px(46, s) / h, yanchor="top",
                     font=dict(size=_px(BASE_FONT, s)), bgcolor="rgba(255,255,255,0)"),
         hovermode=hovermode,
         hoverlabel=dict(font=dict(size=_px(BASE_FONT - 1, s))),
@@ -963,7 +966,7 @@ def boundary_row(
     _layout(fig, "decision boundaries", scale, height=height, default_height=per,
             hovermode="closest")
     # the class legend goes below the panels, clear of their titles
-    fig.update_layout(legend=dict(y=-0.04, yanchor="top"),
+    fig.update_layout(legend=dict(yref="paper", y=-0.04, yanchor="top"),
                       margin=dict(t=_px(70, scale), b=_px(60, scale)))
     fig.update_xaxes(ticks="", showline=False)
     fig.update_yaxes(ticks="", showline=False)
