@@ -33,7 +33,7 @@ STEP_COLOUR, SMOOTH_COLOUR, PENALTY_COLOUR = "#56B4E9", "#0072B2", "#CC79A7"
 VIRIDIS, BLUES, RDBU = (get_colorscale(name) for name in ("Viridis", "Blues", "RdBu"))
 
 BASE_FONT, TITLE_FONT, LINE_WIDTH, MARKER_SIZE = 16, 20, 3, 8
-LINE_HEIGHT, VIEW_HEIGHT = 360, 480
+LINE_HEIGHT, VIEW_HEIGHT, LEGEND_ROW = 360, 480, 24
 MAX_POINTS, KEEP_LAST, MAX_SCATTER = 2000, 200, 2000
 WAITING = "waiting for the first steps…"
 WAITING_EVAL = "waiting for the first evaluation…"
@@ -173,7 +173,11 @@ def _layout(
     """Apply the shared projector-friendly style to ``fig`` and return it; the legend, if any,
     sits in a row between the title and the plot."""
     s = float(scale)
-    h = float(height) if height else default_height * s
+    entries = sum(1 for t in fig.data if t.get("showlegend", True)) if legend else 0
+    # a legend of more than two entries wraps in a half-width column and pushes the plot down:
+    # the default height grows a row's worth per extra entry to keep the plot's own height
+    extra = LEGEND_ROW * max(0, entries - 2)
+    h = float(height) if height else (default_height + extra) * s
     top = 92 if legend else 60  # room for the title (and the legend)
     tick = dict(size=_px(BASE_FONT - 1, s))
     x_axis, y_axis = dict(AXIS, tickfont=tick), dict(AXIS, tickfont=tick)
@@ -196,10 +200,11 @@ def _layout(
         ),
         margin=dict(l=_px(70, s), r=_px(24, s), b=_px(60, s), t=_px(top, s)),
         showlegend=legend,
-        # the legend hangs from just under the title (in the figure's own coordinates), so rows
-        # that wrap in a narrow column push the plot down instead of running into the title
-        legend=dict(orientation="h", x=0, xanchor="left", yref="container",
-                    y=1 - _px(46, s) / h, yanchor="top",
+        # the legend hangs from just under the title and starts where the title starts (in the
+        # figure's own coordinates): in a half-width column it has the figure's whole width, and
+        # rows that still wrap push the plot down instead of running into the title
+        legend=dict(orientation="h", xref="container", x=0.01, xanchor="left",
+                    yref="container", y=1 - _px(46, s) / h, yanchor="top",
                     font=dict(size=_px(BASE_FONT, s)), bgcolor="rgba(255,255,255,0)"),
         hovermode=hovermode,
         hoverlabel=dict(font=dict(size=_px(BASE_FONT - 1, s))),
@@ -275,7 +280,7 @@ def loss_chart(
     ex = _arr(evals.get("step"))
     fig = Figure()
     if len(x):
-        fig.add_trace(_line(x, loss, "loss per step", STEP_COLOUR, scale, width=1, opacity=0.6))
+        fig.add_trace(_line(x, loss, "per step", STEP_COLOUR, scale, width=1, opacity=0.6))
         fig.add_trace(_line(x, ema(loss), "smoothed", SMOOTH_COLOUR, scale))
         if np.nanmax(np.abs(penalty), initial=0.0) > 0:
             fig.add_trace(
@@ -966,7 +971,7 @@ def boundary_row(
     _layout(fig, "decision boundaries", scale, height=height, default_height=per,
             hovermode="closest")
     # the class legend goes below the panels, clear of their titles
-    fig.update_layout(legend=dict(yref="paper", y=-0.04, yanchor="top"),
+    fig.update_layout(legend=dict(xref="paper", x=0, yref="paper", y=-0.04, yanchor="top"),
                       margin=dict(t=_px(70, scale), b=_px(60, scale)))
     fig.update_xaxes(ticks="", showline=False)
     fig.update_yaxes(ticks="", showline=False)

@@ -190,7 +190,7 @@ def test_ema_matches_loop() -> None:
 def test_loss_chart_traces() -> None:
     fig = charts.loss_chart(make_snap())
     assert isinstance(fig, go.Figure)
-    assert names(fig) == ["loss per step", "smoothed", "train (eval)", "test (eval)"]
+    assert names(fig) == ["per step", "smoothed", "train (eval)", "test (eval)"]
     assert fig.layout.xaxis.title.text == "step"
     assert fig.layout.template.layout.paper_bgcolor == "white"
     assert fig.data[1].line.width == 3
@@ -248,8 +248,10 @@ def test_scale_multiplies_style() -> None:
     assert small.layout.font.size == 16 and big.layout.font.size == 24
     assert big.layout.title.font.size == 30
     assert big.data[1].line.width == pytest.approx(4.5)
-    assert big.layout.height == 540 and small.layout.height == 360
+    rows = len(small.data) - 2  # legend entries beyond two get a row of height each
+    assert small.layout.height == 360 + 24 * rows and big.layout.height == 1.5 * (360 + 24 * rows)
     assert charts.loss_chart(make_snap(), height=250).layout.height == 250
+    assert charts.accuracy_chart(make_snap()).layout.height == 360  # two entries: no extra
 
 
 def test_accuracy_chart() -> None:
