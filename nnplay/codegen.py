@@ -190,10 +190,9 @@ DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
 
 
 # --- sequence tasks -----------------------------------------------------------------------------
-# load_data() for a task whose sequences vary in length also returns the lengths of the training
-# and test sequences (numpy arrays); the others return four arrays like every dataset above.
-
-SEQUENCE_LENGTHS = {"sentiment", "parity"}  # tasks whose sequences are padded to one length
+# load_data() for a task whose sequences vary in length (sequences.PADDED) also returns the lengths
+# of the training and test sequences (numpy arrays); the others return four arrays like every
+# dataset above.
 
 
 def _split_code(n: str, fraction: float, returned: str) -> str:
@@ -363,11 +362,11 @@ def _stepped_source() -> str:
     return text.replace("models.Dropout(", "nn.Dropout(")
 
 
-def _recurrent_model_code(spec: ExperimentSpec) -> tuple[str, tuple[str, ...]]:
+def _recurrent_model_code(spec: ExperimentSpec, padded: bool) -> tuple[str, tuple[str, ...]]:
     """class Net for a recurrent spec ([Embedding] -> recurrent layers -> head, as
-    recurrent.SequenceModel computes it), with the helpers and imports it needs."""
+    recurrent.SequenceModel computes it), with the helpers and imports it needs; for padded
+    sequences its forward also takes their lengths."""
     rec, d = spec.model.recurrent, spec.data
-    padded = d.name in SEQUENCE_LENGTHS
     n_in = d.info.features
     bf = rec.batch_first or rec.cell == "BagOfWords"
     directions = 2 if rec.bidirectional and rec.cell != "BagOfWords" else 1
@@ -375,7 +374,8 @@ def _recurrent_model_code(spec: ExperimentSpec) -> tuple[str, tuple[str, ...]]:
     imports = ["from collections import OrderedDict"]
     shape = [f"{n_in} feature(s) a step"]
     width = n_in
-    if d.info.kind == "tokens":
+    tokens = d.info.kind == "tokens"
+    if tokens:
         init.append(f"self.embedding = nn.Embedding({n_in}, {rec.embedding_dim}, padding_idx=0)")
         forward.append(f"x = self.embedding(x)  # (batch, steps, {rec.embedding_dim})")
         shape = ["token ids", f"Embedding({n_in}, {rec.embedding_dim})"]
@@ -440,7 +440,6 @@ def _recurrent_model_code(spec: ExperimentSpec) -> tuple[str, tuple[str, ...]]:
     init.append("self.head = nn.Sequential(OrderedDict([\n" + layers + "        ]))")
     forward.append(f"return self.head({'out' if d.per_step else 'last'})")
     signature = "x, lengths" if padded else "x"
-    tokens = d.info.kind == "tokens"
     about = "(batch, steps) token ids" if tokens else "(batch, steps, features)"
     summary = textwrap.fill(" -> ".join(shape), 91, subsequent_indent="    ")
     code = (
@@ -458,23 +457,26 @@ def _recurrent_model_code(spec: ExperimentSpec) -> tuple[str, tuple[str, ...]]:
     return code, tuple(imports)
 
 
-def _evaluation(spec: ExperimentSpec) -> tuple[str, str]:
-    """evaluate() (and predict()) definitions, and the block that reports one evaluation."""
+def _evaluation(spec: ExperimentSpec, padded: bool = False) -> tuple[str, str]:
+    """evaluate() (and predict()) definitions, and the block that reports one evaluation. With
+    padded sequences the model also takes their lengths."""
+    lengths = ", lengths" if padded else ""
+    train_set, test_set = (", len_eval", ", len_test") if padded else ("", "")
     if spec.task == "regression":
-        define = _dedent('''
-            def evaluate(model, loss_fn, x, t):
+        define = _dedent(f'''
+            def evaluate(model, loss_fn, x, t{lengths}):
                 """Mean loss over a set, in eval mode and without gradients."""
                 model.eval()
                 with torch.no_grad():
-                    loss = loss_fn(model(x), t).item()
+                    loss = loss_fn(model(x{lengths}), t).item()
                 model.train()
                 return loss
         ''')
-        report = _dedent("""
-            train_loss = evaluate(model, loss_fn, x_eval, t_eval)
-            test_loss = evaluate(model, loss_fn, x_test, t_test)
-            print(f"step={step} epoch={math.ceil(step / steps_per_epoch)} "
-                  f"train_loss={train_loss:.6f} test_loss={test_loss:.6f}")
+        report = _dedent(f"""
+            train_loss = evaluate(model, loss_fn, x_eval, t_eval{train_set})
+            test_loss = evaluate(model, loss_fn, x_test, t_test{test_set})
+            print(f"step={{step}} epoch={{math.ceil(step / steps_per_epoch)}} "
+                  f"train_loss={{train_loss:.6f}} test_loss={{test_loss:.6f}}")
         """)
         return define, report
     info = loss_info(spec.loss.name, spec.task)
@@ -486,35 +488,23 @@ def _evaluation(spec: ExperimentSpec) -> tuple[str, str]:
             {PREDICT_CODE[kind]}
 
 
-        def evaluate(model, loss_fn, x, t, y):
+        def evaluate(model, loss_fn, x, t, y{lengths}):
             """Mean loss and accuracy over a set, in eval mode and without gradients."""
             model.eval()
             with torch.no_grad():
-                out = model(x)
+                out = model(x{lengths})
                 loss = loss_fn(out, t).item()
                 accuracy = (predict(out) == y).float().mean().item()
             model.train()
             return loss, accuracy
     ''')
-    report = _dedent("""
-        train_loss, train_acc = evaluate(model, loss_fn, x_eval, t_eval, y_eval)
-        test_loss, test_acc = evaluate(model, loss_fn, x_test, t_test, y_test)
-        print(f"step={step} epoch={math.ceil(step / steps_per_epoch)} "
-              f"train_loss={train_loss:.6f} test_loss={test_loss:.6f} "
-              f"train_acc={train_acc:.6f} test_acc={test_acc:.6f}")
+    report = _dedent(f"""
+        train_loss, train_acc = evaluate(model, loss_fn, x_eval, t_eval, y_eval{train_set})
+        test_loss, test_acc = evaluate(model, loss_fn, x_test, t_test, y_test{test_set})
+        print(f"step={{step}} epoch={{math.ceil(step / steps_per_epoch)}} "
+              f"train_loss={{train_loss:.6f}} test_loss={{test_loss:.6f}} "
+              f"train_acc={{train_acc:.6f}} test_acc={{test_acc:.6f}}")
     """)
-    return define, report
-
-
-def _with_lengths(define: str, report: str) -> tuple[str, str]:
-    """evaluate() and its calls for padded sequences: the model also takes their lengths."""
-    for args in ("x, t, y", "x, t"):
-        define = define.replace(f"def evaluate(model, loss_fn, {args}):",
-                                f"def evaluate(model, loss_fn, {args}, lengths):")
-    define = define.replace("model(x)", "model(x, lengths)")
-    for part in ("eval", "test"):
-        for args in (f"x_{part}, t_{part}, y_{part}", f"x_{part}, t_{part}"):
-            report = report.replace(f"{args})", f"{args}, len_{part})")
     return define, report
 
 
@@ -537,12 +527,23 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False) -> str:
         """)
     evaluated = "x_eval, t_eval = x_train[:n], t_train[:n]" if spec.task == "regression" else \
         "x_eval, t_eval, y_eval = x_train[:n], t_train[:n], y_train[:n]"
-    if padded:
-        evaluated += "\nlen_eval = len_train[:n]"
     targets = ", ".join(target.format(y=y, classes=classes) for y in ("y_train", "y_test"))
-    out = _dedent(f"""
-        def main():
-            x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE) for a in load_data())
+    if padded:  # the lengths stay on the CPU, and so does the order that indexes them
+        evaluated += "\nlen_eval = len_train[:n]"
+        load = _dedent("""
+            x_train, y_train, x_test, y_test, len_train, len_test = load_data()
+            x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE)
+                                                for a in (x_train, y_train, x_test, y_test))
+            len_train, len_test = torch.as_tensor(len_train), torch.as_tensor(len_test)
+        """)
+        order = "torch.randperm(len(x_train), generator=batches)  # on the CPU"
+        rows, inputs = "idx.to(DEVICE)", "x_train[idx.to(DEVICE)], len_train[idx]"
+    else:
+        load = "x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE) for a in " \
+            "load_data())\n"
+        order = "torch.randperm(len(x_train), generator=batches).to(DEVICE)"
+        rows, inputs = "idx", "x_train[idx]"
+    out = "def main():\n" + _indent(load, 1) + _indent(f"""
             t_train, t_test = {targets}
 
             torch.manual_seed(SEED)  # initial weights (and, on CPU, dropout masks) from the seed
@@ -555,36 +556,20 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False) -> str:
             steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
             total_steps = {total}
             n = min(len(x_train), EVAL_TRAIN)  # the training samples each evaluation measures
-    """) + _indent(evaluated, 1)
-    if padded:
-        out = out.replace(
-            "    x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE) for a in "
-            "load_data())\n",
-            _indent("""
-                x_train, y_train, x_test, y_test, len_train, len_test = load_data()
-                x_train, y_train, x_test, y_test = (torch.as_tensor(a).to(DEVICE)
-                                                    for a in (x_train, y_train, x_test, y_test))
-                len_train, len_test = torch.as_tensor(len_train), torch.as_tensor(len_test)
-            """, 1))
+    """, 1) + _indent(evaluated, 1)
     out += _indent(eval_every, 1)
     if t.patience:
         out += "    best, waited = math.inf, 0\n"
-    out += "\n" + _indent("""
+    out += "\n" + _indent(f"""
         step = 0
         model.train()
         while step < total_steps:
-            perm = torch.randperm(len(x_train), generator=batches).to(DEVICE)
+            perm = {order}
             for i in range(0, len(x_train), BATCH_SIZE):
                 idx = perm[i:i + BATCH_SIZE]
-                out = model(x_train[idx])
-                loss = loss_fn(out, t_train[idx])
+                out = model({inputs})
+                loss = loss_fn(out, t_train[{rows}])
     """, 1)
-    if padded:
-        out = out.replace("generator=batches).to(DEVICE)", "generator=batches)  # on the CPU")
-        out = out.replace("out = model(x_train[idx])",
-                          "out = model(x_train[idx.to(DEVICE)], len_train[idx])")
-        out = out.replace("loss = loss_fn(out, t_train[idx])",
-                          "loss = loss_fn(out, t_train[idx.to(DEVICE)])")
     if t.l1 or t.l2:
         terms = [f"LAMBDA_{i} * torch.norm(weights, {i})" for i, v in ((1, t.l1), (2, t.l2)) if v]
         out += _indent(f"""
@@ -643,16 +628,14 @@ def script(spec: ExperimentSpec, title: str = "") -> str:
         raise CodegenError(f"Code export does not support {spec.data.info.label} yet.")
     d = make_data(spec)
     in_features = spec.data.info.features
-    padded = spec.model.recurrent is not None and spec.data.name in SEQUENCE_LENGTHS
+    padded = spec.model.recurrent is not None and spec.data.name in sequences.PADDED
     if spec.model.recurrent is not None:
-        model_code, model_imports = _recurrent_model_code(spec)
+        model_code, model_imports = _recurrent_model_code(spec, padded)
     else:
         with torch.device("meta"):  # only the layers' shapes and settings are read
             model = models.build(spec, in_features, spec.data.n_classes)
         model_code, model_imports = _model_code(model, in_features), ()
-    define, report = _evaluation(spec)
-    if padded:
-        define, report = _with_lengths(define, report)
+    define, report = _evaluation(spec, padded)
 
     needs = "torch and numpy" + (f" (and {d.needs})" if d.needs else "")
     about = textwrap.fill(f"Exported from nnplay; needs {needs}. Run on CPU, it reproduces the "

@@ -224,6 +224,9 @@ def _sentiment(spec: DataSpec, seed: int, root: Path | None) -> Arrays:
     )  # fmt: skip
 
 
+# Tasks whose sequences vary in length: padded to one length, their Arrays carry the lengths.
+PADDED = frozenset({"sentiment", "parity"})
+
 BUILDERS: dict[str, Callable[[DataSpec, int, Path | None], Arrays]] = {
     "sine-forecast": _sine_forecast,
     "sentiment": _sentiment,

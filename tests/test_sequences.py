@@ -47,6 +47,13 @@ def test_shapes_dtypes_and_split(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", TASKS)
+def test_padded_tasks_are_the_ones_with_lengths(name: str) -> None:
+    ds = build(name)
+    padded = ds.lengths_train is not None and ds.lengths_test is not None
+    assert padded == (name in sequences.PADDED)
+
+
+@pytest.mark.parametrize("name", TASKS)
 def test_seeded(name: str) -> None:
     a, b, c = build(name, 1, noise=0.2), build(name, 1, noise=0.2), build(name, 2, noise=0.2)
     data._build.cache_clear()
