@@ -32,19 +32,12 @@ PAGES = [
 page = st.navigation(PAGES)
 with st.sidebar:
     ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
-# Presentation mode: ui.scale() enlarges the charts; this enlarges the text, on every page.
+# Presentation mode: ui.scale() enlarges the charts, ui.presentation_style() the text and the
+# layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")
-# The page's side margins shrink, and below 1600 px (a projector's 1024 or 1280 with the sidebar
-# open) the settings go above the run instead of beside it, so the charts get the whole width.
-STAGE_COLUMNS = ".st-key-stage-row > div > [data-testid='stHorizontalBlock']"
 if ui.presenting():
-    st.html("<style>html { font-size: 22px; } .stMarkdown p, .stCaption p { font-size: 1.1rem; }"
-            "[data-testid='stMainBlockContainer'] { padding-left: 2rem; padding-right: 2rem; }"
-            ".stButton [data-testid^='stBaseButton'] { padding-left: .3rem; padding-right: .3rem; }"
-            f"@media (max-width: 1599px) {{ {STAGE_COLUMNS} {{ flex-wrap: wrap; }} "
-            f"{STAGE_COLUMNS} > [data-testid='stColumn'] {{ min-width: 100% !important; }} }}"
-            "</style>")
+    ui.presentation_style()
 # Live charts redraw about once a second; without this Streamlit fades each one while its next
 # frame is on the way, so a busy server makes the whole panel flicker.
 st.html("<style>.stElementContainer[data-stale='true'] { opacity: 1 !important; "

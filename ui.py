@@ -67,10 +67,26 @@ def scale() -> float:
     return 1.5 if presenting() else 1.0
 
 
+STAGE_KEY = "stage-row"  # the container of stage_columns(), which presentation_style() stacks
+_STAGE = f".st-key-{STAGE_KEY} > div > [data-testid='stHorizontalBlock']"
+
+
+def presentation_style() -> None:
+    """Larger text for a projector, narrower page margins and buttons, and below 1600 px (a
+    projector's 1024 or 1280 with the sidebar open) the settings above the run instead of
+    beside it, so the charts get the whole width."""
+    st.html("<style>html { font-size: 22px; } .stMarkdown p, .stCaption p { font-size: 1.1rem; }"
+            "[data-testid='stMainBlockContainer'] { padding-left: 2rem; padding-right: 2rem; }"
+            ".stButton [data-testid^='stBaseButton'] { padding-left: .3rem; padding-right: .3rem; }"
+            f"@media (max-width: 1599px) {{ {_STAGE} {{ flex-wrap: wrap; }} "
+            f"{_STAGE} > [data-testid='stColumn'] {{ min-width: 100% !important; }} }}"
+            "</style>")
+
+
 def stage_columns() -> list:
     """The settings column and the wider run area beside it; in presentation mode the run area
     takes more of the width, since its charts are what the room looks at."""
-    with st.container(key="stage-row"):  # app.py's presentation style stacks it when narrow
+    with st.container(key=STAGE_KEY):
         return st.columns([1, 2.6 if presenting() else 2.2], gap="large")
 
 

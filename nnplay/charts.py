@@ -418,9 +418,6 @@ def activation_histogram(
         if len(counts) == 0 or len(edges) != len(counts) + 1:
             continue
         panels.append((names[i] if i < len(names) else f"layer {i}", i, counts, edges))
-    # A panel's title is its layer's name without the type ("relu2", not "relu2 (ReLU)"):
-    # three full names side by side in half the page ran into each other.
-    titles = tuple(name.split(" (")[0] for name, *_ in panels)
     if not panels:
         fig = _layout(Figure(), "activation values", scale, x_title="activation",
                       y_title="share", height=height, legend=False)
@@ -428,6 +425,9 @@ def activation_histogram(
                         scale)
     ncols = min(len(panels), 3)
     nrows = math.ceil(len(panels) / ncols)
+    # A panel's title is its layer's name without the type ("relu2", not "relu2 (ReLU)"):
+    # three full names side by side in half the page ran into each other.
+    titles = tuple(name.split(" (")[0] for name, *_ in panels)
     fig = Figure.subplots(nrows, ncols, subplot_titles=titles, shared_yaxes=True,
                           horizontal_spacing=0.05, vertical_spacing=0.25 / nrows + 0.05)
     fig.update_annotations(font=dict(size=_px(BASE_FONT, scale)))
