@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import pprint
 import textwrap
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -164,12 +165,13 @@ def _csv(spec: ExperimentSpec) -> DataCode:
     except (OSError, tabular.CsvError):
         raise CodegenError("The uploaded CSV of this run is not on this server any more, "
                            "so its code cannot be exported.") from None
+    target = doc_text(d.target)
     body = inspect.getsource(tabular.prepare_table) + "\n\n" + _dedent(f'''
         CSV = {str(tabular.csv_path(d.file))!r}  # your upload as this server keeps it
 
 
         def load_data():
-            """The CSV's rows ({d.train_fraction:.0%} for training), target '{d.target}'."""
+            """The CSV's rows ({d.train_fraction:.0%} for training), target '{target}'."""
             frame = pd.read_csv(CSV, sep={options["sep"]!r}, encoding={options["encoding"]!r},
                                 skipinitialspace=True)
             frame.columns = [str(c).strip() for c in frame.columns]
@@ -312,6 +314,23 @@ DEVICE_CODE: dict[str, str] = {
 
 
 # --- the script ---------------------------------------------------------------------------------
+
+
+# Characters never written into a script as they are: controls (but newline, where lines are
+# allowed), format characters (bidi overrides that make code read other than it runs), line and
+# paragraph separators, surrogates and private-use code points.
+_UNSAFE = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
+
+def doc_text(text: str, lines: bool = False) -> str:
+    """A user's string made safe inside a triple-quoted docstring: backslashes and quotes
+    escaped (the docstring's value is the string itself), unsafe characters made spaces, and
+    one line unless `lines`."""
+    text = "".join(c if c == "\n" and lines or unicodedata.category(c) not in _UNSAFE else " "
+                   for c in str(text))
+    if not lines:
+        text = " ".join(text.split())
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _dedent(text: str) -> str:
@@ -642,6 +661,7 @@ def script(spec: ExperimentSpec, title: str = "") -> str:
                           "app's run for the same seed: each evaluation prints the same step, "
                           "losses and accuracies.", 99)
     header = title or f"{spec.data.info.label}: {spec.loss.name}, {spec.optimizer.name}"
+    header = doc_text(header, lines=True)
     header = "\n\n".join(textwrap.fill(part, 99) for part in header.split("\n\n"))
     imports = ["import math", *model_imports[:1], "", "import numpy as np", "import torch"]
     if loss_info(spec.loss.name, spec.task).target == "onehot":
