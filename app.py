@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import serving
 import ui
 
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
@@ -29,6 +30,8 @@ PAGES = [
     st.Page(to_playground, title="Playground", url_path="playground", visibility="hidden"),
 ]
 
+# before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
+serving.apply_upload_limit(ui.manager().limits)
 page = st.navigation(PAGES)
 with st.sidebar:
     ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list

@@ -11,7 +11,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from nnplay import charts, codegen, models, presets, tabular, urls
+import serving
+from nnplay import charts, codegen, escape, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
 from nnplay.runs import Run, RunManager, data_preview
 from nnplay.spec import (
@@ -222,15 +223,19 @@ TASK_LABELS = {"auto": "infer", "classification": "classification", "regression"
 def csv_widgets() -> None:
     """Upload a CSV, choose the column to predict and the task; preview the table and say what
     training leaves out and why."""
+    mb = serving.upload_mb(manager().limits)
     got = st.file_uploader("Your CSV file", type=["csv", "tsv", "txt"], key="csv.upload",
-                           help="A header row, one row per example; numbers or short texts.")
+                           max_upload_size=mb,
+                           help=f"A header row, one row per example; numbers or short texts. "
+                                f"This server accepts files up to "
+                                f"{manager().limits.max_upload_mb:g} MB (NNPLAY_MAX_UPLOAD_MB).")
     if got is not None and got.file_id != st.session_state.get("csv.seen"):
         st.session_state["csv.seen"] = got.file_id
         st.session_state.pop("csv.error", None)
         try:
             up = tabular.save_upload(got.getvalue(), got.name)
         except tabular.CsvError as e:
-            st.session_state["csv.error"] = f"{got.name}: {e}"
+            st.session_state["csv.error"] = escape.markdown(f"{got.name}: {e}")
         else:
             st.session_state["data.file"] = up.file
             st.session_state["data.target"] = up.columns[-1]
@@ -243,7 +248,7 @@ def csv_widgets() -> None:
         if file:
             st.warning("That uploaded CSV is not on this server any more; upload it again.")
         return
-    st.caption(f"**{up.filename}**: {up.rows:,} rows × {len(up.columns)} columns")
+    st.caption(f"**{escape.markdown(up.filename)}**: {up.rows:,} rows × {len(up.columns)} columns")
     if st.session_state.get("data.target") not in up.columns:
         st.session_state["data.target"] = up.columns[-1]
     st.selectbox("Target column (what to predict)", up.columns, key="data.target")
@@ -254,18 +259,20 @@ def csv_widgets() -> None:
         choice = tabular.choose_target(file, st.session_state["data.target"],
                                        st.session_state["csv.task"])
     except tabular.CsvError as e:
-        st.error(str(e))
+        st.error(escape.markdown(e))
         return
     st.session_state["data.task"] = choice.task
     st.session_state["data.classes"] = choice.classes
     how = "inferred" if st.session_state["csv.task"] == "auto" else f"inferred: {choice.inferred}"
-    classes = f", classes {', '.join(choice.class_names)}" if choice.classes else ""
+    names = escape.markdown(", ".join(choice.class_names))
+    classes = f", classes {names}" if choice.classes else ""
     st.caption(f"Task: **{choice.task}** ({how}){classes}. {len(choice.features)} input "
                f"features from {choice.rows:,} complete rows; numbers are standardised, texts "
                f"one-hot encoded.")  # fmt: skip
     st.dataframe(up.preview, hide_index=True, key="csv.preview")
     if choice.dropped:
-        st.markdown("**Left out:**\n" + "\n".join(f"- {d}" for d in choice.dropped))
+        st.markdown("**Left out:**\n" + "\n".join(f"- {escape.markdown(d)}"
+                                                     for d in choice.dropped))
 
 
 def _row(layer: dict) -> dict:
@@ -609,7 +616,7 @@ def link_warnings() -> None:
     """Say, once, which values of the opened link could not be used."""
     warnings = st.session_state.pop("url.warnings", None)
     if warnings:
-        lines = "\n".join(f"- {w.removeprefix('Link: ')}" for w in warnings)
+        lines = "\n".join(f"- {escape.markdown(w.removeprefix('Link: '))}" for w in warnings)
         st.warning(f"Some settings in this link could not be used:\n{lines}")
 
 

@@ -30,7 +30,7 @@ from torch import nn
 
 from nnplay import charts, presets, runs, train
 from nnplay import data as datasets
-from nnplay.store import Store
+from nnplay.store import Store, home
 
 PRESET = "fashion-mnist-ffnn"
 BATCH = 64
@@ -46,8 +46,7 @@ REQUIRED = {  # ratio -> the target it should reach
 
 def browser_record_path() -> Path:
     """Where tests/browser/test_speed.py leaves its latest measurement."""
-    home = os.environ.get("NNPLAY_HOME") or Path.home() / ".nnplay"
-    return Path(home).expanduser() / "bench" / "browser.json"
+    return home() / "bench" / "browser.json"
 
 
 # --- the reference's model, as the reference writes it -----------------------------------------

@@ -8,6 +8,7 @@ multiplied by ``scale`` (presentation mode passes ~1.5). Figures are built as pl
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -498,15 +499,21 @@ def _discrete_scale(colours: Sequence[str]) -> list[list[Any]]:
     return scale
 
 
+def _label(value: object) -> str:
+    """A user's string (an upload's column or class name, a contender's label) as Plotly label
+    text: Plotly renders some HTML in labels, links among it, so <, > and & become entities."""
+    return html.escape(str(value), quote=False)
+
+
 def _axis_titles(view: Mapping[str, Any], *default: str) -> list[str]:
     """The inputs' names where the data has them (an upload's columns), else x₁, x₂ (or x)."""
-    names = [str(n) for n in (view.get("feature_names") or [])]
+    names = [_label(n) for n in (view.get("feature_names") or [])]
     return names if len(names) == len(default) else list(default)
 
 
 def _class_label(view: Mapping[str, Any], k: int) -> str:
     """'class 1', or the class's own name where the data has one (an upload's 'admitted')."""
-    names = [str(c) for c in (view.get("class_names") or [])]
+    names = [_label(c) for c in (view.get("class_names") or [])]
     return names[k] if k < len(names) and names[k] != str(k) else f"class {k}"
 
 
@@ -703,7 +710,7 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
 
 def _class_names(view: Mapping[str, Any], n: int) -> list[str]:
     """Class names from the view, padded with numbers."""
-    names = [str(c) for c in (view.get("class_names") or [])]
+    names = [_label(c) for c in (view.get("class_names") or [])]
     return names + [str(i) for i in range(len(names), n)]
 
 
@@ -876,6 +883,7 @@ def race_chart(
             x, y, markers = _arr(evals.get("step")), _arr(evals.get(metric)), True
         any_data = any_data or bool(min(len(x), len(y)))
         status = snap.get("status") if isinstance(snap, Mapping) else None
+        name = _label(name)  # a contender's label, which a link can set
         shown = f"{name} ({status})" if status in ("diverged", "failed") else str(name)
         fig.add_trace(_line(
             x, y, shown, PALETTE[i % len(PALETTE)], scale, markers=markers,
@@ -942,6 +950,7 @@ def boundary_row(
     titles = []
     for name, snap in snaps.items():
         status = snap.get("status") if isinstance(snap, Mapping) else None
+        name = _label(name)  # a contender's label, which a link can set
         titles.append(f"{name} ({status})" if status in ("diverged", "failed") else str(name))
     fig = Figure.subplots(1, len(names), subplot_titles=tuple(titles),
                         horizontal_spacing=0.1 / max(len(names) - 1, 1) + 0.02)
@@ -1268,7 +1277,7 @@ def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = 
         idx = np.arange(len(truth))
         right = pred[idx, truth.astype(int)]
         ok = pred.argmax(axis=1) == truth
-        names = view.get("class_names") or []
+        names = [_label(c) for c in (view.get("class_names") or [])]
         labels = [names[c] if c < len(names) else str(c) for c in truth.astype(int)]
         for mask, name, colour in ((ok, "right", TRAIN_COLOUR), (~ok, "wrong", TEST_COLOUR)):
             fig.add_trace(trace(

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from nnplay import settings
 from nnplay.spec import DATASETS, DataSpec
 
 
@@ -302,7 +303,7 @@ BUILDERS.update({name: functools.partial(_sequences, name) for name, info in DAT
 
 def data_dir() -> Path:
     """Where downloaded datasets live: $NNPLAY_DATA_DIR, else ~/.cache/nnplay."""
-    return Path(os.environ.get("NNPLAY_DATA_DIR") or Path.home() / ".cache" / "nnplay").expanduser()
+    return settings.data_dir()
 
 
 _default_data_dir = data_dir  # build() has a parameter of the same name

@@ -5,10 +5,10 @@ sentence that names the limit and the variable that changes it."""
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 
+from nnplay import settings
 from nnplay.spec import ExperimentSpec
 
 # Training samples of the fixed-size sets (before a subset); generated sets use n_samples.
@@ -19,35 +19,36 @@ class LimitExceeded(ValueError):
     """A run this server refuses; the message is one sentence for the page."""
 
 
+def _default(field_name: str) -> object:
+    return settings.default(f"NNPLAY_{field_name.upper()}")
+
+
 @dataclass(frozen=True)
 class Limits:
-    """The limits of one server; the defaults keep a 2-core machine responsive."""
+    """The limits of one server; the defaults (nnplay.settings) keep a 2-core machine
+    responsive."""
 
-    max_layers: int = 16  # hidden Linear (or recurrent) layers
-    max_width: int = 1024  # units of one layer
-    max_samples: int = 60000  # training samples of one run
-    max_steps: int = 20000  # optimiser steps of one run
-    max_epochs: int = 500
-    max_seq_len: int = 200  # time steps of one sequence
-    max_session_runs: int = 8  # queued, running or paused runs of one browser session
-    max_pause_minutes: float = 10.0  # a paused run keeps its slot this long while others queue
-    max_upload_mb: float = 20.0  # size of an uploaded CSV
-    max_columns: int = 1000  # columns of an uploaded CSV
+    max_layers: int = _default("max_layers")  # hidden Linear (or recurrent) layers
+    max_width: int = _default("max_width")  # units of one layer
+    max_samples: int = _default("max_samples")  # training samples of one run
+    max_steps: int = _default("max_steps")  # optimiser steps of one run
+    max_epochs: int = _default("max_epochs")
+    max_seq_len: int = _default("max_seq_len")  # time steps of one sequence
+    max_session_runs: int = _default("max_session_runs")  # active runs of one browser
+    max_pause_minutes: float = _default("max_pause_minutes")  # a paused run's slot, others queued
+    max_upload_mb: float = _default("max_upload_mb")  # size of an uploaded CSV
+    max_columns: int = _default("max_columns")  # columns of an uploaded CSV
+    max_features: int = _default("max_features")  # an uploaded CSV's width once encoded
+    max_data_mb: float = _default("max_data_mb")  # one dataset's arrays in memory
+    max_run_seconds: float = _default("max_run_seconds")  # a run's training time (its budget)
+    max_queue: int = _default("max_queue")  # runs waiting, all browsers together
+    max_home_mb: float = _default("max_home_mb")  # checkpoints kept under NNPLAY_HOME
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Limits:
-        """Limits from NNPLAY_MAX_* variables (e.g. NNPLAY_MAX_STEPS=50000), else defaults."""
-        env = os.environ if env is None else env
-        values = {}
-        for f in fields(cls):
-            raw = env.get(env_name(f.name), "").strip()
-            if raw:
-                try:
-                    value = float(raw) if f.type == "float" else int(raw)
-                except ValueError:
-                    continue  # a malformed setting keeps its default rather than break the app
-                values[f.name] = max(value, 1)
-        return cls(**values)
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        """Limits from NNPLAY_MAX_* variables (e.g. NNPLAY_MAX_STEPS=50000), else defaults; a
+        value that is not a number of at least 1 keeps the default (and is reported)."""
+        return cls(**{f.name: settings.value(env_name(f.name), env) for f in fields(cls)})
 
     def check(self, spec: ExperimentSpec, train_size: int | None = None) -> None:
         """Raise LimitExceeded with one sentence for the first limit spec goes over."""
@@ -69,18 +70,9 @@ class Limits:
             )
 
 
-LABELS = {
-    "max_layers": "layers in a model", "max_width": "units in a layer",
-    "max_samples": "training samples", "max_steps": "steps in a run", "max_epochs": "epochs",
-    "max_seq_len": "steps in a sequence", "max_session_runs": "runs at once per browser",
-    "max_pause_minutes": "minutes a paused run keeps its slot while others wait",
-    "max_upload_mb": "MB in an uploaded CSV", "max_columns": "columns in an uploaded CSV",
-}  # fmt: skip
-
-
 def describe(limits: Limits) -> list[dict[str, object]]:
     """Each limit as a row for the page: what it bounds, its value and its variable."""
-    return [{"At most": f"{getattr(limits, f.name):,g} {LABELS[f.name]}",
+    return [{"At most": f"{getattr(limits, f.name):,g} {settings.SETTINGS[env_name(f.name)].what}",
              "Set by": env_name(f.name)} for f in fields(limits)]  # fmt: skip
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from nnplay import data as datasets
-from nnplay import instruments, train
+from nnplay import instruments, settings, train
 from nnplay.limits import Limits
 from nnplay.spec import ExperimentSpec
 from nnplay.store import Store, loads
@@ -353,8 +353,9 @@ def _image_view(view: dict, points: dict) -> dict:
 
 def default_max_runs() -> int:
     """NNPLAY_MAX_RUNS, else 4 per GPU, else the number of CPU cores."""
-    if os.environ.get("NNPLAY_MAX_RUNS"):
-        return max(1, int(os.environ["NNPLAY_MAX_RUNS"]))
+    configured = settings.value("NNPLAY_MAX_RUNS")
+    if configured:
+        return int(configured)
     if torch.cuda.is_available():
         return 4 * torch.cuda.device_count()
     return os.cpu_count() or 1

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnplay import settings
+
 FLUSH_SECONDS = 1.0
 ACTIVE = ("queued", "running", "paused")
 
@@ -57,7 +59,7 @@ CREATE TABLE IF NOT EXISTS opened (owner TEXT NOT NULL, run_id TEXT NOT NULL, op
 
 def home() -> Path:
     """Where nnplay keeps runs and uploads: $NNPLAY_HOME, else ~/.nnplay."""
-    return Path(os.environ.get("NNPLAY_HOME") or Path.home() / ".nnplay").expanduser()
+    return settings.home()
 
 
 # --- JSON that keeps numpy arrays (and NaN) --------------------------------------------------

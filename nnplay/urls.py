@@ -59,7 +59,11 @@ def _leaf(field) -> Callable[[str], object]:
         Literal else ()  # fmt: skip
     by_lower = {str(o).lower(): o for o in options}
 
+    numeric = field.annotation in (int, float)
+
     def decode(text: str) -> object:
+        if numeric and "_" in text:  # Python reads 0_1 as 1: a typo must not become a value
+            raise ValueError("write the number without underscores")
         return adapter.validate_python(by_lower.get(text.strip().lower(), text))
 
     return decode

@@ -19,7 +19,7 @@ def test_from_env_reads_each_variable_and_ignores_garbage():
                               "NNPLAY_MAX_WIDTH": "lots", "NNPLAY_MAX_LAYERS": "-4"})
     assert limits.max_steps == 123 and limits.max_upload_mb == 2.5
     assert limits.max_width == Limits().max_width  # malformed: the default stays
-    assert limits.max_layers == 1  # never below one
+    assert limits.max_layers == Limits().max_layers  # negative: the default, never "off"
 
 
 def test_every_preset_fits_the_default_limits():

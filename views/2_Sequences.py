@@ -4,7 +4,7 @@ with hidden states and gates made visible."""
 import streamlit as st
 
 import ui
-from nnplay import charts, presets, recurrent
+from nnplay import charts, escape, presets, recurrent
 from nnplay.limits import LimitExceeded
 from nnplay.spec import CELLS, DATASETS, SpecError
 
@@ -214,14 +214,15 @@ def try_it() -> None:
         return
     got = recurrent.try_sentence(run.spec, state, text)
     if got["unknown"]:
-        st.warning(f"Not in the vocabulary, left out: {', '.join(got['unknown'])}.")
+        unknown = escape.markdown(", ".join(got["unknown"]))
+        st.warning(f"Not in the vocabulary, left out: {unknown}.")
     if got["probs"] is None:
         st.error("None of these words are in the built-in vocabulary, so there is nothing to "
                  "read. Try words like: the movie was not very good but fun.")
         return
     best = int(got["probs"].argmax())
     st.success(f"Prediction: **{got['classes'][best]}** ({got['probs'][best]:.0%}) for "
-               f"“{' '.join(got['words'])}”", icon=":material/psychology:")
+               f"“{escape.markdown(' '.join(got['words']))}”", icon=":material/psychology:")
     directions = 2 if run.spec.model.recurrent.bidirectional else 1
     ui.figure(charts.state_heatmap(got["hidden"], got["words"], "hidden state per word",
                                    big, directions=directions), "tryit.hidden")

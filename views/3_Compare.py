@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from nnplay import charts, presets, race
+from nnplay import charts, escape, presets, race
 from nnplay.limits import LimitExceeded
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, SpecError
 
@@ -67,7 +67,8 @@ if wanted and wanted != st.session_state.get("compare.opened"):
         st.session_state["compare.base"] = wanted
         base_changed()
     else:
-        st.warning(f"There is no preset called '{wanted}' for this page; showing the default.")
+        st.warning(f"There is no preset called '{escape.markdown(wanted)}' for this page; "
+                   f"showing the default.")
 if "compare.n" not in st.session_state:
     load_contenders(DEFAULT_CONTENDERS)
 
@@ -139,7 +140,8 @@ top[2].number_input("Target test loss (0: auto)", 0.0, 100.0, step=0.01, key="co
                     format="%.3f", help="For the 'steps to target' column. Auto: the best test "
                     "loss that every healthy contender reached.")
 base = base_spec()
-st.caption(f"Base: **{base.data.info.label}** · {describe_model(base)} · {base.loss.name} · batch "
+st.caption(f"Base: **{escape.markdown(base.data.info.label)}** · {describe_model(base)} · "
+           f"{base.loss.name} · batch "
            f"{base.train.batch_size} · {base.train.epochs} epochs · seed {base.seed}")
 
 if mode == MODES[0]:
@@ -163,7 +165,7 @@ else:
 
 spec, problem = race_from_widgets(mode, base, contenders)
 if problem:
-    st.error(f"This race cannot run: {problem}")
+    st.error(f"This race cannot run: {escape.markdown(problem)}")
 
 # --- run ---
 current: race.Race | None = st.session_state.get("race")
@@ -198,11 +200,11 @@ big = ui.scale()
 def draw() -> None:
     """The race's live panel: progress, overlaid curves, boundaries and the ranking."""
     snaps = current.snapshots(manager)
-    st.caption(" · ".join(f"**{t}**: {s['status']} ({charts.progress_text(s)})"
+    st.caption(" · ".join(f"**{escape.markdown(t)}**: {s['status']} ({charts.progress_text(s)})"
                           for t, s in snaps.items()))  # fmt: skip
     for title, s in snaps.items():
         if s["status"] in race.FAILED:
-            st.warning(f"{title}: {s['message']}")
+            st.warning(escape.markdown(f"{title}: {s['message']}"))
     if st.session_state.get("race.mode") == MODES[1]:
         points = race.sweep_points(current.spec, snaps)
         ui.figure(charts.lr_sweep_chart(points["lr"], points["loss"], points["status"],

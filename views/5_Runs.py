@@ -6,8 +6,9 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+import serving
 import ui
-from nnplay import codegen, limits, runs, urls
+from nnplay import codegen, escape, runs, urls
 from nnplay.spec import ExperimentSpec, SpecError
 
 st.title("Runs")
@@ -45,10 +46,7 @@ def delete(run_id: str) -> None:
         del st.query_params["run"]
 
 
-with st.expander("Limits on this server", icon=":material/tune:"):
-    st.caption(f"It trains {manager.max_runs} runs at a time (NNPLAY_MAX_RUNS); the rest wait "
-               f"in a queue, first come first served.")
-    st.dataframe(limits.describe(manager.limits), hide_index=True, key="runs.limits")
+serving.limits_panel(manager)
 
 entries = manager.listing(me)
 if not entries:
@@ -100,9 +98,9 @@ if run is None:
 mine = run.owner == me
 spec = run.spec
 
-st.subheader(run.name or runs.summary(spec))
+st.subheader(escape.markdown(run.name or runs.summary(spec)))
 if run.name:
-    st.caption(runs.summary(spec))
+    st.caption(escape.markdown(runs.summary(spec)))
 
 # --- actions ---
 with st.container(horizontal=True, vertical_alignment="bottom"):

@@ -1,0 +1,43 @@
+"""Streamlit glue for a class on one server: Streamlit's own upload limit set from nnplay's, the
+"Limits on this server" panel, and who may control the run a page shows."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+from streamlit import config
+
+from nnplay import escape, settings
+from nnplay.limits import Limits, describe
+from nnplay.runs import RunManager
+
+
+def upload_mb(limits: Limits | None = None) -> int:
+    """NNPLAY_MAX_UPLOAD_MB as the whole megabytes Streamlit's uploader counts in."""
+    return max(1, math.ceil((limits or Limits.from_env()).max_upload_mb))
+
+
+def apply_upload_limit(limits: Limits) -> None:
+    """Make Streamlit refuse uploads above NNPLAY_MAX_UPLOAD_MB before buffering them (its own
+    default is 200 MB); the server reads the option on every upload request."""
+    mb = upload_mb(limits)
+    if config.get_option("server.maxUploadSize") != mb:
+        config.set_option("server.maxUploadSize", mb)
+
+
+def limits_panel(manager: RunManager) -> None:
+    """What this server allows, what sets each limit, and any NNPLAY_ value it could not use."""
+    found = settings.problems()
+    with st.expander("Limits on this server", icon=":material/tune:", expanded=bool(found)):
+        for sentence in found:
+            st.warning(escape.markdown(sentence))
+        st.caption(f"It trains {manager.max_runs} runs at a time (NNPLAY_MAX_RUNS); the rest wait "
+                   f"in a queue, first come first served, up to {manager.limits.max_queue} "
+                   f"(NNPLAY_MAX_QUEUE). A run whose estimated training time is over "
+                   f"{manager.limits.max_run_seconds:g} s is refused, and one that trains longer "
+                   f"is stopped (NNPLAY_MAX_RUN_SECONDS).")  # fmt: skip
+        if manager.store is None:
+            st.caption("Runs are not kept on this server (its folder could not be written), so "
+                       "they are gone when the server restarts.")
+        st.dataframe(describe(manager.limits), hide_index=True, key="runs.limits")
