@@ -26,6 +26,16 @@ def apply_upload_limit(limits: Limits) -> None:
         config.set_option("server.maxUploadSize", mb)
 
 
+def operator() -> bool:
+    """Whether this browser session is the operator's: it opened ?admin=<NNPLAY_ADMIN_TOKEN>
+    (the secret then leaves the address bar at once)."""
+    given = st.query_params.get("admin")
+    if given is not None:
+        del st.query_params["admin"]
+        st.session_state["operator"] = settings.is_operator(given)
+    return bool(st.session_state.get("operator"))
+
+
 def limits_panel(manager: RunManager) -> None:
     """What this server allows, what sets each limit, and any NNPLAY_ value it could not use."""
     found = settings.problems()

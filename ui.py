@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
@@ -447,9 +447,10 @@ def start_run(spec: ExperimentSpec, paused: bool = False) -> Run | None:
 
 
 def run_controls(spec: ExperimentSpec | None) -> None:
-    """Train, Pause, Resume, Step, Stop."""
+    """Train, Pause, Resume, Step, Stop; only Train for a run another browser started."""
     run = active_run()
-    active = run is not None and not run.done
+    read_only = run is not None and not manager().can_control(run.id, owner())
+    active = run is not None and not run.done and not read_only
     paused = active and run.control.paused
     cols = st.columns(5)
     if cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
@@ -461,25 +462,30 @@ def run_controls(spec: ExperimentSpec | None) -> None:
             st.rerun()
     if cols[1].button("Pause", key="pause", disabled=not active or paused,
                       width="stretch"):
-        run.control.pause()
+        manager().control(run.id, owner(), "pause")
     if cols[2].button("Resume", key="resume", disabled=not paused, width="stretch"):
-        run.control.resume()
+        manager().control(run.id, owner(), "resume")
     if cols[3].button("Step", key="step", disabled=spec is None or (active and not paused),
                       width="stretch", help="Train on one batch, then pause"):
         if active:
-            run.control.step()
+            manager().control(run.id, owner(), "step")
         else:  # start paused and take the first step
             run = start_run(spec, paused=True)
             if run is not None:
                 run.control.step()
                 st.rerun()
     if cols[4].button("Stop", key="stop", disabled=not active, width="stretch"):
-        manager().stop(run.id)
+        manager().control(run.id, owner(), "stop")
+    if read_only:
+        st.caption(READ_ONLY)
     if "run.refused" in st.session_state:
         st.error(st.session_state.pop("run.refused"))
     if st.session_state.pop("run.missing", False):
         st.warning("The run in this link is not on this server (it may have been deleted).")
 
+
+READ_ONLY = ("This run was started in another browser: you can watch it, but only that browser "
+             "can pause, step or stop it. Press **Train** to run this setup yourself.")
 
 STATUS_SENTENCES: dict[str, Callable[[dict], tuple[Callable, str]]] = {
     "queued": lambda s: (st.info, queue_sentence(s.get("ahead"))),
@@ -631,12 +637,21 @@ def write_link(spec: ExperimentSpec) -> str:
 
 
 def share_link(query: str) -> None:
-    """A "Copy link" popover with the page's full URL in a box that has a copy button."""
+    """A "Copy link" popover with the page's full URL in a box that has a copy button: the
+    setup only; and, when the page shows a run, a second link that opens that run read-only."""
     url = urlsplit(st.context.url or "http://localhost:8501/")
-    link = urlunsplit((url.scheme, url.netloc, url.path or "/", query, ""))
+    params = parse_qsl(query, keep_blank_values=True)
+    setup = urlencode([(k, v) for k, v in params if k != "run"], safe=":,")
+    run_id = dict(params).get("run")
     with st.popover("Copy link", icon=":material/link:", key="share"):
         st.caption("This link reopens exactly this setup. Copy it with the button in the box.")
-        st.code(link, language=None, wrap_lines=True)
+        st.code(urlunsplit((url.scheme, url.netloc, url.path or "/", setup, "")), language=None,
+                wrap_lines=True)
+        if run_id:
+            st.caption("Share this run: whoever opens this link watches the run as it is, "
+                       "but cannot pause, step or stop it.")
+            st.code(urlunsplit((url.scheme, url.netloc, url.path or "/", query, "")),
+                    language=None, wrap_lines=True)
 
 
 def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code") -> None:

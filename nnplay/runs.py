@@ -369,6 +369,15 @@ def warm_up() -> None:
 
 
 KEEP_FINISHED = 32  # finished runs kept in memory when the store holds them anyway
+# What the owner of a run may do to it through RunManager.control(); the operator (who holds
+# NNPLAY_ADMIN_TOKEN) may only stop another's run.
+CONTROLS: dict[str, Callable[[RunManager, Run], None]] = {
+    "pause": lambda m, run: run.control.pause(),
+    "resume": lambda m, run: run.control.resume(),
+    "step": lambda m, run: run.control.step(),
+    "stop": lambda m, run: m.stop(run.id),
+}
+OPERATOR_CONTROLS = ("stop",)
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -456,11 +465,12 @@ class RunManager:
         """owner's runs that are queued, running or paused."""
         return sum(1 for r in list(self._runs.values()) if r.owner == owner and not r.done)
 
-    def listing(self, owner: str) -> list[dict]:
-        """owner's runs and those opened by link, newest first: one summary dict each."""
+    def listing(self, owner: str, everyone: bool = False) -> list[dict]:
+        """owner's runs and those opened by link (every run, for the operator), newest first:
+        one summary dict each."""
         found: dict[str, dict] = {}
         if self.store is not None:
-            for row in self.store.runs(owner):
+            for row in (self.store.recent() if everyone else self.store.runs(owner)):
                 found[row["id"]] = {k: row[k] for k in ("id", "owner", "name", "status",
                                                          "message", "created", "spec")}
                 found[row["id"]]["record"] = loads(row["record"])
@@ -468,7 +478,7 @@ class RunManager:
             for run_id, values in losses.items():
                 found[run_id]["test_loss"] = values
         for run in list(self._runs.values()):
-            if run.owner == owner or run.id in found:
+            if run.owner == owner or run.id in found or everyone:
                 with run._lock:
                     found[run.id] = {
                         "id": run.id, "owner": run.owner, "name": run.name,
@@ -505,6 +515,24 @@ class RunManager:
                 self._retire(run)
                 return
         run.control.stop()
+
+    def can_control(self, run_id: str, owner: str, action: str = "pause",
+                    operator: bool = False) -> bool:
+        """Whether owner may do action to the run: only the browser that started it may, and
+        the operator may stop any run; anyone else who opens its link only watches it."""
+        if operator and action in OPERATOR_CONTROLS:
+            return self._owner_of(run_id) is not None
+        return bool(owner) and self._owner_of(run_id) == owner
+
+    def control(self, run_id: str, owner: str, action: str, operator: bool = False) -> bool:
+        """Pause, resume, step or stop a run for owner; False (nothing done) when it is not
+        theirs to control or not in memory any more."""
+        run = self._runs.get(run_id)
+        if run is None or action not in CONTROLS or not self.can_control(run_id, owner, action,
+                                                                          operator):
+            return False
+        CONTROLS[action](self, run)
+        return True
 
     def rename(self, run_id: str, name: str, owner: str) -> bool:
         """Give owner's run a name (one line, at most 80 characters); False if not theirs."""

@@ -4,6 +4,7 @@ naming the variable and what it accepts goes to the log and to problems() (the p
 
 from __future__ import annotations
 
+import hmac
 import logging
 import math
 import os
@@ -145,3 +146,9 @@ def data_dir(env: Mapping[str, str] | None = None) -> Path:
 def admin_token(env: Mapping[str, str] | None = None) -> str:
     """The operator's secret; empty when it is off."""
     return str(value("NNPLAY_ADMIN_TOKEN", env))
+
+
+def is_operator(given: object, env: Mapping[str, str] | None = None) -> bool:
+    """Whether given is the operator's secret (never, when none is set)."""
+    token = admin_token(env)
+    return bool(token) and hmac.compare_digest(str(given).encode(), token.encode())

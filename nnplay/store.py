@@ -290,6 +290,12 @@ class Store:
                 (owner, owner),
             ).fetchall()
 
+    def recent(self, limit: int = 500) -> list[sqlite3.Row]:
+        """Every owner's runs, newest first (the operator's view)."""
+        with self._read() as db:
+            return db.execute("SELECT * FROM runs ORDER BY created DESC LIMIT ?",
+                              (limit,)).fetchall()
+
     def history(self, run_id: str) -> dict:
         """Everything stored about a run's training: step losses, evaluations, samples."""
         with self._read() as db:

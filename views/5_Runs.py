@@ -47,8 +47,17 @@ def delete(run_id: str) -> None:
 
 
 serving.limits_panel(manager)
+operator = serving.operator()
+if operator:
+    st.caption("Operator view (NNPLAY_ADMIN_TOKEN): every browser's runs are listed, and you can "
+               "stop any of them.")
+wanted = st.query_params.get("run")
+if wanted and manager.open(wanted, me) is None:  # a link's run joins this browser's list
+    st.warning("That run is not on this server any more (it may have been deleted).")
+    del st.query_params["run"]
+    wanted = None
 
-entries = manager.listing(me)
+entries = manager.listing(me, everyone=operator)
 if not entries:
     st.info("No runs yet: press **Train** on the Playground, and your runs will be listed here.")
     st.stop()
@@ -75,7 +84,6 @@ def select() -> None:
         del st.query_params["run"]
 
 
-wanted = st.query_params.get("run")
 st.dataframe(
     table, hide_index=True, key="runs.table", on_select=select, selection_mode="single-row",
     selection_default={"selection": {"rows": [ids.index(wanted)] if wanted in ids else []}},
@@ -101,6 +109,9 @@ spec = run.spec
 st.subheader(escape.markdown(run.name or runs.summary(spec)))
 if run.name:
     st.caption(escape.markdown(runs.summary(spec)))
+if not mine:
+    st.caption("Started in another browser: you can watch it and download it, but only that "
+               "browser can stop, rename or delete it.")
 
 # --- actions ---
 with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -130,6 +141,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                            key=f"py.{run.id}")  # fmt: skip
     st.page_link("views/1_Playground.py", label="Open in Playground", icon=":material/science:",
                  query_params=urls.to_params(spec) | {"run": run.id})
+    if not run.done and manager.can_control(run.id, me, "stop", operator):
+        st.button("Stop", key=f"stop.{run.id}", icon=":material/stop:",
+                  on_click=manager.control, args=(run.id, me, "stop", operator))
     label = "Delete" if mine else "Remove from my list"
     with st.popover(label, icon=":material/delete:"):
         st.caption("This deletes the run, its history and its checkpoint for good." if mine

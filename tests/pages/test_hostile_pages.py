@@ -74,3 +74,42 @@ def test_streamlits_own_upload_limit_follows_nnplays(app) -> None:
     up = at.get("file_uploader")[0]
     assert up.proto.max_upload_size_mb == serving.upload_mb(ui.manager().limits)
     assert "NNPLAY_MAX_UPLOAD_MB" in up.proto.help
+
+
+STRANGER = "f" * 32  # the browser that started the run, not this one
+LONG = ExperimentSpec().with_changes({"data.n_samples": 200, "train.epochs": 400,
+                                      "train.max_steps": 10_000})  # fmt: skip
+
+
+def st_run_id(at) -> str:
+    return at.session_state["run_id"] if "run_id" in at.session_state else ""
+
+
+def test_a_run_opened_from_anothers_link_is_read_only(app) -> None:
+    at = app.run()
+    run = ui.manager().start(LONG, owner=STRANGER, paused=True)
+    try:
+        at.query_params["run"] = run.id
+        at.run()
+        assert not at.exception
+        for key in ("pause", "resume", "stop"):
+            assert at.button(key=key).disabled, key
+        assert at.button(key="train").disabled is False  # they can run the setup themselves
+        assert any("started in another browser" in c.value for c in at.caption)
+        at.button(key="step").click().run()  # Step starts their own run, paused
+        assert not at.exception and st_run_id(at) != run.id
+        assert run.control.paused and not run.done
+    finally:
+        ui.manager().stop(run.id)
+
+
+def test_a_runs_link_in_a_browser_with_no_runs_shows_the_run(app) -> None:
+    at = app.run()
+    run = ui.manager().start(LONG.with_changes({"train.max_steps": 5}), owner=STRANGER)
+    run.wait(60)
+    at.query_params["run"] = run.id
+    at = at.switch_page("views/5_Runs.py").run()
+    assert not at.exception
+    assert not any("No runs yet" in i.value for i in at.info)
+    assert any("Started in another browser" in c.value for c in at.caption)
+    assert not any(b.label == "Stop" for b in at.button)
