@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
+from nnplay import budget, instruments, settings, train
 from nnplay import data as datasets
-from nnplay import instruments, settings, train
-from nnplay.limits import Limits
+from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec
 from nnplay.store import Store, loads
 
@@ -57,6 +57,7 @@ class Run(train.Callback):
         self.ahead: int | None = None  # queued runs ahead of this one (None: not queued)
         self.store: Store | None = None  # where events are recorded, when the manager has one
         self.stop_note = ""  # why the manager stopped it, added to the stop message
+        self.limits: Limits | None = None  # the manager's, whose max_run_seconds it keeps to
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -72,6 +73,12 @@ class Run(train.Callback):
             self.store.started(self.id, info)
 
     def on_flush(self, chunk: dict) -> None:
+        if self.limits is not None and not self.control.stopping:  # its own training time
+            note = budget.over_budget(chunk["progress"]["elapsed_s"] - self.control.waited,
+                                      self.limits)
+            if note is not None:
+                self.stop_note = note
+                self.control.stop()
         if self.store is not None:
             self._record_flush(self.store, chunk)
         with self._lock:
@@ -390,7 +397,7 @@ class RunManager:
 
     def __init__(self, max_runs: int | None = None, store: Store | None = None,
                  limits: Limits | None = None, keep_finished: int = KEEP_FINISHED,
-                 threads: int | None = None):
+                 threads: int | None = None, speed: budget.Speed | None = None):
         self.max_runs = max_runs or default_max_runs()
         # torch intra-op threads per run: the cores shared out so that full slots never
         # oversubscribe them
@@ -398,6 +405,7 @@ class RunManager:
         self.store = store
         self.limits = limits if limits is not None else Limits.from_env()
         self.keep_finished = keep_finished
+        self._speed = speed  # this machine's, measured at the first start unless given
         self._runs: dict[str, Run] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()  # oldest first
         self._queue: deque[Run] = deque()
@@ -415,13 +423,20 @@ class RunManager:
         Raises LimitExceeded (one sentence) when the spec or owner's other runs break a limit.
         """
         self.limits.check(spec)
+        budget.check(spec, self.limits, self.speed())
         self._reap_paused()
         run = Run(spec, owner, setup=setup)
+        run.limits = self.limits
         if paused:
             run.control.pause()
         with self._lock:
             if owner:
                 self.limits.check_session(self.active(owner))
+            if len(self._queue) >= self.limits.max_queue and self._slots >= self.max_runs:
+                raise LimitExceeded(
+                    f"The server's queue is full: {len(self._queue)} runs are waiting for a "
+                    f"training slot, the most it keeps waiting, so try again in a minute; "
+                    f"{env_name('max_queue')} sets this limit.")
             self._runs[run.id] = run
             self._queue.append(run)
             self._number_queue()
@@ -430,6 +445,12 @@ class RunManager:
             run.store = self.store
         self._dispatch()
         return run
+
+    def speed(self) -> budget.Speed:
+        """This machine's speed for one run, which budgets are estimated with."""
+        if self._speed is None:
+            self._speed = budget.measured(self.threads)
+        return self._speed
 
     def get(self, run_id: str) -> Run | None:
         """The run with this id, from memory or else from the store; None when unknown."""

@@ -76,16 +76,28 @@ def _text(data: bytes, limits: Limits) -> str:
         if data.startswith(magic):
             raise CsvError(f"This is {what}, not a CSV file; save it as CSV (comma-separated "
                            f"values) and upload that.")
-    head = data[:65536]
-    controls = sum(head.count(bytes([c])) for c in (*range(0, 9), 11, 12, *range(14, 32)))
-    if b"\x00" in head or controls > len(head) // 100:
+    enc = encoding(data)
+    text = data.decode(enc, errors="replace")
+    if enc == "utf-16":  # its bytes hold a zero beside every ASCII character: look at the text
+        head, zero, codes = text[:65536], "\x00", [chr(c) for c in CONTROLS]
+    else:
+        head, zero, codes = data[:65536], b"\x00", [bytes([c]) for c in CONTROLS]
+    controls = sum(head.count(c) for c in codes)
+    if zero in head or controls > len(head) // 100:
         raise CsvError("This file is not a CSV: it contains binary data, so save it as CSV "
                        "(comma-separated values) and upload that.")
-    return data.decode(encoding(data), errors="replace")
+    return text
+
+
+CONTROLS = (*range(0, 9), 11, 12, *range(14, 32))  # control characters no text file holds
+
 
 
 def encoding(data: bytes) -> str:
-    """UTF-8 (with or without a byte-order mark) when the bytes are that, else Windows-1252."""
+    """UTF-16 with its byte-order mark (Excel's "Unicode text"); UTF-8 (with or without a
+    byte-order mark) when the bytes are that; else Windows-1252."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -128,6 +140,10 @@ def read_csv(data: bytes, limits: Limits | None = None) -> pd.DataFrame:
         raise CsvError(f"This file could not be read as a CSV table: {reason.rstrip('.')}.") \
             from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    twice = frame.columns[frame.columns.duplicated()]
+    if len(twice):
+        raise CsvError(f"Two columns are both named '{twice[0]}' once spaces around the names "
+                       f"are trimmed; rename one and upload the file again.")
     if frame.shape[1] > limits.max_columns:
         raise CsvError(f"The file has {frame.shape[1]:,} columns; this server accepts at most "
                        f"{limits.max_columns:,} ({env_name('max_columns')}).")
@@ -329,6 +345,45 @@ def prepare_table(frame, target, task, train_fraction, seed, max_classes=10):
     return x[tr], y[tr], x[te], y[te], class_names, tuple(names), tuple(dropped)
 
 
+BYTES_PER_CELL = 20  # prepare_table's peak: float64 parts and their concatenation, float32 copy
+
+
+def encoded_width(frame: pd.DataFrame, target: str) -> int:
+    """Input features prepare_table would make, from column statistics alone (prepare_table's
+    rules: numbers one each, texts one per category, identifiers and > 50 categories dropped)."""
+    width = 0
+    for col in frame.columns:
+        if col == target:
+            continue
+        values = frame[col]
+        n = values.nunique()
+        if (values.isna().mean() if len(values) else 1.0) > 0.5 or n <= 1:
+            continue
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            width += 1
+        elif not (n == values.notna().sum() and n > 20) and n <= 50:
+            width += n
+    return width
+
+
+def check_size(frame: pd.DataFrame, target: str, limits: Limits | None = None) -> int:
+    """The encoded width, or CsvError (one sentence) when the table once encoded would be
+    wider or larger in memory than this server allows; nothing is allocated to find out."""
+    limits = limits or Limits.from_env()
+    width = encoded_width(frame, target)
+    if width > limits.max_features:
+        raise CsvError(f"Encoded for training, this table would have {width:,} input features "
+                       f"(each text column gives one per category); this server allows at most "
+                       f"{limits.max_features:,} ({env_name('max_features')}), so leave out "
+                       f"some text columns.")
+    mb = len(frame) * max(width, 1) * BYTES_PER_CELL / 2**20
+    if mb > limits.max_data_mb:
+        raise CsvError(f"Encoded for training, this table would take about {mb:,.0f} MB of "
+                       f"memory; this server allows {limits.max_data_mb:,g} MB "
+                       f"({env_name('max_data_mb')}), so use fewer rows or text columns.")
+    return width
+
+
 @functools.lru_cache(maxsize=16)
 def choose_target(file: str, target: str, task: str = "auto") -> TargetChoice:
     """What training on target would use and drop; task "auto" takes the inferred one.
@@ -338,6 +393,7 @@ def choose_target(file: str, target: str, task: str = "auto") -> TargetChoice:
     frame = load_frame(file)
     if target not in frame.columns:
         raise CsvError(f"Your CSV has no column '{target}'.")
+    check_size(frame, target)
     inferred = infer_task(frame[target])
     chosen = inferred if task == "auto" else task
     try:
@@ -363,6 +419,7 @@ def arrays(spec: DataSpec, seed: int):
 
     try:
         frame = load_frame(spec.file)
+        check_size(frame, spec.target)
         x_tr, y_tr, x_te, y_te, names, features, _ = prepare_table(
             frame, spec.target, spec.info.task, spec.train_fraction, seed)
     except ValueError as e:  # CsvError included

@@ -141,6 +141,7 @@ class Control:
         self._paused = False
         self._stop = False
         self._budget = 0  # steps allowed while paused
+        self.waited = 0.0  # seconds the loop has spent blocked here (paused), not training
 
     @property
     def paused(self) -> bool:
@@ -180,8 +181,10 @@ class Control:
         if not (self._paused or self._stop):
             return
         with self._cv:
+            t0 = time.monotonic()
             while self._paused and self._budget == 0 and not self._stop:
                 self._cv.wait(timeout=0.5)
+            self.waited += time.monotonic() - t0
             if self._stop:
                 raise Stopped
             if self._paused:
