@@ -10,6 +10,8 @@ from __future__ import annotations
 import functools
 import os
 import struct
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,7 +318,82 @@ def build(
     root = None
     if spec.info.downloads:
         root = Path(data_dir) if data_dir is not None else _default_data_dir()
-    return _build(spec, seed, torch.device(device), root)
+    return _build(used(spec), seed, torch.device(device), root)
+
+
+# The DataSpec fields each kind of dataset ignores: specs that differ only in these share one
+# cached Dataset (a link cannot fill the cache with copies of FashionMNIST that differ in noise).
+IGNORED: dict[str, tuple[str, ...]] = {
+    "generated": ("subset", "file", "target", "seq_len", "horizon", "per_step"),
+    "digits": ("noise", "n_samples", "file", "target", "seq_len", "horizon", "per_step"),
+    "torchvision": ("noise", "n_samples", "train_fraction", "file", "target", "seq_len",
+                    "horizon", "per_step"),
+    "csv": ("noise", "n_samples", "subset", "seq_len", "horizon", "per_step"),
+    "sequence": ("subset", "file", "target"),
+}  # fmt: skip
+
+
+def _family(spec: DataSpec) -> str:
+    if spec.name in GENERATORS:
+        return "generated"
+    if spec.name in _TORCHVISION:
+        return "torchvision"
+    if spec.info.kind in ("sequence", "tokens"):
+        return "sequence"
+    return spec.name
+
+
+def used(spec: DataSpec) -> DataSpec:
+    """spec with the fields its dataset ignores set to their defaults: the cache's key."""
+    fields = type(spec).model_fields
+    return spec.model_copy(update={k: fields[k].default for k in IGNORED.get(_family(spec), ())})
+
+
+class _MemoryCache:
+    """A least-recently-used cache of built Datasets bounded by their tensors' bytes (and by
+    count), so a few large image sets cannot pile up in memory."""
+
+    def __init__(self, build: Callable[..., Dataset], max_items: int = 8):
+        self.build, self.max_items = build, max_items
+        self._items: OrderedDict[tuple, tuple[Dataset, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, *key) -> Dataset:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key][0]
+        ds = self.build(*key)
+        size = nbytes(ds)
+        with self._lock:
+            self._items[key] = (ds, size)
+            self._items.move_to_end(key)
+            limit = max_cache_bytes()
+            while len(self._items) > 1 and (len(self._items) > self.max_items or
+                                            sum(s for _, s in self._items.values()) > limit):
+                self._items.popitem(last=False)
+        return ds
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def sizes(self) -> list[int]:
+        """The bytes of each cached Dataset, oldest first."""
+        with self._lock:
+            return [s for _, s in self._items.values()]
+
+
+def nbytes(ds: Dataset) -> int:
+    """The bytes of a Dataset's tensors."""
+    tensors = [v for v in vars(ds).values() if isinstance(v, torch.Tensor)]
+    tensors += [v for part in (ds.subsets, ds.extra) for v in part.values()]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def max_cache_bytes() -> int:
+    """What the cache of built datasets may hold: 4 x NNPLAY_MAX_DATA_MB."""
+    return int(4 * float(settings.value("NNPLAY_MAX_DATA_MB")) * 2**20)
 
 
 # A table of one or two feature columns gets the generated sets' views: its points under the
@@ -324,8 +401,7 @@ def build(
 TABLE_KINDS = {1: "1d", 2: "2d"}
 
 
-@functools.lru_cache(maxsize=8)
-def _build(spec: DataSpec, seed: int, device: torch.device, root: Path | None) -> Dataset:
+def _built(spec: DataSpec, seed: int, device: torch.device, root: Path | None) -> Dataset:
     """Build the arrays once and move each to the device as one tensor."""
     a = BUILDERS[spec.name](spec, seed, root)
     info = spec.info
@@ -342,6 +418,9 @@ def _build(spec: DataSpec, seed: int, device: torch.device, root: Path | None) -
         class_names=a.class_names, image_shape=a.image_shape, feature_names=a.feature_names,
         **_sequence_parts(a, put),
     )  # fmt: skip
+
+
+_build = _MemoryCache(_built)
 
 
 def _sequence_parts(a: Arrays, put: Callable[[np.ndarray], torch.Tensor]) -> dict:

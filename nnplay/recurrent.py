@@ -504,11 +504,15 @@ def describe_shapes(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor
 
 
 def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
-    """print(model) with its parameter count, and describe_shapes() on the spec's first batch."""
+    """print(model) with its parameter count, and describe_shapes() on the spec's first batch;
+    the model and the batch are built on the meta device, so a preview allocates nothing
+    however large the setup (only the real batch's lengths are read)."""
     from nnplay import data
 
     ds = data.build(spec.data, spec.seed)
-    model = models.build(spec, ds.in_features, ds.n_classes)
+    with torch.device("meta"):
+        model = models.build(spec, ds.in_features, ds.n_classes)
     bs = min(spec.train.batch_size, len(ds.x_train))
-    lengths = None if ds.lengths_train is None else ds.lengths_train[:bs]
-    return models.describe(model), describe_shapes(model, ds.x_train[:bs], lengths)
+    x = torch.empty((bs, *ds.x_train.shape[1:]), dtype=ds.x_train.dtype, device="meta")
+    lengths = None if ds.lengths_train is None else ds.lengths_train[:bs].cpu()
+    return models.describe(model), describe_shapes(model, x, lengths)

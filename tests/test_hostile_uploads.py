@@ -83,3 +83,66 @@ def test_names_equal_once_trimmed_are_one_sentence() -> None:
     raw = ("a, a ,label\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(20))).encode()
     with pytest.raises(CsvError, match="both named 'a'"):
         tabular.save_upload(raw)
+
+
+# --- previews and caches that a link can make big -------------------------------------------------
+
+
+def test_the_sequences_preview_allocates_no_model(monkeypatch) -> None:
+    """A link with a head of many wide layers: the preview is the real one's text and shapes,
+    built on the meta device, so none of its parameters take memory."""
+
+    from nnplay import data, models, presets, recurrent
+    from nnplay.spec import Linear
+
+    for name in ("sentiment-bilstm", "parity-gru", "sine-lstm"):
+        spec = presets.load(name).spec
+        ds = data.build(spec.data, spec.seed)
+        model = models.build(spec, ds.in_features, ds.n_classes)
+        bs = min(spec.train.batch_size, len(ds.x_train))
+        lengths = None if ds.lengths_train is None else ds.lengths_train[:bs]
+        real = (models.describe(model), recurrent.describe_shapes(model, ds.x_train[:bs], lengths))
+        assert recurrent.example_shapes(spec) == real, name
+    wide = presets.load("sine-lstm").spec.with_changes(
+        {"model.layers": [Linear(units=4096)] * 16, "train.batch_size": 4096})
+    built = []
+    real_build = models.build
+    monkeypatch.setattr(models, "build", lambda *a, **k: built.append(real_build(*a, **k))
+                        or built[-1])
+    text, shapes = recurrent.example_shapes(wide)
+    assert "Linear(in_features=4096, out_features=4096" in text and shapes
+    params = [p for m in built for p in m.parameters()]
+    assert params and all(p.device.type == "meta" for p in params)  # 16 x 64 MB never made
+
+
+def test_datasets_differing_only_in_what_they_ignore_share_one_copy(tmp_path, monkeypatch) -> None:
+    from nnplay import data
+    from nnplay.spec import DataSpec
+
+    monkeypatch.setenv("NNPLAY_DATA_DIR", str(tmp_path / "data"))
+    data.write_idx_files(tmp_path / "data", "fashion-mnist", 300, 100)
+    data._build.cache_clear()
+    base = DataSpec(name="fashion-mnist")
+    a = data.build(base, 0)
+    for changes in ({"noise": 0.3}, {"n_samples": 77}, {"train_fraction": 0.8},
+                    {"seq_len": 12, "horizon": 3}):  # fields FashionMNIST does not read
+        assert data.build(base.model_copy(update=changes), 0) is a
+    assert data.build(base.model_copy(update={"subset": 100}), 0) is not a
+    spiral = DataSpec(name="spiral")
+    assert data.build(spiral.model_copy(update={"subset": 5}), 0) is data.build(spiral, 0)
+    assert data.build(spiral.model_copy(update={"noise": 0.3}), 0) is not data.build(spiral, 0)
+    assert len(data._build.sizes()) == 4
+
+
+def test_the_dataset_cache_is_bounded_by_memory(monkeypatch) -> None:
+    from nnplay import data
+    from nnplay.spec import DataSpec
+
+    data._build.cache_clear()
+    one = data.nbytes(data.build(DataSpec(name="spiral", n_samples=2000), 0))
+    monkeypatch.setattr(data, "max_cache_bytes", lambda: int(2.5 * one))
+    for seed in range(1, 6):
+        data.build(DataSpec(name="spiral", n_samples=2000), seed)
+        assert sum(data._build.sizes()) <= 2.5 * one
+    assert len(data._build.sizes()) == 2
+    data._build.cache_clear()
