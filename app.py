@@ -33,6 +33,7 @@ PAGES = [
 # before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
 serving.apply_upload_limit(ui.manager().limits)
 page = st.navigation(PAGES)
+serving.storage_notice(ui.manager())
 with st.sidebar:
     ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
 # Presentation mode: ui.scale() enlarges the charts, ui.presentation_style() the text and the

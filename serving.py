@@ -36,6 +36,14 @@ def operator() -> bool:
     return bool(st.session_state.get("operator"))
 
 
+def storage_notice(manager: RunManager) -> None:
+    """One sentence, on every page, when this server cannot keep runs (a read-only home)."""
+    if manager.store is None:
+        st.sidebar.warning("Runs are not kept on this server: its NNPLAY_HOME folder cannot be "
+                           "written, so runs train as usual but their history is gone when the "
+                           "server restarts.", icon=":material/hard_drive:")
+
+
 def limits_panel(manager: RunManager) -> None:
     """What this server allows, what sets each limit, and any NNPLAY_ value it could not use."""
     found = settings.problems()

@@ -4,6 +4,7 @@ renders what the core returns."""
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
@@ -25,7 +26,7 @@ from nnplay.spec import (
     losses_for,
     parse,
 )
-from nnplay.store import Store
+from nnplay.store import open_store
 from nnplay.train import device_choice
 
 LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -35,8 +36,12 @@ FIRST_DATA_SECONDS = 1.5  # how long Train waits for the first losses before dra
 
 @st.cache_resource
 def manager() -> RunManager:
-    """The one run manager of this server process, recording runs under NNPLAY_HOME."""
-    return RunManager(store=Store())
+    """The one run manager of this server process, recording runs under NNPLAY_HOME (or, when
+    that folder cannot be written, keeping them in memory only: serving.storage_notice says so)."""
+    store, problem = open_store()
+    if problem:
+        logging.getLogger("nnplay").warning(problem)
+    return RunManager(store=store)
 
 
 OWNER_COOKIE = "nnplay_owner"
@@ -494,6 +499,8 @@ STATUS_SENTENCES: dict[str, Callable[[dict], tuple[Callable, str]]] = {
     "diverged": lambda s: (st.error, s["message"]),
     "failed": lambda s: (st.error, f"Training failed: {s['message']}"),
     "interrupted": lambda s: (st.warning, s["message"] or "Interrupted by a server restart."),
+    "running": lambda s: (st.warning, s["message"]),  # e.g. not kept: the disk is full
+    "paused": lambda s: (st.warning, s["message"]),
 }
 
 
@@ -515,7 +522,8 @@ def status_line(snap: dict) -> None:
     show = STATUS_SENTENCES.get(snap["status"])
     if show is not None:
         fn, text = show(snap)
-        fn(text)
+        if text:
+            fn(text)
 
 
 def live(draw: Callable[[dict], None], run: Run | None = None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import sqlite3
 import threading
 import time
 import uuid
@@ -57,6 +58,7 @@ class Run(train.Callback):
         self.ahead: int | None = None  # queued runs ahead of this one (None: not queued)
         self.store: Store | None = None  # where events are recorded, when the manager has one
         self.stop_note = ""  # why the manager stopped it, added to the stop message
+        self.unsaved = ""  # why the store does not keep it (a full disk), added to its message
         self.limits: Limits | None = None  # the manager's, whose max_run_seconds it keeps to
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
@@ -115,6 +117,8 @@ class Run(train.Callback):
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         if status == "stopped" and self.stop_note:
             message = f"{message} {self.stop_note}".strip()
+        if self.unsaved:
+            message = f"{message} {self.unsaved}".strip()
         with self._lock:
             self.status, self.message, self.record = status, message, record
         self._data.set()
@@ -153,16 +157,23 @@ class Run(train.Callback):
         store = self.store
         if store is None:
             return
+        checkpoint = None
         try:
-            checkpoint = None
             if model is not None and self.status != "failed":
                 checkpoint = store.save_checkpoint(self.id, model.state_dict(),
                                                    self.spec.to_json())
-            with self._lock:
-                final = {"progress": dict(self.progress), "hist": list(self.hist),
-                         "view": self.view}  # fmt: skip
-            store.finish(self.id, self.status, self.message, self.record, final, checkpoint)
+                if self.limits is not None:
+                    store.prune(self.limits.max_home_mb * 2**20)
         except Exception as e:  # noqa: BLE001 - a full disk must not take the app down
+            with self._lock:
+                self.message = (self.message + " " if self.message else "") + \
+                    f"Its weights could not be saved: {train.failure_message(e)}"
+        with self._lock:
+            final = {"progress": dict(self.progress), "hist": list(self.hist),
+                     "view": self.view}  # fmt: skip
+        try:  # the end is recorded even without weights; on a full disk, once space returns
+            store.finish(self.id, self.status, self.message, self.record, final, checkpoint)
+        except Exception as e:  # noqa: BLE001
             with self._lock:
                 self.message = (self.message + " " if self.message else "") + \
                     f"It could not be saved: {train.failure_message(e)}"
@@ -441,8 +452,12 @@ class RunManager:
             self._queue.append(run)
             self._number_queue()
         if self.store is not None:
-            self.store.create(run.id, spec.to_json(), owner, run.created)
-            run.store = self.store
+            try:
+                self.store.create(run.id, spec.to_json(), owner, run.created)
+                run.store = self.store
+            except sqlite3.Error as e:  # a full disk: the run trains, but is not kept
+                run.unsaved = run.message = (f"This run is not being kept: the server could not "
+                                             f"record it ({e}).")
         self._dispatch()
         return run
 

@@ -57,6 +57,18 @@ CREATE TABLE IF NOT EXISTS opened (owner TEXT NOT NULL, run_id TEXT NOT NULL, op
 """
 
 
+def open_store(root: Path | str | None = None) -> tuple[Store | None, str]:
+    """A Store, or None and one sentence when its folder cannot be written (a read-only or
+    full disk): runs then train without being kept."""
+    try:
+        return Store(root), ""
+    except (OSError, sqlite3.Error) as e:
+        where = root if root is not None else home()
+        return None, (f"Runs are not being kept on this server: its folder {where} cannot be "
+                      f"written ({e.__class__.__name__}: {e}), so they train as usual but are "
+                      f"gone when the server restarts.")
+
+
 def home() -> Path:
     """Where nnplay keeps runs and uploads: $NNPLAY_HOME, else ~/.nnplay."""
     return settings.home()
@@ -147,14 +159,28 @@ class Store:
             if not pending or self._writer_db is None:
                 return
             db = self._writer_db
-            with db:
-                i = 0
-                while i < len(pending):  # consecutive rows of one statement go in one executemany
-                    j = i
-                    while j < len(pending) and pending[j][0] == pending[i][0]:
-                        j += 1
-                    db.executemany(pending[i][0], [row for _, row in pending[i:j]])
-                    i = j
+            try:
+                with db:
+                    i = 0
+                    while i < len(pending):  # consecutive rows of one statement: one executemany
+                        j = i
+                        while j < len(pending) and pending[j][0] == pending[i][0]:
+                            j += 1
+                        db.executemany(pending[i][0], [row for _, row in pending[i:j]])
+                        i = j
+            except sqlite3.Error:  # e.g. the disk is full: keep every row for the next try
+                with self._pending_lock:
+                    self._pending[:0] = pending
+                raise
+
+    def _try_flush(self) -> bool:
+        """flush(), or leave the rows pending for the writer's next try when the disk is full
+        or locked; False then."""
+        try:
+            self.flush()
+        except sqlite3.Error:
+            return False
+        return True
 
     def _write_loop(self) -> None:
         while not self._closed:
@@ -180,11 +206,16 @@ class Store:
     # --- a run's life ---
     def create(self, run_id: str, spec_json: str, owner: str, created: float,
                status: str = "queued") -> None:
-        """Record a new run (now, not batched, so a link to it works at once)."""
-        self._queue("INSERT OR REPLACE INTO runs (id, owner, spec, status, created, server) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, owner, spec_json, status, created, self.server))
-        self.flush()
+        """Record a new run now, not batched, so a link to it works at once; sqlite3.Error (and
+        nothing left pending) when the disk is full."""
+        self._try_flush()
+        with self._write_lock:
+            if self._writer_db is None:
+                return
+            with self._writer_db as db:
+                db.execute("INSERT OR REPLACE INTO runs (id, owner, spec, status, created, "
+                           "server) VALUES (?, ?, ?, ?, ?, ?)",
+                           (run_id, owner, spec_json, status, created, self.server))
 
     def started(self, run_id: str, info: dict) -> None:
         self._queue("UPDATE runs SET status = 'running', started = ?, info = ? WHERE id = ?",
@@ -212,7 +243,7 @@ class Store:
                     "checkpoint = ?, ended = ? WHERE id = ?",
                     (status, message, dumps(record), dumps(final), checkpoint, time.time(),
                      run_id))
-        self.flush()
+        self._try_flush()  # on a full disk the writer keeps trying, so the end is not lost
 
     def save_checkpoint(self, run_id: str, state_dict: dict, spec_json: str) -> str:
         """torch.save the weights as <id>.pt with the spec beside it as <id>.json."""
@@ -224,6 +255,29 @@ class Store:
         tmp.replace(path)
         path.with_suffix(".json").write_text(spec_json)
         return path.name
+
+    def prune(self, max_bytes: float) -> list[str]:
+        """Delete the checkpoints of the oldest finished runs until the home folder holds at
+        most max_bytes (a running run's are never touched); the ids pruned."""
+        def used() -> int:
+            files = [*self.checkpoints.iterdir(), *self.root.glob("runs.sqlite*")]
+            return sum(f.stat().st_size for f in files if f.is_file())
+
+        pruned: list[str] = []
+        if used() <= max_bytes:
+            return pruned
+        with self._read() as db:
+            rows = db.execute(f"SELECT id FROM runs WHERE checkpoint IS NOT NULL AND status NOT "
+                              f"IN {ACTIVE} ORDER BY created").fetchall()
+        for row in rows:
+            for suffix in (".pt", ".json"):
+                (self.checkpoints / f"{row['id']}{suffix}").unlink(missing_ok=True)
+            self._queue("UPDATE runs SET checkpoint = NULL WHERE id = ?", (row["id"],))
+            pruned.append(row["id"])
+            if used() <= max_bytes:
+                break
+        self._try_flush()
+        return pruned
 
     def checkpoint_path(self, run_id: str) -> Path | None:
         """The run's .pt file, if it has one."""
@@ -242,25 +296,25 @@ class Store:
 
     def rename(self, run_id: str, name: str) -> None:
         self._queue("UPDATE runs SET name = ? WHERE id = ?", (name, run_id))
-        self.flush()
+        self._try_flush()
 
     def delete(self, run_id: str) -> None:
         """Forget a run: its rows and its checkpoint files."""
         for table, key in (("steps", "run_id"), ("evals", "run_id"), ("samples", "run_id"),
                            ("opened", "run_id"), ("runs", "id")):  # fmt: skip
             self._queue(f"DELETE FROM {table} WHERE {key} = ?", (run_id,))
-        self.flush()
+        self._try_flush()
         for suffix in (".pt", ".json"):
             (self.checkpoints / f"{run_id}{suffix}").unlink(missing_ok=True)
 
     def open_for(self, owner: str, run_id: str) -> None:
         """List another owner's run for owner too (they opened its link)."""
         self._queue("INSERT OR IGNORE INTO opened VALUES (?, ?, ?)", (owner, run_id, time.time()))
-        self.flush()
+        self._try_flush()
 
     def unlist(self, owner: str, run_id: str) -> None:
         self._queue("DELETE FROM opened WHERE owner = ? AND run_id = ?", (owner, run_id))
-        self.flush()
+        self._try_flush()
 
     def interrupt_orphans(self) -> int:
         """Mark runs left active by a server that is gone as interrupted; returns how many."""

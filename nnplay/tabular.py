@@ -178,16 +178,19 @@ def save_upload(data: bytes, filename: str = "upload.csv", limits: Limits | None
     """Check an upload and keep it under its content id; CsvError with a sentence if unusable."""
     frame = read_csv(data, limits)
     file = hashlib.sha256(data).hexdigest()[:32]
-    folder = uploads_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     path = csv_path(file)
-    if not path.is_file():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
     meta = {"filename": Path(filename).name[:200], "rows": len(frame),
             "columns": list(frame.columns)}  # fmt: skip
-    path.with_suffix(".json").write_text(json.dumps(meta))
+    try:
+        uploads_dir().mkdir(parents=True, exist_ok=True)
+        if not path.is_file():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        path.with_suffix(".json").write_text(json.dumps(meta))
+    except OSError as e:
+        raise CsvError(f"This server cannot keep uploads right now: its disk is full or its "
+                       f"folder read-only ({e.strerror or e}).") from None
     return Upload(file, meta["filename"], len(frame), tuple(frame.columns),
                   frame.head(PREVIEW_ROWS))
 

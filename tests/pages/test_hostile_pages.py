@@ -113,3 +113,24 @@ def test_a_runs_link_in_a_browser_with_no_runs_shows_the_run(app) -> None:
     assert not any("No runs yet" in i.value for i in at.info)
     assert any("Started in another browser" in c.value for c in at.caption)
     assert not any(b.label == "Stop" for b in at.button)
+
+
+def test_a_home_that_cannot_be_written_is_one_sentence_and_training_works(app, tmp_path,
+                                                                         monkeypatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("NNPLAY_HOME", str(blocker / "home"))
+    ui.manager.clear()  # a server started on that home
+    try:
+        at = app
+        at.session_state["spec"] = ExperimentSpec().with_changes(
+            {"data.n_samples": 100, "train.epochs": 2})
+        at.run()
+        assert not at.exception
+        assert any("Runs are not kept on this server" in w.value for w in at.sidebar.warning)
+        at.button(key="train").click().run()
+        assert not at.exception and not at.error
+        run = ui.manager().get(at.session_state["run_id"])
+        assert run is not None and run.wait(60) and run.status == "finished"
+    finally:
+        ui.manager.clear()
