@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import MutableMapping
 
 import streamlit as st
 from streamlit import config
@@ -11,6 +12,7 @@ from streamlit import config
 from nnplay import escape, settings
 from nnplay.limits import Limits, describe
 from nnplay.runs import RunManager
+from nnplay.spec import DATASETS, DataSpec
 
 
 def upload_mb(limits: Limits | None = None) -> int:
@@ -24,6 +26,43 @@ def apply_upload_limit(limits: Limits) -> None:
     mb = upload_mb(limits)
     if config.get_option("server.maxUploadSize") != mb:
         config.set_option("server.maxUploadSize", mb)
+
+
+# Controls whose range is narrower than the spec's (a slider stops short of 1.0 where the spec
+# accepts any value below it); the widgets take their range from here, and a value from a link
+# beyond it is brought inside with one warning line instead of Streamlit's exception.
+WIDGET_RANGES: dict[str, tuple[float, float]] = {
+    "optimizer.momentum": (0.0, 0.99),
+    "optimizer.beta1": (0.0, 0.999),
+    "optimizer.beta2": (0.0, 0.9999),
+    "model.recurrent.dropout": (0.0, 0.9),
+    "dropout.p": (0.0, 0.95),  # a Dropout layer of the stack
+    "data.seq_len": (0, DataSpec.model_fields["seq_len"].metadata[-1].le),
+}
+
+
+def fit_to_widgets(state: MutableMapping, rows: list[dict]) -> list[str]:
+    """Bring the settings in state (and the layer rows) inside their controls' ranges; one
+    sentence for each value moved."""
+    lines = []
+
+    def fit(name: str, value: object, low: float, high: float) -> object:
+        if not isinstance(value, (int, float)) or low <= value <= high:
+            return value
+        near = min(max(value, low), high)
+        lines.append(f"{name}={value:g} is beyond what its control can show ({low:g} to "
+                     f"{high:g}); using {near:g}.")
+        return near
+
+    for key, (low, high) in WIDGET_RANGES.items():
+        if key == "data.seq_len" and state.get(key):  # 0 is the task's own length
+            low = DATASETS[state.get("data.name", "spiral")].min_seq_len or 1
+        if key in state:
+            state[key] = fit(key, state[key], low, high)
+    for i, row in enumerate(rows):
+        if row.get("type") == "dropout":
+            row["p"] = fit(f"layer {i + 1} dropout", row["p"], *WIDGET_RANGES["dropout.p"])
+    return lines
 
 
 def operator() -> bool:

@@ -145,6 +145,8 @@ def load_spec(spec: ExperimentSpec) -> None:
     for key, value in flat(spec).items():
         st.session_state[key] = value
     st.session_state["layers"] = [_row(layer.model_dump()) for layer in spec.model.layers]
+    st.session_state["widget.warnings"] = serving.fit_to_widgets(st.session_state,
+                                                                 st.session_state["layers"])
 
 
 def current_spec() -> ExperimentSpec:
@@ -303,7 +305,8 @@ LAYER_FIELDS: dict[str, tuple[str, object]] = {
 LAYER_WIDGETS: dict[str, Callable[[str], object]] = {
     "linear": lambda key: st.number_input("Linear: out features", 1, 4096, step=1, key=key),
     "activation": lambda key: st.selectbox("Activation", ACTIVATIONS, key=key),
-    "dropout": lambda key: st.slider("Dropout: p", 0.0, 0.95, step=0.05, key=key),
+    "dropout": lambda key: st.slider("Dropout: p", *serving.WIDGET_RANGES["dropout.p"],
+                                     step=0.05, key=key),
 }
 
 
@@ -401,13 +404,16 @@ def training_widgets(spec: ExperimentSpec) -> None:
                      format_func=lambda v: f"{v:g}")
     name = st.session_state["optimizer.name"]
     if name in ("SGD", "RMSprop"):
-        st.slider("Momentum", 0.0, 0.99, step=0.01, key="optimizer.momentum")
+        st.slider("Momentum", *serving.WIDGET_RANGES["optimizer.momentum"], step=0.01,
+                  key="optimizer.momentum")
     if name == "SGD":
         st.checkbox("Nesterov", key="optimizer.nesterov")
     if name in ("Adam", "AdamW"):
         c1, c2 = st.columns(2)
-        c1.number_input("beta1", 0.0, 0.999, step=0.01, key="optimizer.beta1", format="%.3f")
-        c2.number_input("beta2", 0.0, 0.9999, step=0.001, key="optimizer.beta2", format="%.4f")
+        c1.number_input("beta1", *serving.WIDGET_RANGES["optimizer.beta1"], step=0.01,
+                        key="optimizer.beta1", format="%.3f")
+        c2.number_input("beta2", *serving.WIDGET_RANGES["optimizer.beta2"], step=0.001,
+                        key="optimizer.beta2", format="%.4f")
     st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key="optimizer.weight_decay",
                     format="%.5f")
     c1, c2 = st.columns(2)
@@ -628,7 +634,8 @@ def _preset_page(name: object) -> str | None:
 
 def link_warnings() -> None:
     """Say, once, which values of the opened link could not be used."""
-    warnings = st.session_state.pop("url.warnings", None)
+    warnings = st.session_state.pop("url.warnings", None) or []
+    warnings += st.session_state.pop("widget.warnings", None) or []
     if warnings:
         lines = "\n".join(f"- {escape.markdown(w.removeprefix('Link: '))}" for w in warnings)
         st.warning(f"Some settings in this link could not be used:\n{lines}")

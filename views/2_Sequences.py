@@ -3,6 +3,7 @@ with hidden states and gates made visible."""
 
 import streamlit as st
 
+import serving
 import ui
 from nnplay import charts, escape, presets, recurrent
 from nnplay.limits import LimitExceeded
@@ -61,7 +62,8 @@ def data_tab() -> None:
         st.session_state["seq.task"] = st.session_state["data.name"]
     if not st.session_state.get("data.seq_len"):
         st.session_state["data.seq_len"] = info.seq_len
-    st.slider("Sequence length", info.min_seq_len, 100, key="data.seq_len",
+    st.slider("Sequence length", info.min_seq_len, int(serving.WIDGET_RANGES["data.seq_len"][1]),
+              key="data.seq_len",
               help="Steps per sequence (for sentences: the most words; shorter ones are "
                    "padded and packed).")  # fmt: skip
     if info.per_step:
@@ -93,7 +95,8 @@ def model_tab() -> None:
                     disabled=not recurrent_cell)
     if st.session_state[R + "num_layers"] == 1:
         st.session_state[R + "dropout"] = 0.0
-    st.slider("Dropout between layers", 0.0, 0.9, step=0.05, key=R + "dropout",
+    st.slider("Dropout between layers", *serving.WIDGET_RANGES[R + "dropout"], step=0.05,
+              key=R + "dropout",
               disabled=st.session_state[R + "num_layers"] == 1 or not recurrent_cell,
               help="nn.LSTM's dropout: on each layer's output but the last (needs 2+ layers).")
     c1, c2 = st.columns(2)
@@ -131,11 +134,14 @@ with link_slot:
 
 with model:
     with st.expander("print(model) and the shapes of one batch", expanded=True):
-        text, shapes = recurrent.example_shapes(spec)
-        st.code(text, language="text")
-        st.caption("One forward pass on the first training batch: `output, (h_n, c_n) = "
-                   "rnn(input)` (a GRU or RNN returns h_n alone).")  # fmt: skip
-        st.dataframe(shapes, hide_index=True, key="seq.shapes")
+        if spec.model.recurrent is None:  # a Playground link opened here
+            st.info("This setup has no recurrent layer; choose a cell under Model.")
+        else:
+            text, shapes = recurrent.example_shapes(spec)
+            st.code(text, language="text")
+            st.caption("One forward pass on the first training batch: `output, (h_n, c_n) = "
+                       "rnn(input)` (a GRU or RNN returns h_n alone).")  # fmt: skip
+            st.dataframe(shapes, hide_index=True, key="seq.shapes")
 
 with stage:
     ui.run_controls(None if problem else spec)

@@ -134,3 +134,35 @@ def test_a_home_that_cannot_be_written_is_one_sentence_and_training_works(app, t
         assert run is not None and run.wait(60) and run.status == "finished"
     finally:
         ui.manager.clear()
+
+
+def test_link_values_beyond_a_controls_range_are_brought_inside_with_a_line_each(app) -> None:
+    app.query_params.update({"optimizer.name": "SGD", "optimizer.momentum": "0.995",
+                             "layers": "linear:8,relu,dropout:0.99"})  # fmt: skip
+    at = app.run()
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "optimizer.momentum\\=0.995" not in text  # escaped '=' is not needed: plain text
+    assert "optimizer.momentum=0.995 is beyond" in text and "using 0.99" in text
+    assert "layer 3 dropout=0.99 is beyond" in text and "using 0.95" in text
+    assert at.slider(key="optimizer.momentum").value == 0.99
+    assert at.session_state["spec"].optimizer.momentum == 0.99
+
+
+def test_a_sequence_link_beyond_the_old_slider_is_shown(app) -> None:
+    at = app.run()
+    at.query_params.update({"data.name": "sine-forecast", "data.seq_len": "150",
+                            "loss.name": "MSELoss", "recurrent.cell": "LSTM",
+                            "recurrent.num_layers": "2", "recurrent.dropout": "0.95"})
+    at = at.switch_page("views/2_Sequences.py").run()
+    assert not at.exception
+    assert at.slider(key="data.seq_len").value == 150  # the slider reaches the spec's 200
+    text = " ".join(w.value for w in at.warning)
+    assert "model.recurrent.dropout=0.95 is beyond" in text
+
+
+def test_a_playground_link_opened_on_the_sequences_page_is_no_traceback(app) -> None:
+    at = app.run()
+    at.query_params.update({"data.name": "moons", "layers": "linear:8,relu"})
+    at = at.switch_page("views/2_Sequences.py").run()
+    assert not at.exception
