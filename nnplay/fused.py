@@ -34,7 +34,7 @@ class FusedStep:
     def __init__(self, model: nn.Sequential, optimizer: torch.optim.Optimizer,
                  layers: list[tuple[nn.Linear, type | None]]):
         self.model, self.optimizer = model, optimizer
-        self.modules = tuple(model.children())
+        self.modules = tuple(model._modules.values())
         self.layers = [(lin.weight, lin.bias, act) for lin, act in layers]
         self.params = [p for w, b, _ in self.layers for p in (w, b)]
         self.kind = type(optimizer).__name__
@@ -50,22 +50,31 @@ class FusedStep:
             p.data = self.flat[start:start + n].view_as(p)
             p.grad = self.grad[start:start + n].view_as(p)
             start += n
+        # the step computes on aliases that do not require grad: no graph, no grad-mode switch
+        self.weights = [(w.detach(), w.detach().t(), b.detach(), act) for w, b, act in self.layers]
         self.grads = [(w.grad, b.grad) for w, b, _ in self.layers]
         self.one = torch.ones((), device=self.flat.device)
+        self.order: torch.Tensor | None = None  # the epoch order self.x and self.target are in
+        self.x = self.target = self.one
 
     def current(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> bool:
         """Still the model and optimiser it was built for (a setting changed mid-run may have
         replaced either); cheap enough to ask every step."""
-        return optimizer is self.optimizer and tuple(model.children()) == self.modules
+        return optimizer is self.optimizer and tuple(model._modules.values()) == self.modules
 
-    @torch.no_grad()
-    def __call__(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """One training step on the batch (x, target); returns the batch's data loss."""
+    def __call__(self, x: torch.Tensor, target: torch.Tensor, perm: torch.Tensor | None = None,
+                 i: int = 0, bs: int = 0) -> torch.Tensor:
+        """One training step on the batch (x, target), or with perm on samples perm[i:i + bs]
+        of them (gathered once per epoch order); returns the batch's data loss."""
+        if perm is not None:
+            if perm is not self.order:
+                self.order, self.x, self.target = perm, x[perm], target[perm]
+            x, target = self.x[i:i + bs], self.target[i:i + bs]
         inputs, outputs = [], []
         a = x
-        for w, b, act in self.layers:  # forward, keeping what the backward pass needs
+        for _, wt, b, act in self.weights:  # forward, keeping what the backward pass needs
             inputs.append(a)
-            a = torch.addmm(b, a, w.t())  # what F.linear runs for a 2-D input
+            a = torch.addmm(b, a, wt)  # what F.linear runs for a 2-D input
             if act is not None:
                 a = ACTIVATIONS[act][0](a)
             outputs.append(a)
@@ -73,8 +82,8 @@ class FusedStep:
         loss, total = aten.nll_loss_forward(logp, target, None, MEAN, IGNORE_INDEX)
         g = aten.nll_loss_backward(self.one, logp, target, None, MEAN, IGNORE_INDEX, total)
         g = aten._log_softmax_backward_data(g, logp, 1, logp.dtype)
-        for i in range(len(self.layers) - 1, -1, -1):  # backward, as autograd's formulas
-            w, _, act = self.layers[i]
+        for i in range(len(self.weights) - 1, -1, -1):  # backward, as autograd's formulas
+            w, _, _, act = self.weights[i]
             if act is not None:
                 g = ACTIVATIONS[act][1](g, outputs[i])
             gw, gb = self.grads[i]

@@ -381,7 +381,7 @@ class _Loop:
                 idx = perm[i:i + bs]
                 fast = self.fast(l1, l2)
                 if fast:  # a small MLP's step, fused: the same losses, bit for bit
-                    data_loss = self.fused(x[idx], t[idx])
+                    data_loss = self.fused(x, t, perm, i, bs)
                 else:
                     out = self.model(*model_inputs(x, self.ds.lengths_train, idx,
                                                    perm_cpu[i:i + bs]))
