@@ -359,10 +359,11 @@ class Small:
     home: Path
     steps: int
     seed: int = 0
+    device: str = "cpu"
 
     def spec(self, seed: int | None = None):
         return presets.load(SMALL_PRESET).spec.with_changes(
-            {"train.max_steps": self.steps, "train.device": "cpu",
+            {"train.max_steps": self.steps, "train.device": self.device,
              "seed": self.seed if seed is None else seed})
 
 
@@ -371,16 +372,17 @@ def small_bare(s: Small) -> float:
     points), trained by plain nn.CrossEntropyLoss and torch.optim.Adam, batches by index in the
     same order; no evaluation, no instruments. Steps/s."""
     spec = s.spec()
-    ds, model, _ = train.prepare(spec)
+    ds, model, device = train.prepare(spec)
     o = spec.optimizer
     optimizer = torch.optim.Adam(model.parameters(), lr=o.lr, betas=(o.beta1, o.beta2))
     criterion = nn.CrossEntropyLoss()
     order = torch.Generator().manual_seed(spec.seed)
     x, y, bs = ds.x_train, ds.y_train, spec.train.batch_size
     step = 0
+    _sync(device)
     start = time.perf_counter()
     while step < s.steps:
-        perm = torch.randperm(len(x), generator=order)
+        perm = torch.randperm(len(x), generator=order).to(device)
         for i in range(0, len(x), bs):
             idx = perm[i:i + bs]
             loss = criterion(model(x[idx]), y[idx])
@@ -390,6 +392,7 @@ def small_bare(s: Small) -> float:
             step += 1
             if step >= s.steps:
                 break
+    _sync(device)
     return s.steps / (time.perf_counter() - start)
 
 
@@ -438,7 +441,7 @@ def small_case(s: Small, repeats: int) -> dict:
     """Every small variant `repeats` times, interleaved in rotating order, each in a fresh
     thread with SMALL_THREADS torch threads."""
     samples: dict[str, list[float]] = {name: [] for name in SMALL_VARIANTS}
-    warm = Small(s.home, min(s.steps, WARMUP_STEPS), s.seed)
+    warm = Small(s.home, min(s.steps, WARMUP_STEPS), s.seed, s.device)
     names = list(SMALL_VARIANTS)
     for name in names:
         _threaded(SMALL_VARIANTS[name][1], warm)
@@ -594,7 +597,7 @@ def run_bench(device: str = "auto", steps: int = 1000, repeats: int = 3,
         ds = datasets.build(spec.data, spec.seed)
         small_steps = train.Plan.of(spec, len(ds.x_train), len(ds.x_test)).total_steps
     with tempfile.TemporaryDirectory(prefix="nnplay-bench-small-") as home:
-        small = Small(Path(home), small_steps, seed)
+        small = Small(Path(home), small_steps, seed, dev.type)
         result["small"] = small_case(small, repeats) if small_steps else None
         result["class"] = class_case(small, class_runs) if small_steps and class_runs else None
     return result
