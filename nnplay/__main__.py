@@ -151,6 +151,11 @@ def bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="use generated files with this many training images")
     parser.add_argument("--live-steps", type=int, default=100_000,
                         help="steps in the live-page case (0: skip it)")
+    parser.add_argument("--small-steps", type=int,
+                        help="steps of the small and class cases (default: the spiral preset's "
+                             "own; 0: skip both)")
+    parser.add_argument("--class-runs", type=int, default=30,
+                        help="runs started at once in the class case (0: skip it)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -161,9 +166,12 @@ def bench_command(args: argparse.Namespace) -> int:
 
     if min(args.steps, args.repeats) < 1 or (args.train_samples or 1) < 1:
         raise SpecError("--steps, --repeats and --train-samples must be at least 1")
+    if min(args.small_steps or 0, args.class_runs) < 0:
+        raise SpecError("--small-steps and --class-runs must be 0 or more")
     try:
         result = bench.run_bench(args.device, args.steps, args.repeats, args.threads,
-                                 args.train_samples, args.live_steps)
+                                 args.train_samples, args.live_steps,
+                                 small_steps=args.small_steps, class_runs=args.class_runs)
     except bench.BenchError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

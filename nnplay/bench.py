@@ -5,6 +5,10 @@ Every variant is timed over its training steps only: from just before the first 
 after the last one (synchronised on a GPU), including the evaluations every 500 steps that all
 three make. One-time set-up (reading the files, building the model, starting the run) and the
 final evaluation are left out for all three alike.
+
+Two cases for where the playground lives: `small`, the spiral preset's network trained by a bare
+eager loop, by nnplay's core and by nnplay through the run manager with the live page redrawn
+(interleaved the same way); and `class`, a whole class's runs started at once on one server.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ EVAL_EVERY = 500  # the reference evaluates every 500 gradient updates
 REFRESH_SECONDS = 1.0  # the Playground's chart refresh (ui.REFRESH_SECONDS)
 LIVE_STEPS = 100_000
 WARMUP_STEPS = 30
+SMALL_PRESET = "spiral"  # the small case's network, data and batch order
+SMALL_THREADS = 1  # what the run manager gives each run of a class on a 2-core machine
+CLASS_RUNS = 30
 REQUIRED = {  # ratio -> the target it should reach
     "ratio_vs_bare": {"cpu": 0.95, "cuda": 0.95},
     "ratio_vs_reference": {"cpu": 2.0, "cuda": 10.0},
@@ -341,6 +348,178 @@ def live_page(repeats: int = 5, steps: int = LIVE_STEPS) -> dict:
     }  # fmt: skip
 
 
+# --- small networks and a class at once ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Small:
+    """The small case's setup: the spiral preset for `steps` steps, and a scratch store."""
+
+    home: Path
+    steps: int
+    seed: int = 0
+    device: str = "cpu"
+
+    def spec(self, seed: int | None = None):
+        return presets.load(SMALL_PRESET).spec.with_changes(
+            {"train.max_steps": self.steps, "train.device": self.device,
+             "seed": self.seed if seed is None else seed})
+
+
+def small_bare(s: Small) -> float:
+    """b. A bare eager loop: nnplay's model and data for the spec (the same initial weights and
+    points), trained by plain nn.CrossEntropyLoss and torch.optim.Adam, batches by index in the
+    same order; no evaluation, no instruments. Steps/s."""
+    spec = s.spec()
+    ds, model, device = train.prepare(spec)
+    o = spec.optimizer
+    optimizer = torch.optim.Adam(model.parameters(), lr=o.lr, betas=(o.beta1, o.beta2))
+    criterion = nn.CrossEntropyLoss()
+    order = torch.Generator().manual_seed(spec.seed)
+    x, y, bs = ds.x_train, ds.y_train, spec.train.batch_size
+    step = 0
+    _sync(device)
+    start = time.perf_counter()
+    while step < s.steps:
+        perm = torch.randperm(len(x), generator=order).to(device)
+        for i in range(0, len(x), bs):
+            idx = perm[i:i + bs]
+            loss = criterion(model(x[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if step >= s.steps:
+                break
+    _sync(device)
+    return s.steps / (time.perf_counter() - start)
+
+
+class _Elapsed(train.Callback):
+    """The last progress a fit reported: elapsed_s runs from its first step to its last flush."""
+
+    progress: dict = {}
+
+    def on_flush(self, chunk: dict) -> None:
+        self.progress = chunk["progress"]
+
+
+def small_core(s: Small) -> float:
+    """c. nnplay's core: train.run_spec with every instrument, no page. Steps/s."""
+    elapsed = _Elapsed()
+    result = train.run_spec(s.spec(), [elapsed])
+    if result.status != "finished":
+        raise BenchError(f"the spiral run ended {result.status}: {result.message}")
+    return elapsed.progress["step"] / elapsed.progress["elapsed_s"]
+
+
+def small_nnplay(s: Small) -> float:
+    """d. nnplay through a RunManager with a store, as the Playground starts it, its live
+    panel redrawn from snapshots once a second. Steps/s."""
+    manager = runs.RunManager(store=Store(s.home), threads=SMALL_THREADS)
+    try:
+        run = manager.start(s.spec(), owner="bench")
+        while not run.wait(REFRESH_SECONDS):
+            render(run.snapshot())
+        snap = run.snapshot()
+    finally:
+        manager.close()
+    if snap["status"] != "finished":
+        raise BenchError(f"the spiral run ended {snap['status']}: {snap['message']}")
+    return snap["progress"]["step"] / snap["progress"]["elapsed_s"]
+
+
+SMALL_VARIANTS: dict[str, tuple[str, Callable[[Small], float]]] = {
+    "bare": ("b. bare eager loop (same model, data, batches)", small_bare),
+    "core": ("c. nnplay core (train.run_spec)", small_core),
+    "nnplay": ("d. nnplay (run manager, live charts)", small_nnplay),
+}
+
+
+def small_case(s: Small, repeats: int) -> dict:
+    """Every small variant `repeats` times, interleaved in rotating order, each in a fresh
+    thread with SMALL_THREADS torch threads."""
+    samples: dict[str, list[float]] = {name: [] for name in SMALL_VARIANTS}
+    warm = Small(s.home, min(s.steps, WARMUP_STEPS), s.seed, s.device)
+    names = list(SMALL_VARIANTS)
+    for name in names:
+        _threaded(SMALL_VARIANTS[name][1], warm)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            samples[name].append(_threaded(SMALL_VARIANTS[name][1], s))
+    med = {name: statistics.median(v) for name, v in samples.items()}
+    return {"preset": SMALL_PRESET, "steps": s.steps, "threads": SMALL_THREADS,
+            "repeats": repeats, "steps_per_s": {k: summary(v) for k, v in samples.items()},
+            "ratio_core_vs_bare": med["core"] / med["bare"],
+            "ratio_vs_bare": med["nnplay"] / med["bare"]}  # fmt: skip
+
+
+def _threaded(variant: Callable[[Small], float], s: Small) -> float:
+    """A small variant in its own thread with SMALL_THREADS torch threads, as a run trains."""
+    out: list = []
+
+    def target() -> None:
+        torch.set_num_threads(SMALL_THREADS)
+        try:
+            out.append(variant(s))
+        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+            out.append(e)
+
+    thread = threading.Thread(target=target, name="bench-small")
+    thread.start()
+    thread.join()
+    if isinstance(out[0], BaseException):
+        raise out[0]
+    return out[0]
+
+
+def class_case(s: Small, n_runs: int) -> dict:
+    """n_runs spiral runs (seeds 0..n_runs-1) started at once through one RunManager with a
+    store, as a class pressing Train together; meanwhile one live page redraws once a second.
+
+    Finish times are seconds from the first start; the redraw's time is its thread's CPU time.
+    """
+    manager = runs.RunManager(store=Store(s.home), keep_finished=n_runs)
+    finished: dict[int, float] = {}
+    refresh: list[float] = []
+    try:
+        start = time.monotonic()
+        started = [manager.start(s.spec(seed), owner=f"student-{seed}") for seed in range(n_runs)]
+        launch_s = time.monotonic() - start
+
+        def note(seed: int, run: runs.Run) -> None:
+            run.wait()
+            finished[seed] = time.monotonic() - start
+
+        waiters = [threading.Thread(target=note, args=(i, r), daemon=True)
+                   for i, r in enumerate(started)]  # fmt: skip
+        for w in waiters:
+            w.start()
+        while len(finished) < n_runs:
+            watched = next((r for r in started if not r.done), started[-1])
+            cpu = time.thread_time()
+            render(watched.snapshot())
+            refresh.append(time.thread_time() - cpu)
+            started[-1].wait(REFRESH_SECONDS)
+        for w in waiters:
+            w.join()
+        bad = [r for r in started if r.status != "finished"]
+        if bad:
+            raise BenchError(f"a class run ended {bad[0].status}: {bad[0].message}")
+    finally:
+        manager.close()
+    times = sorted(finished.values())
+    return {
+        "runs": n_runs, "steps": s.steps, "max_runs": manager.max_runs,
+        "threads": manager.threads, "launch_s": launch_s,
+        "first_s": times[0], "median_s": statistics.median(times),
+        "p90_s": times[min(len(times) - 1, math.ceil(0.9 * len(times)) - 1)],
+        "last_s": times[-1], "steps_per_s": n_runs * s.steps / times[-1],
+        "refresh_ms": 1000 * statistics.median(refresh) if refresh else None,
+        "refreshes": len(refresh),
+    }  # fmt: skip
+
+
 # --- the whole bench ---------------------------------------------------------------------------
 
 
@@ -384,9 +563,11 @@ def summary(values: list[float]) -> dict:
 
 def run_bench(device: str = "auto", steps: int = 1000, repeats: int = 3,
               threads: int | None = None, train_samples: int | None = None,
-              live_steps: int = LIVE_STEPS, seed: int = 0) -> dict:
+              live_steps: int = LIVE_STEPS, seed: int = 0, small_steps: int | None = None,
+              class_runs: int = CLASS_RUNS) -> dict:
     """Every variant `repeats` times, interleaved in rotating order (a b c, b c a, c a b, ...),
-    and the live-page case."""
+    the live-page case, and the small and class cases (small_steps 0 or class_runs 0 skips
+    them; small_steps None: the spiral preset's own length)."""
     dev = train.resolve_device(device)
     threads = threads or torch.get_num_threads()
     result: dict = {"device": train.device_label(dev), "device_type": dev.type,
@@ -410,6 +591,14 @@ def run_bench(device: str = "auto", steps: int = 1000, repeats: int = 3,
     result["targets"] = {k: v.get(dev.type, v["cuda"]) for k, v in REQUIRED.items()}
     result["live_page"] = live_page(steps=live_steps) if live_steps else None
     result["browser"] = browser_record()
+    if small_steps is None:  # the preset's own length
+        spec = presets.load(SMALL_PRESET).spec
+        ds = datasets.build(spec.data, spec.seed)
+        small_steps = train.Plan.of(spec, len(ds.x_train), len(ds.x_test)).total_steps
+    with tempfile.TemporaryDirectory(prefix="nnplay-bench-small-") as home:
+        small = Small(Path(home), small_steps, seed, dev.type)
+        result["small"] = small_case(small, repeats) if small_steps else None
+        result["class"] = class_case(small, class_runs) if small_steps and class_runs else None
     return result
 
 
@@ -464,7 +653,47 @@ def report(r: dict) -> str:
             f"{b['refresh_bytes'] / 1000:,.0f} kB over the websocket")
     else:
         lines.append("browser: no measurement yet; run pytest tests/browser/test_speed.py")
-    return "\n".join(lines)
+    return "\n".join(lines + small_report(r.get("small")) + class_report(r.get("class")))
+
+
+def small_report(small: dict | None) -> list[str]:
+    """The small case's table and ratios."""
+    if not small:
+        return []
+    w = max(len(label) for label, _ in SMALL_VARIANTS.values())
+    lines = [
+        "",
+        f"small: the {small['preset']} preset's network, {small['steps']:,} steps x "
+        f"{small['repeats']} repeats, interleaved, {small['threads']} torch thread each",
+        "",
+        f"| {'steps/s':{w}} | {'min':>9} | {'median':>9} | {'max':>9} |",
+        f"| {'-' * w} | {'-' * 9}:| {'-' * 9}:| {'-' * 9}:|",
+    ]
+    for name, (label, _) in SMALL_VARIANTS.items():
+        v = small["steps_per_s"][name]
+        lines.append(f"| {label:{w}} | {v['min']:9,.0f} | {v['median']:9,.0f} "
+                     f"| {v['max']:9,.0f} |")
+    verdict = "meets" if small["ratio_vs_bare"] >= 1.0 else "MISSES"
+    lines += ["", f"c/b, nnplay core vs the bare eager loop: {small['ratio_core_vs_bare']:.2f}",
+              f"d/b, nnplay with the live page vs the bare eager loop: "
+              f"{small['ratio_vs_bare']:.2f} ({verdict} the target >= 1; moonshot 3)"]
+    return lines
+
+
+def class_report(c: dict | None) -> list[str]:
+    """The class case in three lines."""
+    if not c:
+        return []
+    refresh = "no redraw" if c["refresh_ms"] is None else \
+        f"{c['refresh_ms']:.0f} ms of server CPU per redraw (median of {c['refreshes']})"
+    return [
+        "",
+        f"class: {c['runs']} spiral runs of {c['steps']:,} steps started at once through one "
+        f"run manager ({c['max_runs']} at a time, {c['threads']} torch thread each)",
+        f"finished after: first {c['first_s']:.1f} s, median {c['median_s']:.1f} s, p90 "
+        f"{c['p90_s']:.1f} s, last {c['last_s']:.1f} s; {c['steps_per_s']:,.0f} steps/s in all",
+        f"a live page meanwhile: {refresh}",
+    ]
 
 
 def clean(value: object) -> object:

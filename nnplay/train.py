@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnplay import data as datasets
-from nnplay import instruments, models
+from nnplay import fused, instruments, models
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, LossInfo, OptimizerSpec, loss_info
 
 FLUSH_SECONDS = 0.25  # how often step losses and gradient norms reach the host
@@ -316,6 +316,7 @@ class _Loop:
         self.params = list(model.parameters())
         self.perm_gen = torch.Generator().manual_seed(spec.seed)
         self.probe = instruments.Probe(model, ds.x_train[:SAMPLE_MAX])
+        self.fused = None if ds.lengths_train is None else False  # built at the first step
         self.view_fn = instruments.GRID_VIEWS.get((ds.kind, ds.task))
         self.view_ctx = None if self.view_fn is None else instruments.ViewContext(
             torch.cat([ds.x_train, ds.x_test]), self.info.output, ds.n_classes, ds,
@@ -381,19 +382,24 @@ class _Loop:
                 evaluating = (self.step + 1) % plan.eval_every == 0
                 sample = evaluating or time.monotonic() - self.last_flush >= FLUSH_SECONDS
                 idx = perm[i:i + bs]
-                out = self.model(*model_inputs(x, self.ds.lengths_train, idx,
-                                               perm_cpu[i:i + bs]))
-                data_loss = self.loss_fn(out, t[idx])
-                loss = data_loss
-                if l1 or l2:
-                    reg = penalty(self.params, l1, l2)
-                    loss = data_loss + reg
-                    self.penalties[self.pending] = reg.detach()
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                fast = self.fast(l1, l2)
+                if fast:  # a small MLP's step, fused: the same losses, bit for bit
+                    data_loss = self.fused(x, t, perm, i, bs)
+                else:
+                    out = self.model(*model_inputs(x, self.ds.lengths_train, idx,
+                                                   perm_cpu[i:i + bs]))
+                    data_loss = self.loss_fn(out, t[idx])
+                    loss = data_loss
+                    if l1 or l2:
+                        reg = penalty(self.params, l1, l2)
+                        loss = data_loss + reg
+                        self.penalties[self.pending] = reg.detach()
+                    self.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
                 if sample:
                     self.grads = self.probe.grad_norms()
-                self.optimizer.step()
+                if not fast:
+                    self.optimizer.step()
                 self.losses[self.pending] = data_loss.detach()
                 self.pending += 1
                 self.step += 1
@@ -405,6 +411,20 @@ class _Loop:
                 if self.step >= plan.total_steps:
                     break
         return ""
+
+    def fast(self, l1: float, l2: float) -> bool:
+        """Whether this step takes the fused path (fused.py); when it no longer can (a penalty,
+        a new optimiser or layer mid-run), its optimiser state goes back to the eager step."""
+        if self.fused is None:
+            self.fused = fused.fused_step(self.model, self.loss_fn, self.optimizer,
+                                          self.ds.x_train, self.t_train) or False
+        if not self.fused:
+            return False
+        if not (l1 or l2) and self.fused.current(self.model, self.optimizer):
+            return True
+        self.fused.release()
+        self.fused = False
+        return False
 
     def flush(self, force: bool = False, probe: bool = False) -> None:
         """Send the buffered step losses and the instrument samples to the callbacks; the
