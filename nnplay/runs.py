@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from nnplay import data as datasets
-from nnplay import instruments, train
+from nnplay import doctor, instruments, train
 from nnplay.limits import Limits
 from nnplay.spec import ExperimentSpec
 from nnplay.store import Store, loads
@@ -108,6 +108,8 @@ class Run(train.Callback):
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         if status == "stopped" and self.stop_note:
             message = f"{message} {self.stop_note}".strip()
+        status, message = doctor.verdict(status, message, self.snapshot())  # a finished
+        # run whose loss ends far above its start diverged, as the CLI says too
         with self._lock:
             self.status, self.message, self.record = status, message, record
         self._data.set()
