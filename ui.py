@@ -558,8 +558,9 @@ def run_charts(snap: dict, key: str = "") -> None:
 def doctor_panel(snap: dict, remedy: bool = True) -> None:
     """The training doctor's reading of the run: the leading diagnosis with its numbers and a
     button that starts its remedy as a fresh run (same seed), the others listed; or all well."""
-    if st.session_state.pop("doctor.started", False):
-        st.rerun(scope="app")  # the controls and the settings show the remedy's run
+    unseen = "notice" in st.session_state or "run.refused" in st.session_state
+    if st.session_state.pop("doctor.started", False) and unseen:
+        st.rerun(scope="app")  # only the fragment ran: show the remedy's settings and run
     found = doctor.diagnose(snap)
     with st.container(border=True, key="doctor"):
         if not found:
@@ -591,10 +592,11 @@ def _start_remedy(spec: dict, label: str, changes: dict[str, object]) -> None:
     run = active_run()
     if run is not None and not run.done and run.owner == owner():
         manager().stop(run.id)
-    load_spec(fixed)
+    load_spec(fixed)  # a callback runs before any widget is drawn
     if start_run(fixed) is not None:
         st.session_state["notice"] = (f"The doctor's remedy, *{label.lower()}*, is training as a "
                                       "fresh run with the same seed.")
+    write_link(fixed)  # the URL says the remedy, so open_link keeps it
     st.session_state["doctor.started"] = True
 
 

@@ -189,9 +189,18 @@ def divergence(snap: dict) -> Diagnosis | None:
     remedy = Remedy(f"Lower the learning rate to {lr / LR_DOWN:g}",
                     {"optimizer.lr": max(lr / LR_DOWN, 1e-5)})
     loss = _losses(snap)
-    if snap.get("status") == "diverged":
+    seen = _blown_up(loss)
+    if seen is None and snap.get("status") == "diverged":  # NaN or infinite: the loop stopped
         return Diagnosis("divergence", "The loss became NaN or infinite: training diverged. "
                          f"The learning rate ({lr:g}) is probably too high.", remedy)
+    if seen is None:
+        return None
+    return Diagnosis("divergence", f"{seen}: training diverged. The learning rate ({lr:g}) is "
+                     "too high for this model and data.", remedy)
+
+
+def _blown_up(loss: np.ndarray) -> str | None:
+    """What shows that the loss diverged, as the start of a sentence; None when it did not."""
     if len(loss) < MIN_STEPS:
         return None
     start, end = _start_end(loss)
@@ -199,15 +208,12 @@ def divergence(snap: dict) -> Diagnosis | None:
     if start <= 0:
         return None
     if end >= DIVERGED_END_RATIO * start:
-        seen = (f"The training loss ended at {end:.3g}, {end / start:.1f}× where it started "
+        return (f"The training loss ended at {end:.3g}, {end / start:.1f}× where it started "
                 f"({start:.3g})")
-    elif peak >= BLOWUP_RATIO * start and end > start:
-        seen = (f"The training loss blew up to {peak:.3g} ({peak / start:.0f}× its start of "
+    if peak >= BLOWUP_RATIO * start and end > start:
+        return (f"The training loss blew up to {peak:.3g} ({peak / start:.0f}× its start of "
                 f"{start:.3g}) and stayed up at {end:.3g}")
-    else:
-        return None
-    return Diagnosis("divergence", f"{seen}: training diverged. The learning rate ({lr:g}) is "
-                     "too high for this model and data.", remedy)
+    return None
 
 
 def lr_too_low(snap: dict) -> Diagnosis | None:
