@@ -177,7 +177,7 @@ def _swap_activations(snap: dict, old: tuple[str, ...], new: str) -> dict[str, o
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
+    return f"{100 * x:.0f}%"
 
 
 # --- the rules -----------------------------------------------------------------------------------
