@@ -270,10 +270,12 @@ def vanishing_gradients(snap: dict) -> Diagnosis | None:
     rec = _spec(snap).get("model", {}).get("recurrent")
     if rec is not None:
         ratio = _influence_ratio(snap)
-        if rec.get("cell") not in GATELESS or ratio is None or ratio >= TIME_RATIO:
+        if rec.get("cell") not in GATELESS or ratio is None or ratio >= TIME_RATIO or \
+                len(_losses(snap)) < MIN_STEPS:  # an untrained RNN forgets too: let it learn
             return None
+        share = f"1/{1 / ratio:.0f} of" if ratio >= 1e-3 else "less than a thousandth of"
         return Diagnosis("vanishing_gradients", "The first quarter of each sequence has "
-                         f"{ratio:.2g}× the influence of the last quarter on the output: the "
+                         f"{share} the influence of the last quarter on the output: the "
                          f"gradient fades through time in a plain {rec.get('cell')}, so it cannot "
                          "learn what lies far back.",
                          Remedy("Switch the cell to an LSTM", {"model.recurrent.cell": "LSTM"}))

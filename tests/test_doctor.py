@@ -179,6 +179,8 @@ def test_vanishing_through_time_in_a_plain_rnn() -> None:
                                             grads=[0.1, 0.3]))
     assert found is not None and "influence" in found.text
     assert found.remedy.changes == {"model.recurrent.cell": "LSTM"}
+    early = snap(loss=[0.2] * 10, saliency=fading, spec=rnn_spec("RNN"), stats=[])
+    assert doctor.vanishing_gradients(early) is None  # ten steps in: too soon to say
 
 
 def test_no_vanishing_through_time_for_an_lstm_or_even_influence() -> None:
