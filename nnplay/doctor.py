@@ -19,6 +19,8 @@ import numpy as np
 
 MIN_STEPS = 30  # step losses needed before a rule about the loss's course may fire
 MIN_EVALS = 5  # evaluations needed before a rule about train against test loss may fire
+LIVE_SHARE = 0.25  # share of a live run's steps done before it is called too slow or too small
+# (a network often sits on a plateau for its first steps)
 START_SHARE = 0.05  # "where it started": the mean of this share of the first step losses
 START_MAX = 10  # ... but of no more than this many steps
 END_SHARE = 0.1  # "where it ended": the mean of this share of the last step losses
@@ -143,6 +145,14 @@ def _lower_lr(snap: dict) -> Remedy | None:
     return Remedy(f"Lower the learning rate to {lr / LR_DOWN:g}", {"optimizer.lr": lr / LR_DOWN})
 
 
+def _far_enough(snap: dict) -> bool:
+    """A finished run, or a live one past LIVE_SHARE of its steps."""
+    if snap.get("status") not in ("queued", "running", "paused"):
+        return True
+    progress = snap.get("progress") or {}
+    return progress.get("step", 0) >= LIVE_SHARE * (progress.get("total_steps") or 0)
+
+
 def _recent(snap: dict, stat: str) -> list[tuple[str, str, float]]:
     """(layer name, kind, value) of an activation statistic, averaged over the last samples."""
     acts = snap.get("activations") or {}
@@ -219,7 +229,8 @@ def _blown_up(loss: np.ndarray) -> str | None:
 def lr_too_low(snap: dict) -> Diagnosis | None:
     """The loss barely moves, though no unit is dead or saturated."""
     loss = _losses(snap)
-    if len(loss) < MIN_STEPS or _dead_layers(snap) or _saturated_layers(snap):
+    if len(loss) < MIN_STEPS or _dead_layers(snap) or _saturated_layers(snap) or \
+            not _far_enough(snap):
         return None
     start, end = _start_end(loss)
     if start <= 0 or abs(start - end) >= FLAT_CHANGE * start:
@@ -359,7 +370,8 @@ def underfitting(snap: dict) -> Diagnosis | None:
     """Both losses are still high and have stopped falling."""
     loss = _losses(snap)
     train, test = _evals(snap, "train_loss"), _evals(snap, "test_loss")
-    if len(loss) < MIN_STEPS or len(train) < MIN_EVALS or not np.isfinite(train).all():
+    if len(loss) < MIN_STEPS or len(train) < MIN_EVALS or not np.isfinite(train).all() or \
+            not _far_enough(snap):
         return None
     start, _ = _start_end(loss)
     st = _smooth(train)

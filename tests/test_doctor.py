@@ -117,6 +117,12 @@ def test_lr_too_low_fires_when_the_loss_barely_moves() -> None:
     assert found.remedy.changes == {"optimizer.lr": pytest.approx(1e-3)}
 
 
+def test_lr_too_low_waits_for_a_quarter_of_a_live_run() -> None:
+    s = snap(loss=[0.69] * 100, status="running")
+    assert doctor.lr_too_low(s | {"progress": {"step": 100, "total_steps": 1000}}) is None
+    assert doctor.lr_too_low(s | {"progress": {"step": 300, "total_steps": 1000}}) is not None
+
+
 def test_lr_too_low_quiet_when_the_loss_falls_or_units_are_dead() -> None:
     assert doctor.lr_too_low(snap()) is None
     flat = [0.69] * STEPS
