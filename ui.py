@@ -594,8 +594,9 @@ def _start_remedy(spec: dict, label: str, changes: dict[str, object]) -> None:
         manager().stop(run.id)
     load_spec(fixed)  # a callback runs before any widget is drawn
     if start_run(fixed) is not None:
-        st.session_state["notice"] = (f"The doctor's remedy, *{label.lower()}*, is training as a "
-                                      "fresh run with the same seed.")
+        what = label[:1].lower() + label[1:]
+        st.session_state["notice"] = (f"The doctor's remedy, *{what}*, is training as a fresh "
+                                      "run with the same seed.")
     write_link(fixed)  # the URL says the remedy, so open_link keeps it
     st.session_state["doctor.started"] = True
 
