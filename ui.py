@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 import serving
-from nnplay import charts, codegen, escape, models, presets, tabular, urls
+from nnplay import charts, codegen, doctor, escape, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
-from nnplay.runs import Run, RunManager, data_preview
+from nnplay.runs import ACTIVE, Run, RunManager, data_preview
 from nnplay.spec import (
     ACTIVATIONS,
     DATASETS,
@@ -571,6 +571,7 @@ def run_charts(snap: dict, key: str = "") -> None:
     if accuracy is not None:
         with cols[1]:
             figure(accuracy, name("accuracy"))
+    doctor_panel(snap, remedy=not key)
     if snap["view"] and snap["view"]["kind"] == "images":
         figure(charts.misclassified_chart(snap, scale=big), name("misclassified"))
     figure(charts.activation_chart(snap, scale=big), name("activations"))
@@ -579,6 +580,52 @@ def run_charts(snap: dict, key: str = "") -> None:
         figure(charts.grad_norm_chart(snap, scale=big), name("grads"))
     with right:
         figure(charts.activation_histogram(snap, scale=big), name("histogram"))
+
+
+def doctor_panel(snap: dict, remedy: bool = True) -> None:
+    """The training doctor's reading of the run: the leading diagnosis with its numbers and a
+    button that starts its remedy as a fresh run (same seed), the others listed; or all well."""
+    unseen = "notice" in st.session_state or "run.refused" in st.session_state
+    if st.session_state.pop("doctor.started", False) and unseen:
+        st.rerun(scope="app")  # only the fragment ran: show the remedy's settings and run
+    found = doctor.diagnose(snap)
+    with st.container(border=True, key="doctor"):
+        if not found:
+            st.markdown(f":material/stethoscope: **Training doctor.** {doctor.HEALTHY}" if
+                        snap["status"] not in ACTIVE else ":material/stethoscope: **Training "
+                        "doctor.** Watching: nothing needs fixing so far.")
+            return
+        lead, others = found[0], found[1:]
+        st.markdown(f":material/stethoscope: **Training doctor: {lead.title}.** {lead.text}")
+        if remedy:
+            st.button(f"{lead.remedy.label} (fresh run)", key="doctor.remedy",
+                      on_click=_start_remedy,
+                      args=(snap["spec"], lead.remedy.label, lead.remedy.changes),
+                      help="Starts a new run with this change and the same seed.")
+        else:
+            st.caption(f"Remedy: {lead.remedy.label}.")
+        if others:
+            st.caption("Also seen, in order of priority: " + "; ".join(
+                f"**{d.title}**: {d.text}" for d in others))
+
+
+def _start_remedy(spec: dict, label: str, changes: dict[str, object]) -> None:
+    """Button callback: this browser's run stops, and the remedy starts as a fresh run."""
+    try:
+        fixed = ExperimentSpec.model_validate(spec).with_changes(changes)
+    except (SpecError, ValueError) as e:
+        st.session_state["run.refused"] = f"The remedy cannot be applied: {e}"
+        return
+    run = active_run()
+    if run is not None and not run.done and run.owner == owner():
+        manager().stop(run.id)
+    load_spec(fixed)  # a callback runs before any widget is drawn
+    if start_run(fixed) is not None:
+        what = label[:1].lower() + label[1:]
+        st.session_state["notice"] = (f"The doctor's remedy, *{what}*, is training as a fresh "
+                                      "run with the same seed.")
+    write_link(fixed)  # the URL says the remedy, so open_link keeps it
+    st.session_state["doctor.started"] = True
 
 
 def figure(fig, key: str) -> None:

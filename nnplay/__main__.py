@@ -67,18 +67,22 @@ def _line(record: dict) -> str:
 def train_command(args: argparse.Namespace) -> int:
     """Train without a browser; print one JSON line per evaluation, then a summary line."""
     spec = spec_from(args)  # a typo is reported before torch is loaded
-    from nnplay import train
+    from nnplay import doctor, train
 
     class Printer(train.Callback):
         def on_eval(self, record: dict) -> None:
             print(_line({k: v for k, v in record.items() if k != "view"}), flush=True)
 
-    result = train.run_spec(spec, [Printer()])
-    summary = {"status": result.status} | (result.record or {}) | result.extra
-    if result.message:
-        summary["message"] = result.message
+    recorder = doctor.Recorder(spec.model_dump())
+    result = train.run_spec(spec, [Printer(), recorder])
+    snap = recorder.snapshot()
+    status, message = doctor.verdict(result.status, result.message, snap)
+    summary = {"status": status} | (result.record or {}) | result.extra
+    if message:
+        summary["message"] = message
+    summary["diagnoses"] = doctor.ids(snap | {"status": status})
     print(_line(summary), flush=True)
-    return 0 if result.status == "finished" else 1
+    return 0 if status == "finished" else 1
 
 
 @command("presets", lambda parser: None)

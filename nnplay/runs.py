@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from nnplay import budget, instruments, settings, train
+from nnplay import budget, doctor, instruments, settings, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec
@@ -117,6 +117,8 @@ class Run(train.Callback):
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         if status == "stopped" and self.stop_note:
             message = f"{message} {self.stop_note}".strip()
+        status, message = doctor.verdict(status, message, self.snapshot())  # a finished
+        # run whose loss ends far above its start diverged, as the CLI says too
         if self.unsaved:
             message = f"{message} {self.unsaved}".strip()
         with self._lock:

@@ -173,6 +173,7 @@ def draw(snap: dict) -> None:
             ui.figure(charts.accuracy_chart(snap, scale=big), "seq.accuracy")
         else:
             ui.figure(charts.prediction_chart(snap, scale=big), "seq.prediction")
+    ui.doctor_panel(snap)
     view = snap["view"] if snap["view"] and snap["view"].get("kind") == "sequence" else None
     example = example_picker(view)
     left, right = ui.chart_columns(2)

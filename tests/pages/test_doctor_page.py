@@ -1,0 +1,45 @@
+"""The doctor panel under AppTest: a pathological preset gets its diagnosis beside the charts,
+and the remedy button starts a fresh run with the change applied."""
+
+from __future__ import annotations
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def ended(at) -> bool:
+    shown = texts(at.success) + texts(at.error)
+    return any(s in t for t in shown for s in ("Finished", "diverged"))
+
+
+def test_diverged_run_gets_a_diagnosis_and_the_remedy_trains(app, poll):
+    at = app.run()
+    at.selectbox(key="preset").set_value("lr-too-high").run()
+    at.button(key="load_preset").click().run()
+    assert at.session_state["optimizer.lr"] == 10.0
+    at.button(key="train").click().run()
+    poll(at, ended)
+    assert not at.exception
+    assert any("diverged" in e and "Lower the learning rate to 1" in e for e in texts(at.error))
+    doctor = [m for m in texts(at.markdown) if "Training doctor" in m]
+    assert doctor and "Training diverged" in doctor[0] and "where it started" in doctor[0]
+    first = at.session_state["run_id"]
+    at.button(key="doctor.remedy").click().run()
+    assert not at.exception
+    assert at.session_state["run_id"] != first  # a fresh run
+    assert at.session_state["optimizer.lr"] == 1.0  # the settings show the remedy
+    assert any("fresh run with the same seed" in t for t in texts(at.info))
+    poll(at, lambda a: any("Finished" in t for t in texts(a.success)))
+    doctor = [m for m in texts(at.markdown) if "Training doctor" in m]
+    assert doctor and "Nothing needs fixing" in doctor[0]
+
+
+def test_dead_relus_gets_its_diagnosis_and_a_remedy_button(app, poll):
+    at = app.run()
+    at.selectbox(key="preset").set_value("dead-relus").run()
+    at.button(key="load_preset").click().run()
+    at.button(key="train").click().run()
+    poll(at, ended)
+    assert any("Dead ReLU units" in m for m in texts(at.markdown))
+    assert any(b.key == "doctor.remedy" for b in at.button)
