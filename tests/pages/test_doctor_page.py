@@ -43,3 +43,21 @@ def test_dead_relus_gets_its_diagnosis_and_a_remedy_button(app, poll):
     poll(at, ended)
     assert any("Dead ReLU units" in m for m in texts(at.markdown))
     assert any(b.key == "doctor.remedy" for b in at.button)
+
+
+def test_sequences_page_names_vanishing_gradients_through_time(app, poll):
+    app.run()  # st.navigation registers the pages on the first run
+    at = app.switch_page("views/2_Sequences.py").run()
+    at.selectbox(key="seq.preset").set_value("vanishing-rnn").run()
+    at.button(key="seq.load_preset").click().run()
+    at.number_input(key="train.epochs").set_value(2).run()
+    at.button(key="train").click().run()
+    poll(at, ended, timeout=300)
+    assert not at.exception
+    doctor = [m for m in texts(at.markdown) if "Training doctor" in m]
+    assert doctor and "Vanishing gradients" in doctor[0] and "plain RNN" in doctor[0], doctor
+    first = at.session_state["run_id"]
+    at.button(key="doctor.remedy").click().run()
+    assert not at.exception and at.session_state["run_id"] != first
+    assert at.session_state["model.recurrent.cell"] == "LSTM"
+    at.button(key="stop").click().run()
