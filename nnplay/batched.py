@@ -5,8 +5,8 @@ The measured design for a class training at once, not yet wired into the run man
 weights are views of the stacked buffers, so its module, probes and views read them as before.
 It is exact per run only to float rounding: a batched product sums in another order than a single
 one (the spiral network's output-layer gradient differs in the last bit from the first step), and
-Adam on a small network amplifies that: within 1e-5 of the run alone for the first few hundred
-steps, a different trajectory (losses apart by whole units) by the end of a 6,400-step run. So it
+Adam on a small network amplifies that: within 1e-5 of the run alone over the first hundred steps
+(2e-5 after 640), a different trajectory (losses apart by whole units) by the end of 6,400. So it
 cannot keep the rule that a run trained with others equals the run alone; see the README.
 Not done: runs joining or leaving a group mid-way, per-run settings, Pause/Step/Stop, an executor.
 """
