@@ -93,3 +93,12 @@ def test_the_queue_is_bounded_for_every_cookie() -> None:
 
 def test_the_default_queue_holds_a_class_racing_three_optimisers() -> None:
     assert Limits().max_queue >= 30 * 3
+
+
+def test_a_busy_minute_at_calibration_does_not_make_the_budget_stricter(monkeypatch) -> None:
+    busy = budget.Speed(flops_per_s=1e6, step_s=0.5)  # what a loaded machine may measure
+    monkeypatch.setattr(budget, "_measure", lambda threads: busy)
+    speed = budget.measured.__wrapped__(1)
+    assert speed == budget.FLOOR
+    for preset in presets.all_presets():
+        assert budget.estimate_seconds(preset.spec, speed) < Limits().max_run_seconds, preset.name
