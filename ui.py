@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
+import ui_network
 from nnplay import charts, codegen, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
 from nnplay.runs import Run, RunManager, data_preview
@@ -439,6 +440,15 @@ def start_run(spec: ExperimentSpec, paused: bool = False) -> Run | None:
     return run
 
 
+def reset_run() -> None:
+    """Start over: stop this browser's run shown here and start the page's setup paused at
+    step 0, so the network shows its initial weights."""
+    run = active_run()
+    if run is not None and not run.done and run.owner == owner():
+        manager().stop(run.id)
+    start_run(current_spec(), paused=True)
+
+
 def run_controls(spec: ExperimentSpec | None) -> None:
     """Train, Pause, Resume, Step, Stop."""
     run = active_run()
@@ -537,6 +547,7 @@ def run_charts(snap: dict, key: str = "") -> None:
     name = (lambda n: f"{key}-{n}") if key else (lambda n: n)
     status_line(snap)
     figure(charts.view_chart(snap, scale=big), name("view"))  # the star: the whole width
+    ui_network.panel(snap, name("network"), big, reset=None if key else reset_run)
     accuracy = charts.accuracy_chart(snap, scale=big)  # None for regression: the loss alone
     cols = chart_columns(2) if accuracy is not None else [st.container()]
     with cols[0]:

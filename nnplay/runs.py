@@ -50,6 +50,7 @@ class Run(train.Callback):
         self.grad_steps: list[int] = []
         self.grad_norms: list[np.ndarray] = []
         self.view: dict | None = None
+        self.network: dict | None = None  # the network view's unit pictures and weights
         self.points: dict = {}
         self.record: dict | None = None
         self.thread: threading.Thread | None = None
@@ -88,6 +89,8 @@ class Run(train.Callback):
                 self.grad_norms.append(chunk["grads"])
             if chunk["view"] is not None:
                 self.view = chunk["view"]
+            if chunk.get("network") is not None:
+                self.network = chunk["network"]
             if self.status in ("running", "paused"):
                 self.status = "paused" if self.control.paused else "running"
         self._data.set()
@@ -153,7 +156,7 @@ class Run(train.Callback):
                                                    self.spec.to_json())
             with self._lock:
                 final = {"progress": dict(self.progress), "hist": list(self.hist),
-                         "view": self.view}  # fmt: skip
+                         "view": self.view, "network": self.network}  # fmt: skip
             store.finish(self.id, self.status, self.message, self.record, final, checkpoint)
         except Exception as e:  # noqa: BLE001 - a full disk must not take the app down
             with self._lock:
@@ -243,7 +246,8 @@ class Run(train.Callback):
                 },
                 "grads": {"names": list(info.get("grad_names", [])),
                           "step": list(self.grad_steps), "norm": grads},
-                "view": view, "record": self.record, "created": self.created,
+                "view": view, "network": self.network, "record": self.record,
+                "created": self.created,
                 "name": self.name, "ahead": self.ahead,
             }  # fmt: skip
 
@@ -264,6 +268,7 @@ class Run(train.Callback):
         run.grad_steps = [s for s, _ in samples.get("grads", [])]
         run.grad_norms = [v for _, v in samples.get("grads", [])]
         run.hist, run.view = final.get("hist", []), final.get("view")
+        run.network = final.get("network")
         step = run.steps["step"][-1] if run.steps["step"] else 0
         run.progress = final.get("progress") or (
             run.progress | {"step": step, "total_steps": run.info.get("total_steps", step)})

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnplay import data as datasets
-from nnplay import instruments, models
+from nnplay import instruments, models, unitgrid
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, LossInfo, OptimizerSpec, loss_info
 
 FLUSH_SECONDS = 0.25  # how often step losses and gradient norms reach the host
@@ -317,6 +317,8 @@ class _Loop:
         self.view_ctx = None if self.view_fn is None else instruments.ViewContext(
             torch.cat([ds.x_train, ds.x_test]), self.info.output, ds.n_classes, ds,
         )  # images have no grid view: no copy of the whole set (220 MB for FashionMNIST)
+        self.network = self.view_ctx is not None and unitgrid.applies(model, ds.in_features,
+                                                                       ds.kind)
         self.losses = torch.zeros(BUFFER, device=device)
         self.penalties = torch.zeros(BUFFER, device=device)
         self.grads: torch.Tensor | None = None
@@ -414,9 +416,11 @@ class _Loop:
         if probe or force or now - self.last_probe >= PROBE_SECONDS:
             acts = self.probe.activations()
             self.last_probe = now
-        view = None
+        view = network = None
         if self.view_fn is not None and (now - self.last_view >= VIEW_SECONDS or force):
             view = self.view_fn(self.model, self.view_ctx)
+            if self.network:
+                network = unitgrid.network_view(self.model, self.view_ctx)
             self.last_view = now
         host = torch.cat([self.losses[:n], self.penalties[:n]]).tolist()  # the one sync
         self.pending = 0
@@ -427,7 +431,7 @@ class _Loop:
         chunk = {
             "step": list(range(first, self.step + 1)), "loss": losses, "penalty": host[n:],
             "progress": self.progress(time.monotonic()),  # after the sync: device time counted
-            "view": view, "activations": None, "grads": None,
+            "view": view, "network": network, "activations": None, "grads": None,
         }  # fmt: skip
         if acts is not None:
             stats, values = acts

@@ -1,0 +1,50 @@
+"""The network view in a real browser: the unit pictures change while a spiral run trains, and a
+click on a unit looks at it closely."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+PICTURES = ".st-key-network .layer-above image, .st-key-network image"  # the one image trace
+
+
+def button(page, name: str):
+    """A button of the page itself (Streamlit's header has a Stop button of its own)."""
+    return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
+
+
+def pictures(page) -> str:
+    """The PNG of every unit's picture, as the chart has it now ('' before it is drawn)."""
+    found = page.locator(PICTURES)
+    return (found.first.get_attribute("href") or "") if found.count() else ""
+
+
+def test_the_unit_pictures_change_while_a_spiral_run_trains(app_url, page, wait_connected,
+                                                            screenshot):
+    page.goto(f"{app_url}/?preset=spiral&train.epochs=300&train.batch_size=8")  # minutes
+    wait_connected(page)
+    button(page, "Train").click()
+    expect(page.locator(PICTURES).first).to_be_attached(timeout=60_000)
+    first = pictures(page)
+    assert first.startswith("data:image/png;base64,")
+    page.wait_for_function(
+        """([sel, before]) => {
+            const e = document.querySelector(sel);
+            const now = e && e.getAttribute('href');
+            return now && now !== before;
+        }""",
+        arg=[".st-key-network image", first], timeout=60_000,
+    )
+    expect(page.get_by_text(re.compile(r"^fc1 · ReLU"))).to_have_count(1)  # a column title
+    screenshot(page, "network-view-training")
+
+    # a click on a unit's square looks at it closely (the list follows the click)
+    box = page.locator(".st-key-network .js-plotly-plot .nsewdrag").first.bounding_box()
+    assert box is not None
+    closer = page.locator(".st-key-network\\.unit")
+    expect(closer).to_contain_text("fc1 · ReLU, unit 0")
+    button(page, "Stop").click()
+    expect(page.get_by_text(re.compile(r"Stopped at step"))).to_be_visible(timeout=30_000)
+    screenshot(page, "network-view-stopped")
