@@ -643,10 +643,12 @@ def share_link(query: str) -> None:
         st.code(link, language=None, wrap_lines=True)
 
 
-def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code") -> None:
-    """spec as a standalone PyTorch script: shown (with st.code's copy button) and as a .py."""
+def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code",
+               changes: Iterable = ()) -> None:
+    """spec as a standalone PyTorch script: shown (with st.code's copy button) and as a .py;
+    changes (a run's settings changed while it trained) are made at their steps."""
     try:
-        text = codegen.script(spec, title)
+        text = codegen.script(spec, title, list(changes))
     except SpecError as e:
         st.info(str(e))
         return

@@ -74,7 +74,8 @@ with stage, st.expander("PyTorch code", icon=":material/code:"):
     shown = ui.active_run()
     if shown is not None and shown.spec != spec:
         st.caption("The code of the run shown above; the controls have changed since it started.")
-    ui.code_panel(shown.spec if shown is not None else spec)
+    ui.code_panel(shown.spec if shown is not None else spec,
+                  changes=shown.changes if shown is not None else ())
 
 if DATASETS[spec.data.name].downloads:
     st.caption("MNIST and FashionMNIST are downloaded by torchvision on first use.")

@@ -84,3 +84,30 @@ def test_reset_starts_over_paused_at_step_0_with_the_network_drawn(app, poll):
     assert not at.exception
     poll(at, lambda a: network_spec(a) is not None and a.button(key="resume").disabled is False)
     assert at.query_params["run"] != first
+
+
+def loss_annotations(at) -> list[str]:
+    for c in at.get("plotly_chart"):
+        spec = json.loads(c.proto.spec)
+        if spec["layout"].get("title", {}).get("text") == "loss":
+            return [a.get("text", "") for a in spec["layout"].get("annotations", [])]
+    return []
+
+
+def test_a_learning_rate_change_mid_run_shows_on_the_loss_chart(app, poll):
+    at = load_spiral(app.run())
+    at.number_input(key="train.epochs").set_value(50).run()
+    at.button(key="step").click().run()  # starts paused, one step taken
+    poll(at, lambda a: a.button(key="resume").disabled is False)
+    at.select_slider(key="optimizer.lr").set_value(0.001).run()
+    assert not at.exception
+    at.selectbox(key="loss.name").set_value("NLLLoss").run()  # not a live setting
+    assert any("apply to the next run" in c.value for c in at.caption)
+    at.button(key="step").click().run()
+    poll(at, lambda a: "lr → 0.001" in loss_annotations(a))
+    run_id = at.query_params["run"]
+    code = "\n".join(c.value for c in at.code)
+    assert "CHANGES = {2: [('lr', 0.001)]}" in code  # the exported script replays it
+    at.button(key="stop").click().run()
+    poll(at, lambda a: any("Stopped" in i.value for i in a.info))
+    assert at.query_params["run"] == run_id
