@@ -122,10 +122,11 @@ def nodes(network: Mapping[str, Any], class_names: Sequence[str] = ()) -> list[l
         col = []
         if layer.get("output") and network.get("task") == "classification":
             binary = bool(network.get("binary"))
+            shades = diverging(2 * pics - 1) if binary else None  # one call for the layer
             for r, pic in enumerate(pics):
                 k = 1 if binary else index[r]
                 label = charts._class_label({"class_names": class_names}, k)
-                rgb = diverging(2 * pic - 1) if binary else towards(pic, k)
+                rgb = shades[r] if shades is not None else towards(pic, k)
                 col.append(Node(c, r, rgb, f"output: P({label})<br>bias {bias[r]:.4g}<br>"
                                 f"range {lo[r]:.3g} … {hi[r]:.3g}", pic, 1.0,
                                 "" if binary else
@@ -133,8 +134,9 @@ def nodes(network: Mapping[str, Any], class_names: Sequence[str] = ()) -> list[l
         else:
             m = float(np.nanmax(np.abs(np.concatenate([lo, hi])), initial=0.0)) or 1.0
             what = "output" if layer.get("output") else layer_title(layer)
+            shades = diverging(pics / m)  # one call for the layer
             for r, pic in enumerate(pics):
-                col.append(Node(c, r, diverging(pic / m), f"{what}, unit {index[r]}<br>bias "
+                col.append(Node(c, r, shades[r], f"{what}, unit {index[r]}<br>bias "
                                 f"{bias[r]:.4g}<br>output {lo[r]:.3g} … {hi[r]:.3g}", pic, m,
                                 ""))  # fmt: skip
         columns.append(col)
