@@ -25,9 +25,10 @@ def test_the_unit_pictures_change_while_a_spiral_run_trains(app_url, page, wait_
     page.goto(f"{app_url}/?preset=spiral&train.epochs=300&train.batch_size=8")  # minutes
     wait_connected(page, timeout=120_000)  # a loaded class server answers slowly
     button(page, "Train").click()
-    expect(page.locator(PICTURES).first).to_be_attached(timeout=60_000)
+    page.wait_for_function(  # plotly sets the image's PNG just after adding the element
+        """(sel) => (document.querySelector(sel)?.getAttribute('href') || '')
+            .startsWith('data:image/png;base64,')""", arg=PICTURES, timeout=60_000)
     first = pictures(page)
-    assert first.startswith("data:image/png;base64,")
     page.wait_for_function(
         """([sel, before]) => {
             const e = document.querySelector(sel);
@@ -36,7 +37,8 @@ def test_the_unit_pictures_change_while_a_spiral_run_trains(app_url, page, wait_
         }""",
         arg=[PICTURES, first], timeout=60_000,
     )
-    expect(page.locator(".st-key-network-unit")).to_contain_text("fc1 · ReLU, unit 0")
-    expect(page.locator(".st-key-network-closer .main-svg").first).to_be_attached()
-    button(page, "Stop").click()
+    # the first hidden unit, looked at closely beside the list
+    closer = page.locator(".st-key-network-closer .gtitle").first
+    expect(closer).to_contain_text("fc1 · ReLU, unit 0")
+    button(page, "Stop").click(force=True)  # the charts above redraw every second
     expect(page.get_by_text(re.compile(r"Stopped at step"))).to_be_visible(timeout=30_000)
