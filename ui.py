@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 import serving
+import ui_network
 from nnplay import charts, codegen, doctor, escape, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
 from nnplay.runs import ACTIVE, Run, RunManager, data_preview
@@ -457,6 +458,15 @@ def start_run(spec: ExperimentSpec, paused: bool = False) -> Run | None:
     return run
 
 
+def reset_run() -> None:
+    """Start over: stop this browser's run shown here and start the page's setup paused at
+    step 0, so the network shows its initial weights."""
+    run = active_run()
+    if run is not None and not run.done:
+        manager().control(run.id, owner(), "stop")
+    start_run(current_spec(), paused=True)
+
+
 def run_controls(spec: ExperimentSpec | None) -> None:
     """Train, Pause, Resume, Step, Stop; only Train for a run another browser started."""
     run = active_run()
@@ -564,6 +574,7 @@ def run_charts(snap: dict, key: str = "") -> None:
     name = (lambda n: f"{key}-{n}") if key else (lambda n: n)
     status_line(snap)
     figure(charts.view_chart(snap, scale=big), name("view"))  # the star: the whole width
+    ui_network.panel(snap, name("network"), big, reset=None if key else reset_run)
     accuracy = charts.accuracy_chart(snap, scale=big)  # None for regression: the loss alone
     cols = chart_columns(2) if accuracy is not None else [st.container()]
     with cols[0]:
@@ -716,10 +727,12 @@ def share_link(query: str) -> None:
                     language=None, wrap_lines=True)
 
 
-def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code") -> None:
-    """spec as a standalone PyTorch script: shown (with st.code's copy button) and as a .py."""
+def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code",
+               changes: Iterable = ()) -> None:
+    """spec as a standalone PyTorch script: shown (with st.code's copy button) and as a .py;
+    changes (a run's settings changed while it trained) are made at their steps."""
     try:
-        text = codegen.script(spec, title)
+        text = codegen.script(spec, title, list(changes))
     except SpecError as e:
         st.info(str(e))
         return

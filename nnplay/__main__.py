@@ -10,7 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nnplay import presets
-from nnplay.spec import ExperimentSpec, SpecError, coerce, parse
+from nnplay.spec import (
+    ExperimentSpec,
+    SettingChange,
+    SpecError,
+    coerce,
+    parse,
+    parse_change,
+)
 
 Command = tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: dict[str, Command] = {}
@@ -33,6 +40,10 @@ def spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="change one setting, e.g. optimizer.lr=0.1 (repeatable)")
     parser.add_argument("--steps", type=int, help="stop after this many steps")
+    parser.add_argument("--change", action="append", default=[], metavar="STEP:KEY=VALUE",
+                        help="change a setting from step STEP on, as a run changed live, e.g. "
+                             "1500:optimizer.lr=0.001 (repeatable; lr, momentum, weight decay, "
+                             "L1, L2)")
 
 
 def spec_from(args: argparse.Namespace) -> ExperimentSpec:
@@ -52,6 +63,11 @@ def spec_from(args: argparse.Namespace) -> ExperimentSpec:
     if args.steps is not None:
         changes["train.max_steps"] = args.steps
     return spec.with_changes(changes) if changes else spec
+
+
+def changes_from(args: argparse.Namespace, spec: ExperimentSpec) -> list[SettingChange]:
+    """The --change arguments as the run's setting changes, checked against spec."""
+    return [parse_change(text, spec) for text in args.change]
 
 
 def _clean(value: object) -> object:
@@ -74,7 +90,7 @@ def train_command(args: argparse.Namespace) -> int:
             print(_line({k: v for k, v in record.items() if k != "view"}), flush=True)
 
     recorder = doctor.Recorder(spec.model_dump())
-    result = train.run_spec(spec, [Printer(), recorder])
+    result = train.run_spec(spec, [Printer(), recorder], changes=changes_from(args, spec))
     snap = recorder.snapshot()
     status, message = doctor.verdict(result.status, result.message, snap)
     summary = {"status": status} | (result.record or {}) | result.extra
@@ -103,7 +119,7 @@ def code_command(args: argparse.Namespace) -> int:
     if args.preset and not args.spec:
         preset = presets.load(args.preset)
         title = f"{preset.title}\n\n{preset.goal}"
-    print(codegen.script(spec, title), end="")
+    print(codegen.script(spec, title, changes_from(args, spec)), end="")
     return 0
 
 

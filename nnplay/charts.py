@@ -296,6 +296,7 @@ def loss_chart(
             fig.add_trace(_line(ex, ey, name, colour, scale, markers=True))
     _layout(fig, "loss", scale, x_title="step", y_title="loss", height=height, log_y=log_y)
     _baseline(fig, snap, scale)
+    _changes(fig, snap, scale)
     if not _has_data(x, ex):
         return _message(fig, WAITING, scale)
     if isinstance(snap, Mapping) and snap.get("status") == "diverged" and len(x):
@@ -304,6 +305,22 @@ def loss_chart(
             annotation=dict(text="diverged", font=dict(color=TEST_COLOUR)),
         )
     return fig
+
+
+CHANGE_LABELS = {"optimizer.lr": "lr", "optimizer.momentum": "momentum",
+                 "optimizer.weight_decay": "weight decay", "train.l1": "L1", "train.l2": "L2"}
+
+
+def _changes(fig: Figure, snap: Snapshot, scale: float) -> None:
+    """A labelled vertical mark at each setting changed while the run trained."""
+    changes = snap.get("changes") if isinstance(snap, Mapping) else None
+    for c in changes or ():
+        label = f"{CHANGE_LABELS.get(c['setting'], c['setting'])} → {c['value']:g}"
+        fig.add_vline(float(c["step"]), line=dict(color="#444", width=_px(1.5, scale),
+                                                  dash="dot"),
+                      annotation=dict(text=label, textangle=-90, yanchor="top",
+                                      font=dict(size=_px(BASE_FONT - 3, scale), color="#444"),
+                                      bgcolor="rgba(255,255,255,0.8)"))
 
 
 def _baseline(fig: Figure, snap: Snapshot, scale: float) -> None:

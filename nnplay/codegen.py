@@ -14,14 +14,14 @@ import inspect
 import pprint
 import textwrap
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from nnplay import data, models, recurrent, sequences, tabular, train
-from nnplay.spec import ExperimentSpec, SpecError, loss_info
+from nnplay.spec import ExperimentSpec, SettingChange, SpecError, loss_info
 
 
 class CodegenError(SpecError):
@@ -527,7 +527,21 @@ def _evaluation(spec: ExperimentSpec, padded: bool = False) -> tuple[str, str]:
     return define, report
 
 
-def _main(spec: ExperimentSpec, report: str, padded: bool = False) -> str:
+# The script's names for the settings a run can change while it trains: an optimiser's
+# param_groups key, or the key of the LAMBDA dict that holds the L1 and L2 strengths.
+CHANGE_NAMES: dict[str, str | int] = {
+    "optimizer.lr": "lr", "optimizer.momentum": "momentum",
+    "optimizer.weight_decay": "weight_decay", "train.l1": 1, "train.l2": 2,
+}
+
+
+def _penalised(spec: ExperimentSpec, changes: Sequence[SettingChange]) -> bool:
+    """Whether an L1/L2 strength changes during the run (the script then keeps both in LAMBDA)."""
+    return any(c.setting in ("train.l1", "train.l2") for c in changes)
+
+
+def _main(spec: ExperimentSpec, report: str, padded: bool = False,
+          changes: Sequence[SettingChange] = ()) -> str:
     """main(): tensors, targets, model, loss, optimiser and the training loop. With padded
     sequences their lengths stay on the CPU, where pack_padded_sequence reads them."""
     t = spec.train
@@ -585,11 +599,35 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False) -> str:
         while step < total_steps:
             perm = {order}
             for i in range(0, len(x_train), BATCH_SIZE):
-                idx = perm[i:i + BATCH_SIZE]
-                out = model({inputs})
-                loss = loss_fn(out, t_train[{rows}])
     """, 1)
-    if t.l1 or t.l2:
+    if _penalised(spec, changes):
+        out += _indent("""
+            for name, value in CHANGES.get(step + 1, ()):  # changed from this step on
+                if name in LAMBDA:
+                    LAMBDA[name] = value
+                else:
+                    for group in optimizer.param_groups:
+                        group[name] = value
+        """, 3)
+    elif changes:
+        out += _indent("""
+            for name, value in CHANGES.get(step + 1, ()):  # changed from this step on
+                for group in optimizer.param_groups:
+                    group[name] = value
+        """, 3)
+    out += _indent(f"""
+        idx = perm[i:i + BATCH_SIZE]
+        out = model({inputs})
+        loss = loss_fn(out, t_train[{rows}])
+    """, 3)
+    if _penalised(spec, changes):
+        out += _indent("""
+            if LAMBDA[1] or LAMBDA[2]:
+                weights = torch.cat([p.view(-1) for p in model.parameters()])
+                loss = loss + (LAMBDA[1] * torch.norm(weights, 1)
+                               + LAMBDA[2] * torch.norm(weights, 2))
+        """, 3)
+    elif t.l1 or t.l2:
         terms = [f"LAMBDA_{i} * torch.norm(weights, {i})" for i, v in ((1, t.l1), (2, t.l2)) if v]
         out += _indent(f"""
             weights = torch.cat([p.view(-1) for p in model.parameters()])
@@ -620,7 +658,7 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False) -> str:
     return out
 
 
-def _settings(spec: ExperimentSpec) -> str:
+def _settings(spec: ExperimentSpec, changes: Sequence[SettingChange] = ()) -> str:
     """The constants at the top of the script."""
     t = spec.train
     lines = [
@@ -631,8 +669,17 @@ def _settings(spec: ExperimentSpec) -> str:
     ]
     if t.max_steps:
         lines.append(f"MAX_STEPS = {t.max_steps}  # stop after this many steps")
-    if t.l1 or t.l2:
+    if _penalised(spec, changes):
+        lines.append(f"LAMBDA = {{1: {t.l1!r}, 2: {t.l2!r}}}  # L1 and L2 penalties (they change)")
+    elif t.l1 or t.l2:
         lines.append(f"LAMBDA_1, LAMBDA_2 = {t.l1!r}, {t.l2!r}  # L1 and L2 penalties")
+    if changes:
+        at: dict[int, list] = {}
+        for c in changes:
+            at.setdefault(c.step, []).append((CHANGE_NAMES[c.setting], c.value))
+        lines.append("# settings changed while the run trained: {first step with the new value: "
+                     "[(setting, value), ...]}")
+        lines.append(f"CHANGES = {at!r}")
     if t.patience:
         lines.append(f"PATIENCE = {t.patience}  # evaluations without a better test loss")
     lines.append(f"EVAL_TRAIN = {train.EVAL_TRAIN_MAX}  # at most this many training samples "
@@ -640,8 +687,9 @@ def _settings(spec: ExperimentSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def script(spec: ExperimentSpec, title: str = "") -> str:
-    """A standalone PyTorch script that trains spec as nnplay does and prints each evaluation."""
+def script(spec: ExperimentSpec, title: str = "", changes: Sequence[SettingChange] = ()) -> str:
+    """A standalone PyTorch script that trains spec as nnplay does and prints each evaluation;
+    changes (a run's recorded setting changes) are made at the same steps."""
     make_data = DATA_CODE.get(spec.data.name)
     if make_data is None:
         raise CodegenError(f"Code export does not support {spec.data.info.label} yet.")
@@ -670,11 +718,11 @@ def script(spec: ExperimentSpec, title: str = "") -> str:
     parts = [
         f'"""{header}\n\n{about}\n"""',
         "\n".join(imports),
-        _settings(spec),
+        _settings(spec, changes),
         "# --- data ".ljust(99, "-") + "\n\n\n" + d.body,
         "# --- model ".ljust(99, "-") + "\n\n\n" + model_code,
         define,
-        _main(spec, report, padded),
+        _main(spec, report, padded, changes),
         'if __name__ == "__main__":\n    main()\n',
     ]
     head = "\n\n".join(p.rstrip("\n") for p in parts[:3])

@@ -19,7 +19,7 @@ import torch
 from nnplay import budget, doctor, instruments, settings, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name
-from nnplay.spec import ExperimentSpec
+from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
 from nnplay.store import Store, loads
 
 ACTIVE = ("queued", "running", "paused")
@@ -51,6 +51,9 @@ class Run(train.Callback):
         self.grad_steps: list[int] = []
         self.grad_norms: list[np.ndarray] = []
         self.view: dict | None = None
+        self.network: dict | None = None  # the network view's unit pictures and weights
+        self.changes: list[SettingChange] = []  # settings changed while it trained, in order
+        self.requested: dict[str, float] = {}  # the latest value asked for, per setting
         self.points: dict = {}
         self.record: dict | None = None
         self.thread: threading.Thread | None = None
@@ -97,6 +100,8 @@ class Run(train.Callback):
                 self.grad_norms.append(chunk["grads"])
             if chunk["view"] is not None:
                 self.view = chunk["view"]
+            if chunk.get("network") is not None:
+                self.network = chunk["network"]
             if self.status in ("running", "paused"):
                 self.status = "paused" if self.control.paused else "running"
         self._data.set()
@@ -113,6 +118,31 @@ class Run(train.Callback):
             self.evals.append(record)
         if self.store is not None:
             self.store.evaluation(self.id, record)
+
+    def on_change(self, change: SettingChange) -> None:
+        with self._lock:
+            self.changes.append(change)
+
+    def change(self, setting: str, value: object) -> str | None:
+        """Change a setting (spec.CHANGEABLE) from the next step on; None when asked, else a
+        sentence saying why not. Ownership is checked by RunManager.change."""
+        if self.done:
+            return "This run has ended; the change applies to the next run."
+        try:
+            number = check_change(self.spec, setting, value)
+        except SpecError as e:
+            return str(e)
+        with self._lock:
+            self.requested[setting] = number
+        self.control.change(setting, number)
+        return None
+
+    def current_spec(self) -> ExperimentSpec:
+        """The spec with the settings changed (or asked for) so far: what the run trains with
+        now, for a page to tell which of its controls differ."""
+        with self._lock:
+            values = {c.setting: c.value for c in self.changes} | self.requested
+        return self.spec.with_changes(values) if values else self.spec
 
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         if status == "stopped" and self.stop_note:
@@ -172,7 +202,8 @@ class Run(train.Callback):
                     f"Its weights could not be saved: {train.failure_message(e)}"
         with self._lock:
             final = {"progress": dict(self.progress), "hist": list(self.hist),
-                     "view": self.view}  # fmt: skip
+                     "view": self.view, "network": self.network,
+                     "changes": [c.model_dump() for c in self.changes]}  # fmt: skip
         try:  # the end is recorded even without weights; on a full disk, once space returns
             store.finish(self.id, self.status, self.message, self.record, final, checkpoint)
         except Exception as e:  # noqa: BLE001
@@ -263,7 +294,9 @@ class Run(train.Callback):
                 },
                 "grads": {"names": list(info.get("grad_names", [])),
                           "step": list(self.grad_steps), "norm": grads},
-                "view": view, "record": self.record, "created": self.created,
+                "view": view, "network": self.network, "record": self.record,
+                "changes": [c.model_dump() for c in self.changes],
+                "created": self.created,
                 "name": self.name, "ahead": self.ahead,
             }  # fmt: skip
 
@@ -284,6 +317,8 @@ class Run(train.Callback):
         run.grad_steps = [s for s, _ in samples.get("grads", [])]
         run.grad_norms = [v for _, v in samples.get("grads", [])]
         run.hist, run.view = final.get("hist", []), final.get("view")
+        run.network = final.get("network")
+        run.changes = [SettingChange.model_validate(c) for c in final.get("changes", [])]
         step = run.steps["step"][-1] if run.steps["step"] else 0
         run.progress = final.get("progress") or (
             run.progress | {"step": step, "total_steps": run.info.get("total_steps", step)})
@@ -571,6 +606,14 @@ class RunManager:
             return False
         CONTROLS[action](self, run)
         return True
+
+    def change(self, run_id: str, owner: str, setting: str, value: object) -> str | None:
+        """Change a setting of owner's live run from its next step on; None when done, else a
+        sentence (not theirs, ended, or a value the setting cannot take)."""
+        run = self._runs.get(run_id)
+        if run is None or not self.can_control(run_id, owner, "change"):
+            return "Only the browser that started this run can change it."
+        return run.change(setting, value)
 
     def rename(self, run_id: str, name: str, owner: str) -> bool:
         """Give owner's run a name (one line, at most 80 characters); False if not theirs."""

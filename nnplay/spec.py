@@ -387,3 +387,52 @@ def coerce(text: str) -> object:
         return json.loads(text)
     except ValueError:
         return text
+
+
+# --- settings changed while a run trains ------------------------------------------------------
+
+# The settings a run takes changes to while it trains, and the optimisers each applies to.
+CHANGEABLE: dict[str, tuple[str, ...]] = {
+    "optimizer.lr": OPTIMIZERS,
+    "optimizer.momentum": ("SGD", "RMSprop"),
+    "optimizer.weight_decay": OPTIMIZERS,
+    "train.l1": OPTIMIZERS,
+    "train.l2": OPTIMIZERS,
+}
+
+
+class SettingChange(_Frozen):
+    """One setting changed during a run: step `step` (counted from 1) is the first step taken
+    with `setting` at `value`."""
+
+    step: int = Field(ge=1, le=1_000_000, description="first step with the new value")
+    setting: Literal[tuple(CHANGEABLE)]  # type: ignore[valid-type]
+    value: float = Field(ge=0.0, le=10.0)
+
+
+def check_change(spec: ExperimentSpec, setting: str, value: object) -> float:
+    """value as the float a run can take for setting, or SpecError with a sentence."""
+    if setting not in CHANGEABLE:
+        raise SpecError(f"'{setting}' cannot change while a run trains; only "
+                        f"{', '.join(CHANGEABLE)} can (the rest apply to the next run)")
+    if spec.optimizer.name not in CHANGEABLE[setting]:
+        raise SpecError(f"{spec.optimizer.name} has no {setting.split('.')[-1]}")
+    checked = spec.with_changes({setting: value})  # the setting's own bounds and messages
+    section, leaf = setting.split(".")
+    return float(getattr(getattr(checked, section), leaf))
+
+
+def parse_change(text: str, spec: ExperimentSpec | None = None) -> SettingChange:
+    """'1500:optimizer.lr=0.001' as a SettingChange (checked against spec when given)."""
+    step, sep, rest = str(text).partition(":")
+    setting, eq, value = rest.partition("=")
+    if not sep or not eq or not step.strip().isdigit():
+        raise SpecError(f"'{text}' is not STEP:setting=value (e.g. 1500:optimizer.lr=0.001)")
+    setting = setting.strip()
+    number = coerce(value.strip())
+    if spec is not None:
+        number = check_change(spec, setting, number)
+    try:
+        return SettingChange(step=int(step), setting=setting, value=number)
+    except ValidationError as e:
+        raise SpecError(explain(e)) from None

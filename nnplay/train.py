@@ -19,8 +19,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnplay import data as datasets
-from nnplay import fused, instruments, models
-from nnplay.spec import OPTIMIZERS, ExperimentSpec, LossInfo, OptimizerSpec, loss_info
+from nnplay import fused, instruments, models, unitgrid
+from nnplay.spec import (
+    OPTIMIZERS,
+    ExperimentSpec,
+    LossInfo,
+    OptimizerSpec,
+    SettingChange,
+    loss_info,
+)
 
 FLUSH_SECONDS = 0.25  # how often step losses and gradient norms reach the host
 PROBE_SECONDS = 1.0  # how often activation statistics are sampled (a forward pass of SAMPLE_MAX
@@ -142,6 +149,7 @@ class Control:
         self._stop = False
         self._budget = 0  # steps allowed while paused
         self.waited = 0.0  # seconds the loop has spent blocked here (paused), not training
+        self.changes: list[tuple[str, float]] = []  # settings to change before the next step
 
     @property
     def paused(self) -> bool:
@@ -171,6 +179,17 @@ class Control:
         with self._cv:
             self._stop = True
             self._cv.notify_all()
+
+    def change(self, setting: str, value: float) -> None:
+        """Ask for a setting (spec.CHANGEABLE, value already checked) from the next step on."""
+        with self._cv:
+            self.changes = [*self.changes, (setting, value)]
+
+    def take_changes(self) -> list[tuple[str, float]]:
+        """The changes asked for since the last call, oldest first."""
+        with self._cv:
+            taken, self.changes = self.changes, []
+        return taken
 
     def must_wait(self) -> bool:
         """True when the loop is about to block (or stop): a cheap check without the lock."""
@@ -208,6 +227,9 @@ class Callback:
 
     def on_eval(self, record: dict) -> None:
         """An evaluation: step, epoch, train/test loss and accuracy."""
+
+    def on_change(self, change: SettingChange) -> None:
+        """A setting changed: change.step is the first step taken with the new value."""
 
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         """Once, at the end: finished, stopped, diverged or failed, with the last evaluation."""
@@ -287,17 +309,38 @@ def predicted_class(out: torch.Tensor, info: LossInfo) -> torch.Tensor:
 
 
 def fit(model: nn.Module, ds: datasets.Dataset, spec: ExperimentSpec, device: torch.device,
-        callbacks: Sequence[Callback] = (), control: Control | None = None) -> Result:
-    """Train model on ds as spec says, emitting events; returns how it ended."""
-    loop = _Loop(model, ds, spec, device, list(callbacks), control or Control())
+        callbacks: Sequence[Callback] = (), control: Control | None = None,
+        changes: Sequence[SettingChange] = ()) -> Result:
+    """Train model on ds as spec says, emitting events; returns how it ended. changes are
+    settings changed at given steps (as a run recorded them, or the CLI's --change)."""
+    loop = _Loop(model, ds, spec, device, list(callbacks), control or Control(), changes)
     return loop.run()
+
+
+def _param_groups(key: str) -> Callable[[_Loop, float], None]:
+    def apply(loop: _Loop, value: float) -> None:
+        for group in loop.optimizer.param_groups:
+            group[key] = value
+    return apply
+
+
+# How each changeable setting (spec.CHANGEABLE) takes its new value in a running loop.
+APPLY_CHANGE: dict[str, Callable[[_Loop, float], None]] = {
+    "optimizer.lr": _param_groups("lr"),
+    "optimizer.momentum": _param_groups("momentum"),
+    "optimizer.weight_decay": _param_groups("weight_decay"),
+    "train.l1": lambda loop, v: setattr(loop, "l1", v),
+    "train.l2": lambda loop, v: setattr(loop, "l2", v),
+}
 
 
 class _Loop:
     """The state of one fit; split into methods so the hot loop reads as the reference's."""
 
-    def __init__(self, model, ds, spec, device, callbacks, control):
+    def __init__(self, model, ds, spec, device, callbacks, control, changes=()):
         self.model, self.ds, self.spec, self.device = model, ds, spec, device
+        self.schedule = sorted(changes, key=lambda c: c.step)  # changes still to make
+        self.l1, self.l2 = spec.train.l1, spec.train.l2
         self.callbacks, self.control = callbacks, control
         self.info = loss_info(spec.loss.name, spec.task)
         self.loss_fn = LOSS_MODULES[spec.loss.name]()
@@ -321,6 +364,8 @@ class _Loop:
         self.view_ctx = None if self.view_fn is None else instruments.ViewContext(
             torch.cat([ds.x_train, ds.x_test]), self.info.output, ds.n_classes, ds,
         )  # images have no grid view: no copy of the whole set (220 MB for FashionMNIST)
+        self.network = self.view_ctx is not None and unitgrid.applies(model, ds.in_features,
+                                                                       ds.kind)
         self.losses = torch.zeros(BUFFER, device=device)
         self.penalties = torch.zeros(BUFFER, device=device)
         self.grads: torch.Tensor | None = None
@@ -368,7 +413,7 @@ class _Loop:
         """The loop: epochs of shuffled index batches, flushing and evaluating as planned."""
         x, t = self.ds.x_train, self.t_train
         bs, plan = self.spec.train.batch_size, self.plan
-        l1, l2 = self.spec.train.l1, self.spec.train.l2
+        l1, l2 = self.l1, self.l2
         self.model.train()
         while self.step < plan.total_steps:
             perm_cpu = torch.randperm(len(x), generator=self.perm_gen)
@@ -378,6 +423,10 @@ class _Loop:
                 if self.control.must_wait():
                     self.flush(force=True)
                 self.control.gate()
+                if self.control.changes or (self.schedule and
+                                            self.schedule[0].step <= self.step + 1):
+                    self.apply_changes()
+                    l1, l2 = self.l1, self.l2
                 # flush (and sample gradient norms) four times a second and at every evaluation
                 evaluating = (self.step + 1) % plan.eval_every == 0
                 sample = evaluating or time.monotonic() - self.last_flush >= FLUSH_SECONDS
@@ -426,6 +475,17 @@ class _Loop:
         self.fused = False
         return False
 
+    def apply_changes(self) -> None:
+        """Make the scheduled changes due at the next step and those asked for meanwhile."""
+        due = []
+        while self.schedule and self.schedule[0].step <= self.step + 1:
+            due.append(self.schedule.pop(0))
+        due += [SettingChange(step=self.step + 1, setting=k, value=v)
+                for k, v in self.control.take_changes()]
+        for change in due:
+            APPLY_CHANGE[change.setting](self, change.value)
+            self.emit("on_change", change)
+
     def flush(self, force: bool = False, probe: bool = False) -> None:
         """Send the buffered step losses and the instrument samples to the callbacks; the
         activations are probed when asked, when forced, or once PROBE_SECONDS have passed."""
@@ -437,9 +497,11 @@ class _Loop:
         if probe or force or now - self.last_probe >= PROBE_SECONDS:
             acts = self.probe.activations()
             self.last_probe = now
-        view = None
+        view = network = None
         if self.view_fn is not None and (now - self.last_view >= VIEW_SECONDS or force):
             view = self.view_fn(self.model, self.view_ctx)
+            if self.network:
+                network = unitgrid.network_view(self.model, self.view_ctx)
             self.last_view = now
         host = torch.cat([self.losses[:n], self.penalties[:n]]).tolist()  # the one sync
         self.pending = 0
@@ -450,7 +512,7 @@ class _Loop:
         chunk = {
             "step": list(range(first, self.step + 1)), "loss": losses, "penalty": host[n:],
             "progress": self.progress(time.monotonic()),  # after the sync: device time counted
-            "view": view, "activations": None, "grads": None,
+            "view": view, "network": network, "activations": None, "grads": None,
         }  # fmt: skip
         if acts is not None:
             stats, values = acts
@@ -580,7 +642,8 @@ def prepare(spec: ExperimentSpec, device: torch.device | None = None,
 
 
 def run_spec(spec: ExperimentSpec, callbacks: Sequence[Callback] = (),
-             control: Control | None = None, device: torch.device | None = None) -> Result:
+             control: Control | None = None, device: torch.device | None = None,
+             changes: Sequence[SettingChange] = ()) -> Result:
     """Build the data and model for spec and fit; the whole experiment in one call."""
     ds, model, device = prepare(spec, device)
-    return fit(model, ds, spec, device, callbacks, control)
+    return fit(model, ds, spec, device, callbacks, control, changes)

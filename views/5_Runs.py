@@ -132,7 +132,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                            help="torch.load(path, weights_only=True) gives the state_dict; "
                                 "the script below builds the model it fits.")  # fmt: skip
     try:
-        script = codegen.script(spec, run.name)
+        script = codegen.script(spec, run.name, run.changes)  # replayed at their steps
     except SpecError as e:
         script, why = None, str(e)
     if script is not None:

@@ -1,0 +1,44 @@
+"""Settings changed while a run trains: the Playground's controls sent to the live run (learning
+rate, momentum, weight decay, L1, L2), and one line saying the rest apply to the next run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from nnplay.charts import CHANGE_LABELS
+from nnplay.runs import Run
+from nnplay.spec import CHANGEABLE, ExperimentSpec
+
+
+def _flat(tree: dict, prefix: str = "") -> dict[str, object]:
+    """A nested dict by dotted path (lists and tuples kept whole: the layer stack is one)."""
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out |= _flat(value, path + ".")
+        else:
+            out[path] = value
+    return out
+
+
+def follow(run: Run | None, spec: ExperimentSpec, mine: bool,
+           change: Callable[[str, object], str | None]) -> None:
+    """Send the page's changeable settings that differ from the live run's to it (change is
+    RunManager.change for this run and browser); say in one line that other edits wait."""
+    if run is None or run.done or not mine:
+        return
+    now, wanted = _flat(run.current_spec().model_dump()), _flat(spec.model_dump())
+    differ = [k for k in wanted if wanted[k] != now.get(k)]
+    for key in [k for k in differ if k in CHANGEABLE]:
+        problem = change(key, wanted[key])
+        if problem:
+            st.warning(problem)
+        else:
+            st.toast(f"{CHANGE_LABELS[key]} → {wanted[key]:g} from the next step")
+    if [k for k in differ if k not in CHANGEABLE]:
+        st.caption("Your other edits (data, layers, loss, optimiser, batch size, …) apply to the "
+                   "next run; this one keeps training as it started. Learning rate, momentum, "
+                   "weight decay, L1 and L2 change it live.")
