@@ -436,6 +436,7 @@ class Recorder:
         self.acts: list[np.ndarray] = []
         self.grads: list[np.ndarray] = []
         self.view: dict | None = None
+        self.changes: list = []  # settings changed mid-run (spec.SettingChange)
         self.status, self.message = "running", ""
 
     def on_start(self, info: dict) -> None:
@@ -455,6 +456,9 @@ class Recorder:
 
     def on_eval(self, record: dict) -> None:
         self.evals.append({k: v for k, v in record.items() if k != "view"})
+
+    def on_change(self, change: object) -> None:
+        self.changes.append(change)
 
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         self.status, self.message = status, message

@@ -291,3 +291,10 @@ def test_recorder_lays_out_a_snapshot() -> None:
     assert s["activations"]["dead"].shape == (40, 1) and s["grads"]["norm"].shape == (40, 2)
     assert s["evals"]["train_loss"] == [0.5] and "view" not in s["evals"]
     assert doctor.ids(s) == ["dead_relu"]
+
+
+def test_the_recorder_has_every_hook_a_training_callback_has() -> None:
+    from nnplay import train
+
+    hooks = {n for n in vars(train.Callback) if n.startswith("on_")}
+    assert hooks <= set(vars(doctor.Recorder)), hooks - set(vars(doctor.Recorder))
