@@ -60,7 +60,7 @@ def walk(spec: SurfaceSpec, chunk: int = CHUNK,
             if not math.isfinite(value) or not (math.isfinite(x) and math.isfinite(y)):
                 status[i] = f"diverged at step {step}"
             elif not (x_lo <= x <= x_hi and y_lo <= y <= y_hi):
-                status[i] = f"left the plot at step {step}"
+                status[i] = f"far off the plot at step {step}"
             elif step == spec.steps:
                 status[i] = "finished"
         going = [(i, loss) for i, loss in zip(live, losses) if status[i] == "running"]
@@ -134,6 +134,11 @@ class PathJob:
         with self._lock:
             self._arrived.wait_for(lambda: self._done or any(self._parts), timeout)
 
+    def join(self, timeout: float) -> bool:
+        """Wait until the job is done, at most timeout seconds; True when it is."""
+        with self._lock:
+            return self._arrived.wait_for(lambda: self._done, timeout)
+
     def snapshot(self) -> dict:
         """{"paths": [(n, 3) arrays], "status": [...], "done": bool, "error": str}."""
         with self._lock:
@@ -189,7 +194,7 @@ FAR = ({x_lo!r}, {x_hi!r}, {y_lo!r}, {y_hi!r})  # a path that leaves this box st
 def walk(make_optimizer):
     """(x, y, loss) at the start and after every step."""
     p = torch.nn.Parameter(torch.tensor(START, dtype=torch.float64))
-    optimizer = make_optimizer([p])
+    optimizer = make_optimizer(p)
     path = []
     for step in range(STEPS + 1):
         loss = {call}
