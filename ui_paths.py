@@ -190,11 +190,12 @@ def page(top: list, contender_widgets: Callable[..., dict]) -> None:
     """The whole mode, under the page's mode radio (top: the row the radio sits in)."""
     _defaults()
     settings_widgets(top)
+    notes = st.container()  # always there, so that what follows keeps its place between runs
     for w in st.session_state.pop("surface.warnings", None) or ():
-        st.warning(f"This link's {w}")
+        notes.warning(f"This link's {w}")
     notice = st.session_state.pop("surface.notice", None)
     if notice:
-        st.info(notice)
+        notes.info(notice)
     info = surfaces.SURFACES[st.session_state["surface.name"]]
     st.caption(f"{info.lesson} Each optimiser steps its own `torch.nn.Parameter` of two values "
                "from the same start with the real `torch.optim` class.")  # fmt: skip
