@@ -103,8 +103,10 @@ def train_command(args: argparse.Namespace) -> int:
 
 @command("presets", lambda parser: None)
 def presets_command(args: argparse.Namespace) -> int:
-    """List the presets: name, page and teaching goal."""
-    for p in presets.all_presets():
+    """List the presets: name, page and teaching goal (then the optimiser-path presets)."""
+    from nnplay import surfaces
+
+    for p in [*presets.all_presets(), *surfaces.all_presets()]:
         print(f"{p.name:24} {p.page:12} {p.goal}")
     return 0
 

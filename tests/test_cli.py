@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from nnplay import presets
+from nnplay import presets, surfaces
 from nnplay.__main__ import main
 
 torch.set_num_threads(1)
@@ -59,8 +59,9 @@ def test_presets_lists_every_preset() -> None:
     proc = nnplay("presets")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == list(presets.names())
-    for line, preset in zip(lines, presets.all_presets()):
+    listed = [*presets.all_presets(), *surfaces.all_presets()]
+    assert [line.split()[0] for line in lines] == [p.name for p in listed]
+    for line, preset in zip(lines, listed):
         assert preset.goal in line and preset.page in line
 
 

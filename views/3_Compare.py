@@ -3,11 +3,12 @@
 import streamlit as st
 
 import ui
+import ui_paths
 from nnplay import charts, escape, presets, race
 from nnplay.limits import LimitExceeded
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, SpecError
 
-MODES = ("Race", "Learning-rate sweep")
+MODES = ("Race", "Learning-rate sweep", ui_paths.MODE)
 # Base options that mean a page's current setup (the rest are preset names).
 CURRENT = {"playground": "The Playground's current setup",
            "sequences": "The Sequences page's current setup"}  # fmt: skip
@@ -59,7 +60,8 @@ def base_changed() -> None:
         load_contenders(presets.load(name).race["contenders"])
 
 
-# A preset opened from the gallery or a ?preset= link.
+# A preset opened from the gallery or a ?preset= link (a surface preset or link: its mode).
+ui_paths.open_link("compare.mode")
 wanted = st.session_state.pop("compare.open", None) or st.query_params.get("preset")
 if wanted and wanted != st.session_state.get("compare.opened"):
     st.session_state["compare.opened"] = wanted
@@ -91,28 +93,28 @@ def describe_model(spec) -> str:
     return " → ".join(stack) or "no hidden layers"
 
 
-def contender_widgets(i: int) -> dict:
+def contender_widgets(i: int, prefix: str = "c") -> dict:
     """One contender's optimiser settings; returns them as Contender fields."""
     for key, default in DEFAULTS.items():
-        st.session_state.setdefault(f"c{i}.{key}", default)
-    st.session_state.setdefault(f"c{i}.name", "Adam")
-    name = st.selectbox("Optimiser", OPTIMIZERS, key=f"c{i}.name")
-    lr = float(st.session_state[f"c{i}.lr"])
-    st.select_slider("Learning rate", sorted({*ui.LR_GRID, lr}), key=f"c{i}.lr",
+        st.session_state.setdefault(f"{prefix}{i}.{key}", default)
+    st.session_state.setdefault(f"{prefix}{i}.name", "Adam")
+    name = st.selectbox("Optimiser", OPTIMIZERS, key=f"{prefix}{i}.name")
+    lr = float(st.session_state[f"{prefix}{i}.lr"])
+    st.select_slider("Learning rate", sorted({*ui.LR_GRID, lr}), key=f"{prefix}{i}.lr",
                      format_func=lambda v: f"{v:g}")
     extra = EXTRA_SETTINGS.get(name, ())
     if "momentum" in extra:
-        st.slider("Momentum", 0.0, 0.99, step=0.01, key=f"c{i}.momentum")
+        st.slider("Momentum", 0.0, 0.99, step=0.01, key=f"{prefix}{i}.momentum")
     if "nesterov" in extra:
-        st.checkbox("Nesterov", key=f"c{i}.nesterov")
+        st.checkbox("Nesterov", key=f"{prefix}{i}.nesterov")
     if "beta1" in extra:
         a, b = st.columns(2)
-        a.number_input("beta1", 0.0, 0.999, step=0.01, key=f"c{i}.beta1", format="%.3f")
-        b.number_input("beta2", 0.0, 0.9999, step=0.001, key=f"c{i}.beta2", format="%.4f")
-    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key=f"c{i}.weight_decay",
+        a.number_input("beta1", 0.0, 0.999, step=0.01, key=f"{prefix}{i}.beta1", format="%.3f")
+        b.number_input("beta2", 0.0, 0.9999, step=0.001, key=f"{prefix}{i}.beta2", format="%.4f")
+    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key=f"{prefix}{i}.weight_decay",
                     format="%.5f")
     fields = ("lr", "weight_decay", *extra)
-    return {"name": name} | {k: st.session_state[f"c{i}.{k}"] for k in fields}
+    return {"name": name} | {k: st.session_state[f"{prefix}{i}.{k}"] for k in fields}
 
 
 def race_from_widgets(mode: str, base, contenders: list[dict]
@@ -131,6 +133,10 @@ def race_from_widgets(mode: str, base, contenders: list[dict]
 # --- settings ---
 top = st.columns([1, 2, 1], vertical_alignment="bottom")
 mode = top[0].radio("Mode", MODES, key="compare.mode", horizontal=True)
+if mode == ui_paths.MODE:
+    ui_paths.page(top, contender_widgets)
+    st.stop()
+ui_paths.leave()
 options = base_options()
 if st.session_state.get("compare.base") not in options:
     st.session_state["compare.base"] = "playground"

@@ -6,7 +6,7 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 import ui
-from nnplay import presets
+from nnplay import presets, surfaces
 from nnplay.spec import DATASETS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +64,20 @@ for row in range(0, len(shown), 3):
     for col, preset in zip(cols, shown[row:row + 3]):
         with col:
             card(preset)
+
+st.subheader("Optimisers' paths")
+st.caption("Each opens on the Compare page: optimisers stepping over a 2D loss surface from one "
+           "start point, drawn path by path.")  # fmt: skip
+shown_paths = surfaces.all_presets()
+for row in range(0, len(shown_paths), 3):
+    for col, preset in zip(st.columns(3), shown_paths[row:row + 3]):
+        with col, st.container(border=True, height="stretch", key=f"card-{preset.name}"):
+            st.markdown(f"#### {preset.title}")
+            st.markdown(preset.goal)
+            st.caption(f"Compare · {preset.spec.info.label} · "
+                       f"{len(preset.spec.contenders)} optimisers")  # fmt: skip
+            if st.button("Open", key=f"open.{preset.name}", type="primary"):
+                open_preset(preset)
 
 st.divider()
 st.subheader("Teacher link")
