@@ -38,6 +38,7 @@ st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")
 if ui.presenting():
     ui.presentation_style()
+ui.base_style()
 # Live charts redraw about once a second; without this Streamlit fades each one while its next
 # frame is on the way, so a busy server makes the whole panel flicker.
 st.html("<style>.stElementContainer[data-stale='true'] { opacity: 1 !important; "

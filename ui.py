@@ -83,11 +83,24 @@ def presentation_style() -> None:
             "</style>")
 
 
+def base_style() -> None:
+    """Layout rules every page inherits: a button is never narrower than its label (a row of
+    buttons wraps instead of clipping them), and a code box shows its copy button without a
+    hover, since a projector's audience and a touch screen have none."""
+    st.html("<style>"
+            ".stButton button, .stDownloadButton button, .stPopover button "
+            "{ min-width: max-content; }"
+            "[data-testid='stCode'] button { opacity: 1 !important; visibility: visible; }"
+            "[class*='st-key-layer-row-'] .stButton button { padding: 0 .6rem; }"
+            "[data-testid='stMainBlockContainer'] { padding-left: 3rem; padding-right: 3rem; }"
+            "</style>")
+
+
 def stage_columns() -> list:
     """The settings column and the wider run area beside it; in presentation mode the run area
     takes more of the width, since its charts are what the room looks at."""
     with st.container(key=STAGE_KEY):
-        return st.columns([1, 2.6 if presenting() else 2.2], gap="large")
+        return st.columns([1, 2.6 if presenting() else 2.0], gap="large")
 
 
 def chart_columns(n: int) -> list:
@@ -182,6 +195,8 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
     st.selectbox("Dataset", names, key="data.name",
                  format_func=lambda n: DATASETS[n].label)  # fmt: skip
     info = DATASETS[st.session_state["data.name"]]
+    if not info.upload and st.session_state.get("data.classes", 0) > info.max_classes:
+        st.session_state["data.classes"] = 0  # chosen for the previous dataset: its default
     if info.upload:
         csv_widgets()
     elif info.kind == "image":
@@ -214,6 +229,20 @@ def widget_task() -> str:
     info = DATASETS[st.session_state["data.name"]]
     task = st.session_state.get("data.task", "auto")
     return task if info.upload and task != "auto" else info.task
+
+
+def widget_classes() -> int:
+    """The classes the data controls select (0 for regression), as DataSpec.n_classes counts."""
+    if widget_task() != "classification":
+        return 0
+    info = DATASETS[st.session_state["data.name"]]
+    return int(st.session_state.get("data.classes") or info.classes)
+
+
+def awaiting_upload() -> bool:
+    """True while "Your CSV" is chosen and nothing is uploaded yet: a step to take, not an error."""
+    return DATASETS[st.session_state["data.name"]].upload and \
+        not st.session_state.get("data.file")
 
 
 TASK_LABELS = {"auto": "infer", "classification": "classification", "regression": "regression"}
@@ -344,22 +373,21 @@ def layer_editor() -> None:
     rows = st.session_state["layers"]
     if not rows:
         st.caption("No hidden layers: the model is a single Linear layer (logistic regression).")
+    # Rows of buttons are flex rows, not fixed columns: a button keeps its label's width and
+    # the setting beside it (or the next line) takes what is left.
     for i, row in enumerate(rows):
-        c1, c2, c3, c4 = st.columns([6, 1, 1, 1], vertical_alignment="bottom")
-        with c1:
+        with st.container(horizontal=True, vertical_alignment="bottom", gap="xxsmall",
+                          key=f"layer-row-{row['id']}"):
             _layer_param(row)
-        c2.button("↑", key=f"up.{row['id']}", on_click=_move, args=(i, -1), disabled=i == 0,
-                  help="Move up")
-        c3.button("↓", key=f"down.{row['id']}", on_click=_move, args=(i, 1),
-                  disabled=i == len(rows) - 1, help="Move down")
-        c4.button("✕", key=f"del.{row['id']}", on_click=_remove, args=(i,), help="Remove")
-    a, b, c = st.columns(3)
-    a.button("+ Linear", key="add.linear", on_click=_add, args=("linear",),
-             width="stretch")
-    b.button("+ Activation", key="add.activation", on_click=_add, args=("activation",),
-             width="stretch")
-    c.button("+ Dropout", key="add.dropout", on_click=_add, args=("dropout",),
-             width="stretch")
+            st.button("↑", key=f"up.{row['id']}", on_click=_move, args=(i, -1),
+                      disabled=i == 0, help="Move up")
+            st.button("↓", key=f"down.{row['id']}", on_click=_move, args=(i, 1),
+                      disabled=i == len(rows) - 1, help="Move down")
+            st.button("✕", key=f"del.{row['id']}", on_click=_remove, args=(i,), help="Remove")
+    with st.container(horizontal=True, gap="xsmall"):
+        for kind in LAYER_FIELDS:
+            st.button(f"+ {kind.capitalize()}", key=f"add.{kind}", on_click=_add, args=(kind,),
+                      width="stretch")
     with st.popover("Feed-forward template", width="stretch"):
         st.caption("The reference's FeedForwardNN: num_hidden × (Linear → Dropout → ReLU).")
         st.number_input("num_hidden", 1, 8, value=2, key="ff.num_hidden")
@@ -370,18 +398,21 @@ def layer_editor() -> None:
 
 def model_summary(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
-    st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text")
+    st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text",
+            wrap_lines=True)  # a settings column is narrower than its longest line
 
 
 def training_widgets(spec: ExperimentSpec) -> None:
     """Loss, optimiser and training settings."""
-    task, classes = spec.task, spec.data.n_classes
-    losses = losses_for(widget_task(), classes)
+    # The losses on offer follow the data widgets as they are now, not the last valid spec
+    # (which is one change behind: it is rebuilt from the widgets after they are drawn).
+    task, classes = widget_task(), widget_classes()
+    losses = losses_for(task, classes)
     if st.session_state.get("loss.name") not in losses:
         old = st.session_state.get("loss.name")
         st.session_state["loss.name"] = losses[0]
-        st.info(f"{old} does not fit this dataset ({task}, {classes or 'no'} classes); "
-                f"switched to {losses[0]}.")  # fmt: skip
+        kind = f"{task}, {classes} classes" if task == "classification" else task
+        st.info(f"{old} does not fit this dataset ({kind}); switched to {losses[0]}.")
     st.selectbox("Loss", losses, key="loss.name")
     st.selectbox("Optimiser", OPTIMIZERS, key="optimizer.name")
     lr = float(st.session_state["optimizer.lr"])
@@ -439,35 +470,63 @@ def start_run(spec: ExperimentSpec, paused: bool = False) -> Run | None:
     return run
 
 
+# Every action a page takes on a run goes through control(), so that who may act on a run is
+# checked in one place. Buttons call it from on_click: a callback runs before the script, so
+# the rerun that follows already draws the buttons and the status of the new state (read in
+# the script, a click would show up one interaction late).
+CONTROL_ACTIONS: dict[str, Callable[[Run], None]] = {
+    "pause": lambda run: run.control.pause(),
+    "resume": lambda run: run.control.resume(),
+    "step": lambda run: run.control.step(),
+    "stop": lambda run: manager().stop(run.id),
+}
+
+
+def control(action: str, run_id: str) -> None:
+    """Pause, resume, step or stop the run with this id (nothing when it has ended)."""
+    run = manager().get(run_id)
+    if run is not None and not run.done:
+        CONTROL_ACTIONS[action](run)
+
+
+def _train(spec: ExperimentSpec, paused: bool = False) -> None:
+    """Train's (and a first Step's) callback: start spec, then wait a moment for its first
+    losses so that the first frame drawn already has a loss curve."""
+    run = start_run(spec, paused=paused)
+    if run is None:
+        return
+    if paused:
+        control("step", run.id)
+    if run.status != "queued":
+        run.wait_for_data(FIRST_DATA_SECONDS)
+
+
+def _step(spec: ExperimentSpec, run_id: str | None) -> None:
+    """Step's callback: one batch of the paused run, or of a new run started paused."""
+    if run_id is None:
+        _train(spec, paused=True)
+    else:
+        control("step", run_id)
+
+
 def run_controls(spec: ExperimentSpec | None) -> None:
     """Train, Pause, Resume, Step, Stop."""
     run = active_run()
     active = run is not None and not run.done
     paused = active and run.control.paused
+    run_id = run.id if active else None
     cols = st.columns(5)
-    if cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
-                      width="stretch"):
-        run = start_run(spec)
-        if run is not None:
-            if run.status != "queued":
-                run.wait_for_data(FIRST_DATA_SECONDS)  # the first frame then has a loss curve
-            st.rerun()
-    if cols[1].button("Pause", key="pause", disabled=not active or paused,
-                      width="stretch"):
-        run.control.pause()
-    if cols[2].button("Resume", key="resume", disabled=not paused, width="stretch"):
-        run.control.resume()
-    if cols[3].button("Step", key="step", disabled=spec is None or (active and not paused),
-                      width="stretch", help="Train on one batch, then pause"):
-        if active:
-            run.control.step()
-        else:  # start paused and take the first step
-            run = start_run(spec, paused=True)
-            if run is not None:
-                run.control.step()
-                st.rerun()
-    if cols[4].button("Stop", key="stop", disabled=not active, width="stretch"):
-        manager().stop(run.id)
+    cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
+                   width="stretch", on_click=_train, args=(spec,))
+    cols[1].button("Pause", key="pause", disabled=not active or paused, width="stretch",
+                   on_click=control, args=("pause", run_id))
+    cols[2].button("Resume", key="resume", disabled=not paused, width="stretch",
+                   on_click=control, args=("resume", run_id))
+    cols[3].button("Step", key="step", disabled=spec is None or (active and not paused),
+                   width="stretch", help="Train on one batch, then pause",
+                   on_click=_step, args=(spec, run_id))
+    cols[4].button("Stop", key="stop", disabled=not active, width="stretch",
+                   on_click=control, args=("stop", run_id))
     if "run.refused" in st.session_state:
         st.error(st.session_state.pop("run.refused"))
     if st.session_state.pop("run.missing", False):
@@ -476,6 +535,7 @@ def run_controls(spec: ExperimentSpec | None) -> None:
 
 STATUS_SENTENCES: dict[str, Callable[[dict], tuple[Callable, str]]] = {
     "queued": lambda s: (st.info, queue_sentence(s.get("ahead"))),
+    "paused": lambda s: (st.info, "Paused. **Resume** carries on; **Step** trains one batch."),
     "finished": lambda s: (st.success, s["message"] or "Finished."),
     "stopped": lambda s: (st.info, s["message"] or "Stopped."),
     "diverged": lambda s: (st.error, s["message"]),
@@ -628,7 +688,8 @@ def share_link(query: str) -> None:
     url = urlsplit(st.context.url or "http://localhost:8501/")
     link = urlunsplit((url.scheme, url.netloc, url.path or "/", query, ""))
     with st.popover("Copy link", icon=":material/link:", key="share"):
-        st.caption("This link reopens exactly this setup. Copy it with the button in the box.")
+        st.caption("This link reopens exactly this setup. Copy it with the copy button at the "
+                   "box's top right.")
         st.code(link, language=None, wrap_lines=True)
 
 

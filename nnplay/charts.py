@@ -920,7 +920,7 @@ def progress_text(snap: Snapshot) -> str:
     if rate:
         parts.append(f"{rate:,.0f} samples/s" if rate >= 100 else f"{rate:.3g} samples/s")
     eta, elapsed = _finite_number(p.get("eta_s")), _finite_number(p.get("elapsed_s"))
-    if eta is not None:
+    if eta is not None and snap.get("status", "running") == "running":  # none once it has ended
         parts.append(f"{_duration(eta)} left")
     elif elapsed:
         parts.append(f"{_duration(elapsed)} elapsed")

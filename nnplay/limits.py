@@ -31,6 +31,7 @@ class Limits:
     max_seq_len: int = 200  # time steps of one sequence
     max_session_runs: int = 8  # queued, running or paused runs of one browser session
     max_pause_minutes: float = 10.0  # a paused run keeps its slot this long while others queue
+    max_unwatched_minutes: float = 3.0  # a paused run no page shows keeps its slot this long
     max_upload_mb: float = 20.0  # size of an uploaded CSV
     max_columns: int = 1000  # columns of an uploaded CSV
 
@@ -74,6 +75,7 @@ LABELS = {
     "max_samples": "training samples", "max_steps": "steps in a run", "max_epochs": "epochs",
     "max_seq_len": "steps in a sequence", "max_session_runs": "runs at once per browser",
     "max_pause_minutes": "minutes a paused run keeps its slot while others wait",
+    "max_unwatched_minutes": "minutes a paused run keeps its slot with no page showing it",
     "max_upload_mb": "MB in an uploaded CSV", "max_columns": "columns in an uploaded CSV",
 }  # fmt: skip
 
