@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-import ui
-
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
 PLAYGROUND = st.Page("views/1_Playground.py", title="Playground", icon=":material/science:",
@@ -30,12 +28,16 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-with st.sidebar:
-    ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
 # Presentation mode: ui.scale() enlarges the charts, ui.presentation_style() the text and the
 # layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")
+# The navigation and the sidebar are on screen before this import: on a cold server it loads
+# torch (seconds), and the page then fills in beside them.
+import ui  # noqa: E402
+
+with st.sidebar:
+    ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
 if ui.presenting():
     ui.presentation_style()
 ui.base_style()

@@ -212,6 +212,7 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",
                      format_func=lambda c: f"default ({info.classes})" if c == 0 else str(c))
+    fit_loss()
     if "seed" not in hidden:
         seed_col, regen_col = st.columns([3, 2], vertical_alignment="bottom")
         seed_col.number_input("Seed", 0, 2**31 - 1, step=1, key="seed",
@@ -402,10 +403,10 @@ def model_summary(spec: ExperimentSpec) -> None:
             wrap_lines=True)  # a settings column is narrower than its longest line
 
 
-def training_widgets(spec: ExperimentSpec) -> None:
-    """Loss, optimiser and training settings."""
-    # The losses on offer follow the data widgets as they are now, not the last valid spec
-    # (which is one change behind: it is rebuilt from the widgets after they are drawn).
+def fit_loss() -> list[str]:
+    """The losses that fit the data widgets as they are now (not the last valid spec, which is
+    rebuilt from the widgets after they are drawn: one change behind); a chosen loss that no
+    longer fits is switched, with a notice where this is called (under the data widgets)."""
     task, classes = widget_task(), widget_classes()
     losses = losses_for(task, classes)
     if st.session_state.get("loss.name") not in losses:
@@ -413,6 +414,12 @@ def training_widgets(spec: ExperimentSpec) -> None:
         st.session_state["loss.name"] = losses[0]
         kind = f"{task}, {classes} classes" if task == "classification" else task
         st.info(f"{old} does not fit this dataset ({kind}); switched to {losses[0]}.")
+    return losses
+
+
+def training_widgets(spec: ExperimentSpec) -> None:
+    """Loss, optimiser and training settings."""
+    losses = fit_loss()
     st.selectbox("Loss", losses, key="loss.name")
     st.selectbox("Optimiser", OPTIMIZERS, key="optimizer.name")
     lr = float(st.session_state["optimizer.lr"])
@@ -551,8 +558,20 @@ def queue_sentence(ahead: int | None) -> str:
     return f"Queued, {ahead} ahead of you: the server trains a few runs at a time."
 
 
+# A live panel is redrawn about once a second, and the browser keeps an element (and a chart's
+# drawing) only when the next frame puts an element at the same place. So every part of a panel
+# that may or may not be drawn (a status sentence, a chart with no data yet) sits in a slot of
+# its own, always made, and the charts after it keep their places instead of being redrawn from
+# blank one place further on.
+
+
 def status_line(snap: dict) -> None:
-    """The run's status as one sentence, and the progress bar."""
+    """The run's status as one sentence, and the progress bar (in one slot)."""
+    with st.container():
+        _status(snap)
+
+
+def _status(snap: dict) -> None:
     p = snap["progress"]
     total = max(p.get("total_steps") or 1, 1)
     st.progress(min(p.get("step", 0) / total, 1.0), text=charts.progress_text(snap))
@@ -571,10 +590,11 @@ def live(draw: Callable[[dict], None], run: Run | None = None,
     once a second. With no run, the data of preview's spec is drawn, where it can be."""
     run = run if run is not None else active_run()
     if run is None:
-        st.caption("Press **Train** to start. Charts appear here as the network learns.")
+        with st.container():  # the slot of the run's status
+            st.caption("Press **Train** to start. Charts appear here as the network learns.")
         snap = data_preview(preview) if preview is not None else None
-        if snap is not None:  # where the run's view will be
-            figure(charts.view_chart(snap, scale=scale()), "preview")
+        # In the slot and under the key of the run's view, which then replaces it in place.
+        figure(charts.view_chart(snap, scale=scale()) if snap is not None else None, "view")
         return
     was_active = not run.done
 
@@ -604,8 +624,9 @@ def run_charts(snap: dict, key: str = "") -> None:
     if accuracy is not None:
         with cols[1]:
             figure(accuracy, name("accuracy"))
-    if snap["view"] and snap["view"]["kind"] == "images":
-        figure(charts.misclassified_chart(snap, scale=big), name("misclassified"))
+    images = bool(snap["view"]) and snap["view"]["kind"] == "images"
+    figure(charts.misclassified_chart(snap, scale=big) if images else None,
+           name("misclassified"))
     figure(charts.activation_chart(snap, scale=big), name("activations"))
     left, right = chart_columns(2)
     with left:
@@ -615,10 +636,11 @@ def run_charts(snap: dict, key: str = "") -> None:
 
 
 def figure(fig, key: str) -> None:
-    """A Plotly figure, or nothing when the chart does not apply."""
-    if fig is not None:
-        st.plotly_chart(fig, key=key, width="stretch",
-                        config={"displaylogo": False})  # fmt: skip
+    """A Plotly figure in a slot of its own, empty when the chart does not apply (yet)."""
+    with st.container():
+        if fig is not None:
+            st.plotly_chart(fig, key=key, width="stretch",
+                            config={"displaylogo": False})  # fmt: skip
 
 
 # --- links and exported code ---------------------------------------------------------------------
@@ -633,6 +655,9 @@ PRESET_PAGES = {
     "Compare": ("views/3_Compare.py", "compare"),
     "Sequences": ("views/2_Sequences.py", "sequences"),
 }
+
+
+PRESET_BOXES = {"Playground": "preset", "Sequences": "seq.preset"}  # each page's Preset box
 
 
 def open_link(page: str) -> None:
@@ -652,6 +677,8 @@ def open_link(page: str) -> None:
     if "preset" in extras:
         preset = presets.load(extras["preset"])
         st.session_state.setdefault("notice", f"Opened **{preset.title}**: {preset.goal}")
+        if page in PRESET_BOXES:  # the Preset box names what is loaded
+            st.session_state[PRESET_BOXES[page]] = extras["preset"]
     st.session_state["url.written"] = params
     st.session_state["url.warnings"] = warnings
 

@@ -1293,6 +1293,9 @@ def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = 
                    height=height, hovermode="closest")
 
 
+VIEWS["sequence"] = prediction_chart  # a Sequences run's view, e.g. on the Runs page
+
+
 @plotly_figure
 def model_bars(rows: Sequence[Mapping[str, Any]], metrics: Mapping[str, str],
                title: str, scale: float = 1.0, height: float | None = None) -> Figure:

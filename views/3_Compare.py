@@ -179,15 +179,20 @@ running = current is not None and not current.done(manager)
 runs = [r for r in current.runs(manager) if r is not None] if current else []
 paused = running and all(r.control.paused for r in runs if not r.done)
 buttons = st.columns(4)
-if buttons[0].button("Train", key="race.train", type="primary", width="stretch",
-                     disabled=spec is None or running):
+
+
+def train() -> None:
+    """Start the race (a callback: the page it reruns already shows it running)."""
     try:
         st.session_state["race"] = race.start(manager, spec, owner=ui.owner())
     except LimitExceeded as e:
         st.session_state["race.refused"] = str(e)  # shown once, under the buttons
     else:
         st.session_state["race.mode"] = mode
-    st.rerun()
+
+
+buttons[0].button("Train", key="race.train", type="primary", width="stretch",
+                  disabled=spec is None or running, on_click=train)
 if "race.refused" in st.session_state:
     st.error(st.session_state.pop("race.refused"))
 
