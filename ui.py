@@ -485,8 +485,14 @@ CONTROL_ACTIONS: dict[str, Callable[[Run], None]] = {
     "pause": lambda run: run.control.pause(),
     "resume": lambda run: run.control.resume(),
     "step": lambda run: run.control.step(),
-    "stop": lambda run: manager().stop(run.id),
+    "stop": lambda run: _stop(run),
 }
+STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the run to end, so Train is back at once
+
+
+def _stop(run: Run) -> None:
+    manager().stop(run.id)
+    run.wait(STOP_WAIT_SECONDS)  # the loop stops at its next step; usually well within this
 
 
 def control(action: str, run_id: str) -> None:

@@ -43,6 +43,7 @@ def button(page, name: str):
 
 def open_page(page, url: str, width: int, presenting: bool, wait_connected) -> None:
     page.set_viewport_size({"width": width, "height": 1000})
+    page.set_default_timeout(90_000)  # a loaded machine; the tests wait on what the page shows
     page.goto(url)
     wait_connected(page, timeout=120_000)
     expect(page.locator("h1").first).to_be_visible()
