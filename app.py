@@ -38,9 +38,9 @@ import ui  # noqa: E402
 
 with st.sidebar:
     ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
+ui.base_style()  # first, so that presentation mode's rules override it
 if ui.presenting():
     ui.presentation_style()
-ui.base_style()
 # Live charts redraw about once a second; without this Streamlit fades each one while its next
 # frame is on the way, so a busy server makes the whole panel flicker.
 st.html("<style>.stElementContainer[data-stale='true'] { opacity: 1 !important; "
