@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 WIDTHS = [pytest.param(1400, False, id="1400"), pytest.param(1024, True, id="1024-presenting")]
@@ -180,8 +181,13 @@ def test_the_charts_never_empty_between_frames(app_url, page, wait_connected, sc
     page.evaluate(SAMPLE)
     button(page, "Train").click()
     # Fifty samples (five seconds or more: several live frames) after the first full frame.
-    page.wait_for_function(f"{FIRST_FULL_FRAME} >= 0 && "
-                           f"window.__charts.length > {FIRST_FULL_FRAME} + 50", timeout=120_000)
+    try:
+        page.wait_for_function(f"{FIRST_FULL_FRAME} >= 0 && "
+                               f"window.__charts.length > {FIRST_FULL_FRAME} + 50",
+                               timeout=120_000)
+    except PlaywrightTimeout:
+        raise AssertionError("no full frame followed by 50 samples; charts drawn per sample: "
+                             f"{page.evaluate('window.__charts')}") from None
     samples = page.evaluate("clearInterval(window.__sampler) || window.__charts")
     screenshot(page, f"first-minutes-live-{width}")
     button(page, "Stop").click(no_wait_after=True)  # its rerun may move the URL
