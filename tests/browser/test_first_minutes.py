@@ -180,13 +180,13 @@ def test_the_charts_never_empty_between_frames(app_url, page, wait_connected, sc
     expect(page.locator(".st-key-view .js-plotly-plot")).to_be_visible()  # the data, before
     page.evaluate(SAMPLE)
     button(page, "Train").click()
-    # Fifty samples (five seconds or more: several live frames) after the first full frame.
+    # Twenty samples (two seconds, much more on a loaded machine) after the first full frame.
     try:
         page.wait_for_function(f"{FIRST_FULL_FRAME} >= 0 && "
-                               f"window.__charts.length > {FIRST_FULL_FRAME} + 50",
-                               timeout=120_000)
+                               f"window.__charts.length > {FIRST_FULL_FRAME} + 20",
+                               timeout=180_000)
     except PlaywrightTimeout:
-        raise AssertionError("no full frame followed by 50 samples; charts drawn per sample: "
+        raise AssertionError("no full frame followed by 20 samples; charts drawn per sample: "
                              f"{page.evaluate('window.__charts')}") from None
     samples = page.evaluate("clearInterval(window.__sampler) || window.__charts")
     screenshot(page, f"first-minutes-live-{width}")
