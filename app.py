@@ -2,9 +2,6 @@
 
 import streamlit as st
 
-import serving
-import ui
-
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
 PLAYGROUND = st.Page("views/1_Playground.py", title="Playground", icon=":material/science:",
@@ -30,16 +27,22 @@ PAGES = [
     st.Page(to_playground, title="Playground", url_path="playground", visibility="hidden"),
 ]
 
-# before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
-serving.apply_upload_limit(ui.manager().limits)
 page = st.navigation(PAGES)
-serving.storage_notice(ui.manager())
-with st.sidebar:
-    ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
 # Presentation mode: ui.scale() enlarges the charts, ui.presentation_style() the text and the
 # layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")
+# The navigation and the sidebar are on screen before this import: on a cold server it loads
+# torch (seconds), and the page then fills in beside them.
+import serving  # noqa: E402
+import ui  # noqa: E402
+
+# before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
+serving.apply_upload_limit(ui.manager().limits)
+serving.storage_notice(ui.manager())
+with st.sidebar:
+    ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
+ui.base_style()  # first, so that presentation mode's rules override it
 if ui.presenting():
     ui.presentation_style()
 # Live charts redraw about once a second; without this Streamlit fades each one while its next

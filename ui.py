@@ -90,11 +90,24 @@ def presentation_style() -> None:
             "</style>")
 
 
+def base_style() -> None:
+    """Layout rules every page inherits: a button is never narrower than its label (a row of
+    buttons wraps instead of clipping them), and a code box shows its copy button without a
+    hover, since a projector's audience and a touch screen have none."""
+    st.html("<style>"
+            ".stButton button, .stDownloadButton button, .stPopover button "
+            "{ min-width: max-content; }"
+            "[data-testid='stCode'] button { opacity: 1 !important; visibility: visible; }"
+            "[class*='st-key-layer-row-'] .stButton button { padding: 0 .6rem; }"
+            "[data-testid='stMainBlockContainer'] { padding-left: 3rem; padding-right: 3rem; }"
+            "</style>")
+
+
 def stage_columns() -> list:
     """The settings column and the wider run area beside it; in presentation mode the run area
     takes more of the width, since its charts are what the room looks at."""
     with st.container(key=STAGE_KEY):
-        return st.columns([1, 2.6 if presenting() else 2.2], gap="large")
+        return st.columns([1, 2.6 if presenting() else 2.0], gap="large")
 
 
 def chart_columns(n: int) -> list:
@@ -191,6 +204,8 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
     st.selectbox("Dataset", names, key="data.name",
                  format_func=lambda n: DATASETS[n].label)  # fmt: skip
     info = DATASETS[st.session_state["data.name"]]
+    if not info.upload and st.session_state.get("data.classes", 0) > info.max_classes:
+        st.session_state["data.classes"] = 0  # chosen for the previous dataset: its default
     if info.upload:
         csv_widgets()
     elif info.kind == "image":
@@ -206,6 +221,7 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",
                      format_func=lambda c: f"default ({info.classes})" if c == 0 else str(c))
+    fit_loss()
     if "seed" not in hidden:
         seed_col, regen_col = st.columns([3, 2], vertical_alignment="bottom")
         seed_col.number_input("Seed", 0, 2**31 - 1, step=1, key="seed",
@@ -223,6 +239,20 @@ def widget_task() -> str:
     info = DATASETS[st.session_state["data.name"]]
     task = st.session_state.get("data.task", "auto")
     return task if info.upload and task != "auto" else info.task
+
+
+def widget_classes() -> int:
+    """The classes the data controls select (0 for regression), as DataSpec.n_classes counts."""
+    if widget_task() != "classification":
+        return 0
+    info = DATASETS[st.session_state["data.name"]]
+    return int(st.session_state.get("data.classes") or info.classes)
+
+
+def awaiting_upload() -> bool:
+    """True while "Your CSV" is chosen and nothing is uploaded yet: a step to take, not an error."""
+    return DATASETS[st.session_state["data.name"]].upload and \
+        not st.session_state.get("data.file")
 
 
 TASK_LABELS = {"auto": "infer", "classification": "classification", "regression": "regression"}
@@ -360,22 +390,21 @@ def layer_editor() -> None:
     rows = st.session_state["layers"]
     if not rows:
         st.caption("No hidden layers: the model is a single Linear layer (logistic regression).")
+    # Rows of buttons are flex rows, not fixed columns: a button keeps its label's width and
+    # the setting beside it (or the next line) takes what is left.
     for i, row in enumerate(rows):
-        c1, c2, c3, c4 = st.columns([6, 1, 1, 1], vertical_alignment="bottom")
-        with c1:
+        with st.container(horizontal=True, vertical_alignment="bottom", gap="xxsmall",
+                          key=f"layer-row-{row['id']}"):
             _layer_param(row)
-        c2.button("↑", key=f"up.{row['id']}", on_click=_move, args=(i, -1), disabled=i == 0,
-                  help="Move up")
-        c3.button("↓", key=f"down.{row['id']}", on_click=_move, args=(i, 1),
-                  disabled=i == len(rows) - 1, help="Move down")
-        c4.button("✕", key=f"del.{row['id']}", on_click=_remove, args=(i,), help="Remove")
-    a, b, c = st.columns(3)
-    a.button("+ Linear", key="add.linear", on_click=_add, args=("linear",),
-             width="stretch")
-    b.button("+ Activation", key="add.activation", on_click=_add, args=("activation",),
-             width="stretch")
-    c.button("+ Dropout", key="add.dropout", on_click=_add, args=("dropout",),
-             width="stretch")
+            st.button("↑", key=f"up.{row['id']}", on_click=_move, args=(i, -1),
+                      disabled=i == 0, help="Move up")
+            st.button("↓", key=f"down.{row['id']}", on_click=_move, args=(i, 1),
+                      disabled=i == len(rows) - 1, help="Move down")
+            st.button("✕", key=f"del.{row['id']}", on_click=_remove, args=(i,), help="Remove")
+    with st.container(horizontal=True, gap="xsmall"):
+        for kind in LAYER_FIELDS:
+            st.button(f"+ {kind.capitalize()}", key=f"add.{kind}", on_click=_add, args=(kind,),
+                      width="stretch")
     with st.popover("Feed-forward template", width="stretch"):
         st.caption("The reference's FeedForwardNN: num_hidden × (Linear → Dropout → ReLU).")
         st.number_input("num_hidden", 1, 8, value=2, key="ff.num_hidden")
@@ -386,18 +415,27 @@ def layer_editor() -> None:
 
 def model_summary(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
-    st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text")
+    st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text",
+            wrap_lines=True)  # a settings column is narrower than its longest line
+
+
+def fit_loss() -> list[str]:
+    """The losses that fit the data widgets as they are now (not the last valid spec, which is
+    rebuilt from the widgets after they are drawn: one change behind); a chosen loss that no
+    longer fits is switched, with a notice where this is called (under the data widgets)."""
+    task, classes = widget_task(), widget_classes()
+    losses = losses_for(task, classes)
+    if st.session_state.get("loss.name") not in losses:
+        old = st.session_state.get("loss.name")
+        st.session_state["loss.name"] = losses[0]
+        kind = f"{task}, {classes} classes" if task == "classification" else task
+        st.info(f"{old} does not fit this dataset ({kind}); switched to {losses[0]}.")
+    return losses
 
 
 def training_widgets(spec: ExperimentSpec) -> None:
     """Loss, optimiser and training settings."""
-    task, classes = spec.task, spec.data.n_classes
-    losses = losses_for(widget_task(), classes)
-    if st.session_state.get("loss.name") not in losses:
-        old = st.session_state.get("loss.name")
-        st.session_state["loss.name"] = losses[0]
-        st.info(f"{old} does not fit this dataset ({task}, {classes or 'no'} classes); "
-                f"switched to {losses[0]}.")  # fmt: skip
+    losses = fit_loss()
     st.selectbox("Loss", losses, key="loss.name")
     st.selectbox("Optimiser", OPTIMIZERS, key="optimizer.name")
     lr = float(st.session_state["optimizer.lr"])
@@ -458,12 +496,49 @@ def start_run(spec: ExperimentSpec, paused: bool = False) -> Run | None:
     return run
 
 
+# Every action a page takes on a run goes through control(), and the run manager checks there
+# who may act on it. Buttons call it from on_click: a callback runs before the script, so the
+# rerun that follows already draws the buttons and the status of the new state (read in the
+# script, a click would show up one interaction late).
+STOP_WAIT_SECONDS = 1.0  # how long Stop waits for the run to end, so Train is back at once
+
+
+def control(action: str, run_id: str) -> None:
+    """Pause, resume, step or stop the run with this id for this browser; nothing when it has
+    ended or is not this browser's to control."""
+    run = manager().get(run_id)
+    if run is None or run.done or not manager().control(run_id, owner(), action):
+        return
+    if action == "stop":
+        run.wait(STOP_WAIT_SECONDS)  # the loop stops at its next step; usually well within this
+
+
+def _train(spec: ExperimentSpec, paused: bool = False) -> None:
+    """Train's (and a first Step's) callback: start spec, then wait a moment for its first
+    losses so that the first frame drawn already has a loss curve."""
+    run = start_run(spec, paused=paused)
+    if run is None:
+        return
+    if paused:
+        control("step", run.id)
+    if run.status != "queued":
+        run.wait_for_data(FIRST_DATA_SECONDS)
+
+
+def _step(spec: ExperimentSpec, run_id: str | None) -> None:
+    """Step's callback: one batch of the paused run, or of a new run started paused."""
+    if run_id is None:
+        _train(spec, paused=True)
+    else:
+        control("step", run_id)
+
+
 def reset_run() -> None:
     """Start over: stop this browser's run shown here and start the page's setup paused at
     step 0, so the network shows its initial weights."""
     run = active_run()
     if run is not None and not run.done:
-        manager().control(run.id, owner(), "stop")
+        control("stop", run.id)
     start_run(current_spec(), paused=True)
 
 
@@ -473,30 +548,19 @@ def run_controls(spec: ExperimentSpec | None) -> None:
     read_only = run is not None and not manager().can_control(run.id, owner())
     active = run is not None and not run.done and not read_only
     paused = active and run.control.paused
+    run_id = run.id if active else None
     cols = st.columns(5)
-    if cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
-                      width="stretch"):
-        run = start_run(spec)
-        if run is not None:
-            if run.status != "queued":
-                run.wait_for_data(FIRST_DATA_SECONDS)  # the first frame then has a loss curve
-            st.rerun()
-    if cols[1].button("Pause", key="pause", disabled=not active or paused,
-                      width="stretch"):
-        manager().control(run.id, owner(), "pause")
-    if cols[2].button("Resume", key="resume", disabled=not paused, width="stretch"):
-        manager().control(run.id, owner(), "resume")
-    if cols[3].button("Step", key="step", disabled=spec is None or (active and not paused),
-                      width="stretch", help="Train on one batch, then pause"):
-        if active:
-            manager().control(run.id, owner(), "step")
-        else:  # start paused and take the first step
-            run = start_run(spec, paused=True)
-            if run is not None:
-                run.control.step()
-                st.rerun()
-    if cols[4].button("Stop", key="stop", disabled=not active, width="stretch"):
-        manager().control(run.id, owner(), "stop")
+    cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
+                   width="stretch", on_click=_train, args=(spec,))
+    cols[1].button("Pause", key="pause", disabled=not active or paused, width="stretch",
+                   on_click=control, args=("pause", run_id))
+    cols[2].button("Resume", key="resume", disabled=not paused, width="stretch",
+                   on_click=control, args=("resume", run_id))
+    cols[3].button("Step", key="step", disabled=spec is None or (active and not paused),
+                   width="stretch", help="Train on one batch, then pause",
+                   on_click=_step, args=(spec, run_id))
+    cols[4].button("Stop", key="stop", disabled=not active, width="stretch",
+                   on_click=control, args=("stop", run_id))
     if read_only:
         st.caption(READ_ONLY)
     if "run.refused" in st.session_state:
@@ -510,13 +574,14 @@ READ_ONLY = ("This run was started in another browser: you can watch it, but onl
 
 STATUS_SENTENCES: dict[str, Callable[[dict], tuple[Callable, str]]] = {
     "queued": lambda s: (st.info, queue_sentence(s.get("ahead"))),
+    "paused": lambda s: (st.info, "Paused. **Resume** carries on; **Step** trains one batch."
+                         + (f" {s['message']}" if s["message"] else "")),
     "finished": lambda s: (st.success, s["message"] or "Finished."),
     "stopped": lambda s: (st.info, s["message"] or "Stopped."),
     "diverged": lambda s: (st.error, s["message"]),
     "failed": lambda s: (st.error, f"Training failed: {s['message']}"),
     "interrupted": lambda s: (st.warning, s["message"] or "Interrupted by a server restart."),
     "running": lambda s: (st.warning, s["message"]),  # e.g. not kept: the disk is full
-    "paused": lambda s: (st.warning, s["message"]),
 }
 
 
@@ -527,8 +592,20 @@ def queue_sentence(ahead: int | None) -> str:
     return f"Queued, {ahead} ahead of you: the server trains a few runs at a time."
 
 
+# A live panel is redrawn about once a second, and the browser keeps an element (and a chart's
+# drawing) only when the next frame puts an element at the same place. So every part of a panel
+# that may or may not be drawn (a status sentence, a chart with no data yet) sits in a slot of
+# its own, always made, and the charts after it keep their places instead of being redrawn from
+# blank one place further on.
+
+
 def status_line(snap: dict) -> None:
-    """The run's status as one sentence, and the progress bar."""
+    """The run's status as one sentence, and the progress bar (in one slot)."""
+    with st.container():
+        _status(snap)
+
+
+def _status(snap: dict) -> None:
     p = snap["progress"]
     total = max(p.get("total_steps") or 1, 1)
     st.progress(min(p.get("step", 0) / total, 1.0), text=charts.progress_text(snap))
@@ -548,10 +625,11 @@ def live(draw: Callable[[dict], None], run: Run | None = None,
     once a second. With no run, the data of preview's spec is drawn, where it can be."""
     run = run if run is not None else active_run()
     if run is None:
-        st.caption("Press **Train** to start. Charts appear here as the network learns.")
+        with st.container():  # the slot of the run's status
+            st.caption("Press **Train** to start. Charts appear here as the network learns.")
         snap = data_preview(preview) if preview is not None else None
-        if snap is not None:  # where the run's view will be
-            figure(charts.view_chart(snap, scale=scale()), "preview")
+        # In the slot and under the key of the run's view, which then replaces it in place.
+        figure(charts.view_chart(snap, scale=scale()) if snap is not None else None, "view")
         return
     was_active = not run.done
 
@@ -582,9 +660,11 @@ def run_charts(snap: dict, key: str = "") -> None:
     if accuracy is not None:
         with cols[1]:
             figure(accuracy, name("accuracy"))
-    doctor_panel(snap, remedy=not key)
-    if snap["view"] and snap["view"]["kind"] == "images":
-        figure(charts.misclassified_chart(snap, scale=big), name("misclassified"))
+    with st.container():  # a slot of its own, like every chart's
+        doctor_panel(snap, remedy=not key)
+    images = bool(snap["view"]) and snap["view"]["kind"] == "images"
+    figure(charts.misclassified_chart(snap, scale=big) if images else None,
+           name("misclassified"))
     figure(charts.activation_chart(snap, scale=big), name("activations"))
     left, right = chart_columns(2)
     with left:
@@ -628,8 +708,8 @@ def _start_remedy(spec: dict, label: str, changes: dict[str, object]) -> None:
         st.session_state["run.refused"] = f"The remedy cannot be applied: {e}"
         return
     run = active_run()
-    if run is not None and not run.done and run.owner == owner():
-        manager().stop(run.id)
+    if run is not None and not run.done:
+        control("stop", run.id)
     load_spec(fixed)  # a callback runs before any widget is drawn
     if start_run(fixed) is not None:
         what = label[:1].lower() + label[1:]
@@ -640,10 +720,11 @@ def _start_remedy(spec: dict, label: str, changes: dict[str, object]) -> None:
 
 
 def figure(fig, key: str) -> None:
-    """A Plotly figure, or nothing when the chart does not apply."""
-    if fig is not None:
-        st.plotly_chart(fig, key=key, width="stretch",
-                        config={"displaylogo": False})  # fmt: skip
+    """A Plotly figure in a slot of its own, empty when the chart does not apply (yet)."""
+    with st.container():
+        if fig is not None:
+            st.plotly_chart(fig, key=key, width="stretch",
+                            config={"displaylogo": False})  # fmt: skip
 
 
 # --- links and exported code ---------------------------------------------------------------------
@@ -658,6 +739,9 @@ PRESET_PAGES = {
     "Compare": ("views/3_Compare.py", "compare"),
     "Sequences": ("views/2_Sequences.py", "sequences"),
 }
+
+
+PRESET_BOXES = {"Playground": "preset", "Sequences": "seq.preset"}  # each page's Preset box
 
 
 def open_link(page: str) -> None:
@@ -677,6 +761,8 @@ def open_link(page: str) -> None:
     if "preset" in extras:
         preset = presets.load(extras["preset"])
         st.session_state.setdefault("notice", f"Opened **{preset.title}**: {preset.goal}")
+        if page in PRESET_BOXES:  # the Preset box names what is loaded
+            st.session_state[PRESET_BOXES[page]] = extras["preset"]
     st.session_state["url.written"] = params
     st.session_state["url.warnings"] = warnings
 
@@ -717,7 +803,8 @@ def share_link(query: str) -> None:
     setup = urlencode([(k, v) for k, v in params if k != "run"], safe=":,")
     run_id = dict(params).get("run")
     with st.popover("Copy link", icon=":material/link:", key="share"):
-        st.caption("This link reopens exactly this setup. Copy it with the button in the box.")
+        st.caption("This link reopens exactly this setup. Copy it with the copy button at the "
+                   "box's top right.")
         st.code(urlunsplit((url.scheme, url.netloc, url.path or "/", setup, "")), language=None,
                 wrap_lines=True)
         if run_id:

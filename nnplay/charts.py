@@ -945,7 +945,7 @@ def progress_text(snap: Snapshot) -> str:
     if rate:
         parts.append(f"{rate:,.0f} samples/s" if rate >= 100 else f"{rate:.3g} samples/s")
     eta, elapsed = _finite_number(p.get("eta_s")), _finite_number(p.get("elapsed_s"))
-    if eta is not None:
+    if eta is not None and snap.get("status", "running") == "running":  # none once it has ended
         parts.append(f"{_duration(eta)} left")
     elif elapsed:
         parts.append(f"{_duration(elapsed)} elapsed")
@@ -1317,6 +1317,9 @@ def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = 
                                          opacity=0.7)))  # fmt: skip
     return _layout(fig, title, scale, x_title="true value", y_title="predicted value",
                    height=height, hovermode="closest")
+
+
+VIEWS["sequence"] = prediction_chart  # a Sequences run's view, e.g. on the Runs page
 
 
 @plotly_figure

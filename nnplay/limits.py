@@ -36,6 +36,7 @@ class Limits:
     max_seq_len: int = _default("max_seq_len")  # time steps of one sequence
     max_session_runs: int = _default("max_session_runs")  # active runs of one browser
     max_pause_minutes: float = _default("max_pause_minutes")  # a paused run's slot, others queued
+    max_unwatched_minutes: float = _default("max_unwatched_minutes")  # ... no page showing it
     max_upload_mb: float = _default("max_upload_mb")  # size of an uploaded CSV
     max_columns: int = _default("max_columns")  # columns of an uploaded CSV
     max_features: int = _default("max_features")  # an uploaded CSV's width once encoded

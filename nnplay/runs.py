@@ -63,6 +63,7 @@ class Run(train.Callback):
         self.stop_note = ""  # why the manager stopped it, added to the stop message
         self.unsaved = ""  # why the store does not keep it (a full disk), added to its message
         self.limits: Limits | None = None  # the manager's, whose max_run_seconds it keeps to
+        self.seen = time.monotonic()  # when a page last read its snapshot (it polls each second)
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -266,6 +267,7 @@ class Run(train.Callback):
 
     def snapshot(self) -> dict:
         """A consistent copy of everything the charts need, as plain lists and numpy arrays."""
+        self.seen = time.monotonic()
         with self._lock:
             info = self.info
             n_layers = len(info.get("activation_names", []))
@@ -279,7 +281,7 @@ class Run(train.Callback):
             if self.view is not None:
                 view = dict(self.view) if self._view_done else self._full_view()
             return {
-                "id": self.id, "status": self.status, "message": self.message,
+                "id": self.id, "status": self._status(), "message": self.message,
                 "task": self.spec.task, "spec": self.spec.model_dump(), "info": info,
                 "device": info.get("device", ""), "progress": dict(self.progress),
                 "steps": {k: self._as_array(k) for k in self.steps},
@@ -299,6 +301,12 @@ class Run(train.Callback):
                 "created": self.created,
                 "name": self.name, "ahead": self.ahead,
             }  # fmt: skip
+
+    def _status(self) -> str:
+        """The status, with a pause or resume shown at once (not at the loop's next flush)."""
+        if self.status in ("running", "paused"):
+            return "paused" if self.control.paused else "running"
+        return self.status
 
     @classmethod
     def restore(cls, row: Mapping, history: dict) -> Run:
@@ -654,12 +662,20 @@ class RunManager:
             self.store.close()
 
     def _reap_paused(self) -> None:
-        """Stop a run that holds its slot paused for max_pause_minutes while others queue."""
+        """Stop a run that holds its slot paused for max_pause_minutes while others queue, or
+        for max_unwatched_minutes with no page showing it (its tab was closed)."""
         now, limit = time.monotonic(), self.limits.max_pause_minutes * 60
+        unwatched = self.limits.max_unwatched_minutes
         with self._lock:
             for run in list(self._runs.values()):
                 holding = run.thread is not None and not run.done and run.control.paused
-                if not (holding and self._queue):
+                if holding and now - run.seen >= unwatched * 60 and not run.control.stopping:
+                    minutes = f"{unwatched:g} minute{'' if unwatched == 1 else 's'}"
+                    run.stop_note = (f"It was left paused with no page showing it for "
+                                     f"{minutes}, so its training slot was freed.")
+                    run.control.stop()
+                    self._paused_at.pop(run.id, None)
+                elif not (holding and self._queue):
                     self._paused_at.pop(run.id, None)
                 elif now - self._paused_at.setdefault(run.id, now) >= limit:
                     run.stop_note = (f"It was paused for {self.limits.max_pause_minutes:g} "

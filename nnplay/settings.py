@@ -47,6 +47,8 @@ SETTINGS: dict[str, Setting] = {
                                        "cookie is a new browser)"),
     "NNPLAY_MAX_PAUSE_MINUTES": Setting("float", 10.0, "minutes a paused run keeps its slot "
                                         "while others wait"),
+    "NNPLAY_MAX_UNWATCHED_MINUTES": Setting("float", 3.0, "minutes a paused run keeps its slot "
+                                            "with no page showing it"),
     "NNPLAY_MAX_UPLOAD_MB": Setting("float", 20.0, "MB in an uploaded CSV"),
     "NNPLAY_MAX_COLUMNS": Setting("int", 1000, "columns in an uploaded CSV"),
     "NNPLAY_MAX_FEATURES": Setting("int", 4000, "input features of a CSV once text columns are "

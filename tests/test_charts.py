@@ -296,7 +296,7 @@ def test_long_instrument_histories_are_downsampled() -> None:
 
 
 def test_view_registry_dispatch() -> None:
-    assert set(charts.VIEWS) == {"boundary", "curve", "surface", "images"}
+    assert set(charts.VIEWS) == {"boundary", "curve", "surface", "images", "sequence"}
     assert charts.view_chart(make_snap(view=None)) is None
     fig = charts.view_chart(make_snap(view={"kind": "nonsense"}))
     assert isinstance(fig, go.Figure)

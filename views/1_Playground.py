@@ -50,7 +50,9 @@ with settings:
         ui.training_widgets(spec)
 
 new_spec, problem = ui.spec_from_widgets()
-if problem:
+if problem and ui.awaiting_upload():
+    settings.info("Upload a CSV file above to train on it; until then the last setup is kept.")
+elif problem:
     settings.error(f"This setup cannot run: {problem}. The last valid setup is kept.")
 else:
     st.session_state["spec"] = spec = new_spec

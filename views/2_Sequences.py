@@ -24,6 +24,7 @@ ui.hide_controls(ui.hidden())
 wanted = st.session_state.pop("open_preset", None)  # a card in the Class presets gallery
 if wanted in PRESETS:
     ui.load_spec(presets.load(wanted).spec)
+    st.session_state["seq.preset"] = wanted
 ui.open_link("Sequences")  # a shared link (?preset=NAME or settings), before any widget is drawn
 
 # --- presets ---
@@ -175,7 +176,8 @@ def draw(snap: dict) -> None:
             ui.figure(charts.prediction_chart(snap, scale=big), "seq.prediction")
     ui.doctor_panel(snap)
     view = snap["view"] if snap["view"] and snap["view"].get("kind") == "sequence" else None
-    example = example_picker(view)
+    with st.container():  # a slot of its own, drawn or not, so the charts keep their places
+        example = example_picker(view)
     left, right = ui.chart_columns(2)
     with left:
         ui.figure(charts.hidden_state_chart(snap, example, scale=big), "seq.hidden")

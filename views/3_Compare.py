@@ -56,8 +56,13 @@ def load_contenders(contenders) -> None:
 def base_changed() -> None:
     """A preset with a race brings its contenders along."""
     name = st.session_state["compare.base"]
-    if name not in CURRENT and presets.load(name).race:
-        load_contenders(presets.load(name).race["contenders"])
+    if name in CURRENT:
+        return
+    preset = presets.load(name)
+    brings = " Its contenders are loaded too." if preset.race else ""
+    st.session_state["compare.notice"] = f"Loaded **{preset.title}**: {preset.goal}{brings}"
+    if preset.race:
+        load_contenders(preset.race["contenders"])
 
 
 # A preset opened from the gallery or a ?preset= link (a surface preset or link: its mode).
@@ -145,6 +150,8 @@ top[1].selectbox("Base experiment", options, key="compare.base", on_change=base_
 top[2].number_input("Target test loss (0: auto)", 0.0, 100.0, step=0.01, key="compare.target",
                     format="%.3f", help="For the 'steps to target' column. Auto: the best test "
                     "loss that every healthy contender reached.")
+if "compare.notice" in st.session_state:
+    st.info(st.session_state.pop("compare.notice"))
 base = base_spec()
 st.caption(f"Base: **{escape.markdown(base.data.info.label)}** · {describe_model(base)} · "
            f"{base.loss.name} · batch "
@@ -180,25 +187,36 @@ running = current is not None and not current.done(manager)
 runs = [r for r in current.runs(manager) if r is not None] if current else []
 paused = running and all(r.control.paused for r in runs if not r.done)
 buttons = st.columns(4)
-if buttons[0].button("Train", key="race.train", type="primary", width="stretch",
-                     disabled=spec is None or running):
+
+
+def train() -> None:
+    """Start the race (a callback: the page it reruns already shows it running)."""
     try:
         st.session_state["race"] = race.start(manager, spec, owner=ui.owner())
     except LimitExceeded as e:
         st.session_state["race.refused"] = str(e)  # shown once, under the buttons
     else:
         st.session_state["race.mode"] = mode
-    st.rerun()
+
+
+buttons[0].button("Train", key="race.train", type="primary", width="stretch",
+                  disabled=spec is None or running, on_click=train)
 if "race.refused" in st.session_state:
     st.error(st.session_state.pop("race.refused"))
-if buttons[1].button("Pause", key="race.pause", width="stretch", disabled=not running or paused):
+
+
+def act(action: str) -> None:
+    """Pause, resume or stop every contender (a callback, so the buttons redraw in step)."""
     for r in runs:
-        r.control.pause()
-if buttons[2].button("Resume", key="race.resume", width="stretch", disabled=not paused):
-    for r in runs:
-        r.control.resume()
-if buttons[3].button("Stop", key="race.stop", width="stretch", disabled=not running):
-    current.stop(manager)
+        ui.control(action, r.id)
+
+
+buttons[1].button("Pause", key="race.pause", width="stretch", disabled=not running or paused,
+                  on_click=act, args=("pause",))
+buttons[2].button("Resume", key="race.resume", width="stretch", disabled=not paused,
+                  on_click=act, args=("resume",))
+buttons[3].button("Stop", key="race.stop", width="stretch", disabled=not running,
+                  on_click=act, args=("stop",))
 
 big = ui.scale()
 

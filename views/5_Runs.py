@@ -67,8 +67,9 @@ table = pd.DataFrame({
     "Name": [e["name"] or ("(from a link)" if not e["mine"] else "") for e in entries],
     "Status": [status_text(e) for e in entries],
     "Setup": [runs.summary(s) if s else "(saved by an older nnplay)" for s in specs.values()],
-    "Test loss": [final(e, "test_loss") for e in entries],
-    "Test accuracy": [final(e, "test_acc") for e in entries],
+    # floats, so that a run without one shows an empty cell rather than "None"
+    "Test loss": pd.Series([final(e, "test_loss") for e in entries], dtype="float64"),
+    "Test accuracy": pd.Series([final(e, "test_acc") for e in entries], dtype="float64"),
     "Test loss over time": [[v for v in e["test_loss"] if v is not None] for e in entries],
     "Started": [datetime.fromtimestamp(e["created"]) for e in entries],
 })  # fmt: skip
@@ -139,7 +140,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         st.download_button("PyTorch script (.py)", script, file_name=f"{run.id[:8]}.py",
                            mime="text/x-python", on_click="ignore", icon=":material/code:",
                            key=f"py.{run.id}")  # fmt: skip
-    st.page_link("views/1_Playground.py", label="Open in Playground", icon=":material/science:",
+    home = "Sequences" if spec.model.recurrent is not None else "Playground"  # its page
+    st.page_link(ui.PRESET_PAGES[home][0], label=f"Open in {home}", icon=":material/science:",
                  query_params=urls.to_params(spec) | {"run": run.id})
     if not run.done and manager.can_control(run.id, me, "stop", operator):
         st.button("Stop", key=f"stop.{run.id}", icon=":material/stop:",
