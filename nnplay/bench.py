@@ -252,11 +252,18 @@ def in_thread(variant: Callable[[Setup], float], s: Setup) -> float:
     or the one waiting on the nnplay run) slowed a worker thread's team by up to 30 % on a
     2-core machine, which would have charged nnplay (always in a worker) for it.
     """
+    # nnplay's run manager starts the training thread itself, with s.threads
+    return _on_thread(variant, s, None if variant is nnplay_run else s.threads)
+
+
+def _on_thread(variant: Callable, s: object, threads: int | None) -> float:
+    """variant(s) in a fresh thread with `threads` torch threads (None: as it is); its result,
+    or its exception re-raised here."""
     out: list = []
 
     def target() -> None:
-        if variant is not nnplay_run:  # its run manager starts the training thread itself
-            torch.set_num_threads(s.threads)
+        if threads is not None:
+            torch.set_num_threads(threads)
         try:
             out.append(variant(s))
         except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
@@ -456,21 +463,7 @@ def small_case(s: Small, repeats: int) -> dict:
 
 def _threaded(variant: Callable[[Small], float], s: Small) -> float:
     """A small variant in its own thread with SMALL_THREADS torch threads, as a run trains."""
-    out: list = []
-
-    def target() -> None:
-        torch.set_num_threads(SMALL_THREADS)
-        try:
-            out.append(variant(s))
-        except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
-            out.append(e)
-
-    thread = threading.Thread(target=target, name="bench-small")
-    thread.start()
-    thread.join()
-    if isinstance(out[0], BaseException):
-        raise out[0]
-    return out[0]
+    return _on_thread(variant, s, SMALL_THREADS)
 
 
 def class_case(s: Small, n_runs: int) -> dict:
