@@ -48,6 +48,9 @@ SCRIPT_IDLE = (
     '[data-test-script-state="compilationError"])'
 )
 RUNNING_ICON = '[data-testid="stStatusWidgetRunningIcon"]'
+# A link's settings for a run that is still training whenever a test presses Pause or Stop:
+# 900,000 steps, which even a small network's fused step takes minutes over.
+LONG_RUN = "data.n_samples=2000&data.train_fraction=0.9&train.epochs=500&train.batch_size=1"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -296,6 +299,7 @@ def launch_app(
         STREAMLIT_SERVER_HEADLESS="true",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
         NNPLAY_MAX_STEPS="1000000",  # runs that last long enough to press Stop on a fast machine
+        NNPLAY_MAX_RUN_SECONDS="1000000",  # and that the compute budget lets start
     )
     log_dir = tmp_path_factory.mktemp("streamlit-logs")
 

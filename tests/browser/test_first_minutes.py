@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from tests.browser.conftest import LONG_RUN
+
 WIDTHS = [pytest.param(1400, False, id="1400"), pytest.param(1024, True, id="1024-presenting")]
 
 # Every visible button's label and every text field's value, cut short by its box: a label
@@ -86,7 +88,7 @@ def test_pause_resume_and_step_show_at_once(app_url, page, wait_connected, scree
                                             presenting):
     """Each click's new state (which buttons work, "Paused") is on the page it reruns; a long
     run, so that no end of the run redraws the buttons instead."""
-    open_page(page, f"{app_url}/?train.epochs=500&train.batch_size=4", width, presenting,
+    open_page(page, f"{app_url}/?{LONG_RUN}", width, presenting,
               wait_connected)
     button(page, "Train").click()
     expect(button(page, "Pause")).to_be_enabled()
@@ -175,7 +177,7 @@ def test_the_charts_never_empty_between_frames(app_url, page, wait_connected, sc
     """From the data drawn before Train, through the first frame of the run and every live
     frame after it, the run area always shows charts: the previous frame stays until the next
     one is drawn."""
-    open_page(page, f"{app_url}/?train.epochs=500&train.batch_size=8", width, presenting,
+    open_page(page, f"{app_url}/?{LONG_RUN}", width, presenting,
               wait_connected)
     expect(page.locator(".st-key-view .js-plotly-plot")).to_be_visible()  # the data, before
     page.evaluate(SAMPLE)

@@ -7,6 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import LONG_RUN
+
 PICTURES = ".st-key-network image"  # the one image trace holding every unit's picture
 
 
@@ -22,7 +24,7 @@ def pictures(page) -> str:
 
 
 def test_the_unit_pictures_change_while_a_spiral_run_trains(app_url, page, wait_connected):
-    page.goto(f"{app_url}/?preset=spiral&train.epochs=300&train.batch_size=8")  # minutes
+    page.goto(f"{app_url}/?preset=spiral&{LONG_RUN}")  # minutes
     wait_connected(page, timeout=120_000)  # a loaded class server answers slowly
     button(page, "Train").click()
     page.wait_for_function(  # plotly sets the image's PNG just after adding the element

@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import LONG_RUN
+
 LOSS_LINE = ".st-key-loss .scatterlayer .trace:first-child path.js-line"
 
 
@@ -26,7 +28,7 @@ def step_of(page) -> int:
 
 
 def test_train_then_stop(app_url, page, wait_connected, screenshot, live_waits):
-    page.goto(f"{app_url}/?train.epochs=500&train.batch_size=4")  # minutes: time to press Stop
+    page.goto(f"{app_url}/?{LONG_RUN}")  # minutes: time to press Stop
     wait_connected(page)
     expect(page.get_by_role("heading", name="Playground")).to_be_visible()
     button(page, "Train").click()

@@ -10,6 +10,8 @@ import pandas as pd
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from tests.browser.conftest import LONG_RUN
+
 LOSS_LINE = ".st-key-loss .scatterlayer .trace:first-child path.js-line"
 RUNS_TABLE = ".st-key-runs-table"
 RUN_IN_URL = re.compile(r"[?&]run=([0-9a-f]{32})")
@@ -45,7 +47,7 @@ def run_in_url(page) -> str | None:
 
 def test_reload_mid_run_reattaches_and_the_loss_keeps_growing(app_url, page, wait_connected,
                                                               screenshot, live_waits):
-    page.goto(f"{app_url}/?train.epochs=500&train.batch_size=4")  # still training after a reload
+    page.goto(f"{app_url}/?{LONG_RUN}")  # still training after a reload
     wait_connected(page)
     button(page, "Train").click()
     page.wait_for_function("() => /[?&]run=[0-9a-f]{32}/.test(location.search)", timeout=30_000)

@@ -10,6 +10,7 @@ import time
 from playwright.sync_api import expect
 
 from nnplay import bench
+from tests.browser.conftest import LONG_RUN
 
 PRESET = "spiral"
 BURST_GAP_S = 0.3  # websocket frames closer than this belong to one refresh
@@ -56,7 +57,7 @@ def _bursts(frames: list[tuple[float, int]]) -> list[int]:
 
 def _press_train(page, app_url: str, wait_connected) -> float:
     """Open the preset, press Train, and return the seconds until the loss chart draws data."""
-    page.goto(f"{app_url}/?preset={PRESET}&train.epochs=500")  # still training after 5 s
+    page.goto(f"{app_url}/?preset={PRESET}&{LONG_RUN}")  # still training after 5 s
     wait_connected(page)
     train = page.get_by_role("button", name="Train", exact=True)
     expect(train).to_be_enabled()
