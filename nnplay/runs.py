@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from nnplay import budget, doctor, instruments, settings, train
+from nnplay import budget, doctor, instruments, settings, sizes, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
@@ -478,7 +478,7 @@ class RunManager:
 
         Raises LimitExceeded (one sentence) when the spec or owner's other runs break a limit.
         """
-        self.limits.check(spec)
+        self.limits.check(spec, sizes.estimated_train_size(spec))
         budget.check(spec, self.limits, self.speed())
         self._reap_paused()
         run = Run(spec, owner, setup=setup)
