@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 
 from nnplay import limits as limits_
+from nnplay import sizes
 from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec
 
@@ -49,7 +50,7 @@ def _matmul_flops(spec: ExperimentSpec, in_features: int) -> tuple[float, float]
 def estimate_seconds(spec: ExperimentSpec, speed: Speed, n_train: int | None = None) -> float:
     """Seconds this run should take to train here: its steps (forward and backward, three
     forward passes' work each) plus its evaluations (forward passes over the evaluation sets)."""
-    n = n_train if n_train is not None else limits_.estimated_train_size(spec)
+    n = n_train if n_train is not None else sizes.estimated_train_size(spec)
     d = spec.data
     features = IMAGE_FEATURES.get(d.name) or d.info.features or 2
     sample, recurrent = _matmul_flops(spec, features)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nnplay import data, models, recurrent, sequences, tabular, train
+from nnplay import data, models, network, recurrent, sequences, tabular, train
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, loss_info
 
 
@@ -700,7 +700,7 @@ def script(spec: ExperimentSpec, title: str = "", changes: Sequence[SettingChang
         model_code, model_imports = _recurrent_model_code(spec, padded)
     else:
         with torch.device("meta"):  # only the layers' shapes and settings are read
-            model = models.build(spec, in_features, spec.data.n_classes)
+            model = network.build(spec, in_features, spec.data.n_classes)
         model_code, model_imports = _model_code(model, in_features), ()
     define, report = _evaluation(spec, padded)
 

@@ -19,12 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnplay import settings
+from nnplay import sequences, settings, tabular
+from nnplay.arrays import Arrays, DataUnavailable  # callers may import both from here
 from nnplay.spec import DATASETS, DataSpec
-
-
-class DataUnavailable(Exception):
-    """A dataset that cannot be loaded here; the message is one sentence for the page."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,25 +55,6 @@ class Dataset:
     def out_features(self) -> int:
         """Outputs the model needs: one per class, or 1 for regression."""
         return self.n_classes or 1
-
-
-@dataclass(frozen=True)
-class Arrays:
-    """A dataset's train/test split as numpy arrays, before it goes to the device."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    class_names: tuple[str, ...] = ()
-    image_shape: tuple[int, int] | None = None
-    feature_names: tuple[str, ...] = ()  # as in Dataset
-    vocab: tuple[str, ...] = ()  # sequence tasks: as in Dataset
-    lengths_train: np.ndarray | None = None
-    lengths_test: np.ndarray | None = None
-    subsets: dict[str, np.ndarray] = field(default_factory=dict)
-    baseline: tuple[str, np.ndarray] | None = None
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --- generators: self-contained (numpy only), features on a unit-ish scale ---------------------
@@ -285,14 +263,10 @@ BUILDERS: dict[str, Builder] = {
 
 
 def _uploaded(spec: DataSpec, seed: int) -> Arrays:
-    from nnplay import tabular  # it imports this module
-
     return tabular.arrays(spec, seed)
 
 
 def _sequences(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
-    from nnplay import sequences  # it imports this module
-
     return sequences.BUILDERS[name](spec, seed, root)
 
 

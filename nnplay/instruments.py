@@ -114,16 +114,6 @@ def _predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         model.train(was_training)
 
 
-def probabilities(out: torch.Tensor, output: str) -> torch.Tensor:
-    """Class probabilities (N, C) from the model's output, whatever its output transform."""
-    if out.shape[1] == 1:  # binary: one logit or one probability
-        p1 = out if output == "sigmoid" else torch.sigmoid(out)
-        return torch.cat([1 - p1, p1], dim=1)
-    if output == "log_softmax":
-        return out.exp()
-    return torch.softmax(out, dim=1)
-
-
 @dataclass(frozen=True)
 class ViewContext:
     """What a view function needs besides the model."""
@@ -139,7 +129,7 @@ def boundary(model: nn.Module, ctx: ViewContext, n: int = 100) -> dict:
     xs, ys = _grid_axes(ctx.x_all, n)
     gx, gy = np.meshgrid(xs, ys)  # (n, n): rows follow y
     pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), device=ctx.x_all.device)
-    probs = probabilities(_predict(model, pts), ctx.output)
+    probs = models.probabilities(_predict(model, pts), ctx.output)
     conf, cls = probs.max(1)
     two = probs.shape[1] == 2
     result = torch.stack([probs[:, 1] if two else conf, cls.float(), conf]).cpu().numpy()
@@ -248,7 +238,7 @@ def sequence_view(model: nn.Module, ctx: ViewContext) -> dict:
             future = ds.extra["future_test"][:k, :ROLLOUT_STEPS].cpu().numpy()
     finally:
         model.train(was_training)
-    pred = out if ctx.output == "linear" else probabilities(out, ctx.output)
+    pred = out if ctx.output == "linear" else models.probabilities(out, ctx.output)
     x_host = x.cpu().numpy()
     return {
         "kind": "sequence", "cell": model.cell, "lengths": steps,

@@ -11,9 +11,6 @@ from dataclasses import dataclass, fields
 from nnplay import settings
 from nnplay.spec import ExperimentSpec
 
-# Training samples of the fixed-size sets (before a subset); generated sets use n_samples.
-FIXED_TRAIN_SIZES = {"digits": 1797, "mnist": 60000, "fashion-mnist": 60000}
-
 
 class LimitExceeded(ValueError):
     """A run this server refuses; the message is one sentence for the page."""
@@ -51,11 +48,11 @@ class Limits:
         value that is not a number of at least 1 keeps the default (and is reported)."""
         return cls(**{f.name: settings.value(env_name(f.name), env) for f in fields(cls)})
 
-    def check(self, spec: ExperimentSpec, train_size: int | None = None) -> None:
-        """Raise LimitExceeded with one sentence for the first limit spec goes over."""
-        n = train_size if train_size is not None else estimated_train_size(spec)
+    def check(self, spec: ExperimentSpec, train_size: int) -> None:
+        """Raise LimitExceeded with one sentence for the first limit spec goes over; train_size
+        is the dataset's (sizes.estimated_train_size gives it without building the data)."""
         for name, measure, sentence in CHECKS:
-            value = measure(spec, n)
+            value = measure(spec, train_size)
             limit = getattr(self, name)
             if value is not None and value > limit:
                 raise LimitExceeded(f"{sentence(value, limit)}; {env_name(name)} sets this "
@@ -80,21 +77,6 @@ def describe(limits: Limits) -> list[dict[str, object]]:
 def env_name(field_name: str) -> str:
     """The variable that sets a limit: max_steps -> NNPLAY_MAX_STEPS."""
     return f"NNPLAY_{field_name.upper()}"
-
-
-def estimated_train_size(spec: ExperimentSpec) -> int:
-    """Training samples a spec's dataset will have, without building it."""
-    d = spec.data
-    if d.name in FIXED_TRAIN_SIZES:
-        full = FIXED_TRAIN_SIZES[d.name]
-        if d.name == "digits":
-            full = round(full * d.train_fraction)
-        return min(d.subset, full) if d.subset else full
-    if d.info.upload:
-        from nnplay import tabular  # reads the upload's row count from its stored summary
-
-        return round(tabular.rows(d.file) * d.train_fraction)
-    return round(d.n_samples * d.train_fraction)
 
 
 def total_steps(spec: ExperimentSpec, n_train: int) -> int:

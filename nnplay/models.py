@@ -97,17 +97,16 @@ def build(
     n_classes: int,
     generator: torch.Generator | None = None,
 ) -> nn.Sequential:
-    """The spec's stack between in_features and the output layer, initialised from generator.
+    """The spec's feed-forward stack between in_features and the output layer, initialised
+    from generator (network.build chooses between this and recurrent.build).
 
     Layers are named as the reference names them (fc1, relu2, dropout3, ..., out); the output
     layer gets log_softmax or a sigmoid when the loss asks for it.
     """
+    if spec.model.recurrent is not None:
+        raise ValueError("A recurrent spec is built by network.build, not models.build.")
     if generator is None:
         generator = torch.Generator().manual_seed(spec.seed)
-    if spec.model.recurrent is not None:
-        from nnplay import recurrent  # it builds its head with this function
-
-        return recurrent.build(spec, in_features, n_classes, generator)
     named: list[tuple[str, nn.Module]] = []
     width = in_features
     for i, layer in enumerate(spec.model.layers, start=1):
@@ -121,6 +120,16 @@ def build(
     model = nn.Sequential(OrderedDict(named))
     init_(model, generator)
     return model
+
+
+def probabilities(out: torch.Tensor, output: str) -> torch.Tensor:
+    """Class probabilities (N, C) from the model's output, whatever its output transform."""
+    if out.shape[1] == 1:  # binary: one logit or one probability
+        p1 = out if output == "sigmoid" else torch.sigmoid(out)
+        return torch.cat([1 - p1, p1], dim=1)
+    if output == "log_softmax":
+        return out.exp()
+    return torch.softmax(out, dim=1)
 
 
 def init_(model: nn.Module, generator: torch.Generator) -> None:

@@ -16,8 +16,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from nnplay import models
-from nnplay.spec import ExperimentSpec, RecurrentSpec
+from nnplay import data, models
+from nnplay.sequences import SENTIMENT_CLASSES, VOCAB, tokenize
+from nnplay.spec import ExperimentSpec, RecurrentSpec, loss_info
 
 
 class _RunDropout(models.DrawsFromGenerator):
@@ -304,12 +305,14 @@ def _recurrent_layer(rec: RecurrentSpec, n_in: int) -> nn.Module:
 
 
 def build(spec: ExperimentSpec, in_features: int, n_classes: int,
-          generator: torch.Generator) -> SequenceModel:
+          generator: torch.Generator | None = None) -> SequenceModel:
     """The spec's recurrent model; in_features is the vocabulary size for token inputs.
 
     Weights are drawn from generator in module order (embedding, recurrent layers, head), as
     PyTorch's own initialisation draws them after torch.manual_seed.
     """
+    if generator is None:
+        generator = torch.Generator().manual_seed(spec.seed)
     rec = spec.model.recurrent
     embedding = None
     width = in_features
@@ -428,9 +431,6 @@ def read_sentence(model: SequenceModel, vocab: tuple[str, ...], text: str,
                   device: torch.device, output: str) -> dict:
     """A typed sentence through a trained token model: the words it knows, those it does not
     (left out), the class probabilities, and the top layer's hidden state per word."""
-    from nnplay.instruments import probabilities  # instruments imports this module
-    from nnplay.sequences import tokenize
-
     ids = {w: i for i, w in enumerate(vocab)}
     words = tokenize(text)
     known = [w for w in words if w in ids and ids[w] > 1]
@@ -447,7 +447,7 @@ def read_sentence(model: SequenceModel, vocab: tuple[str, ...], text: str,
             layers = replay(model, model.embed(tokens)[0])
     finally:
         model.train(was_training)
-    result["probs"] = probabilities(out, output)[0].cpu().numpy()
+    result["probs"] = models.probabilities(out, output)[0].cpu().numpy()
     if layers:
         result["hidden"] = layers[-1]["hidden"].T.cpu().numpy()  # (units, words)
         result["gates"] = {k: v.T.cpu().numpy() for k, v in layers[-1]["gates"].items()}
@@ -456,16 +456,13 @@ def read_sentence(model: SequenceModel, vocab: tuple[str, ...], text: str,
 
 def restore(spec: ExperimentSpec, state_dict: dict) -> SequenceModel:
     """A trained model rebuilt on the CPU from its spec and a checkpoint, in eval mode."""
-    model = models.build(spec, spec.data.info.features, spec.data.n_classes)
+    model = build(spec, spec.data.info.features, spec.data.n_classes)
     model.load_state_dict(state_dict)
     return model.eval()
 
 
 def try_sentence(spec: ExperimentSpec, state_dict: dict, text: str) -> dict:
     """read_sentence() with a trained run's checkpoint: the model rebuilt on the CPU."""
-    from nnplay.sequences import SENTIMENT_CLASSES, VOCAB
-    from nnplay.spec import loss_info
-
     output = loss_info(spec.loss.name, spec.task).output
     got = read_sentence(restore(spec, state_dict), VOCAB, text, torch.device("cpu"), output)
     return got | {"classes": SENTIMENT_CLASSES}
@@ -507,11 +504,9 @@ def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
     """print(model) with its parameter count, and describe_shapes() on the spec's first batch;
     the model and the batch are built on the meta device, so a preview allocates nothing
     however large the setup (only the real batch's lengths are read)."""
-    from nnplay import data
-
     ds = data.build(spec.data, spec.seed)
     with torch.device("meta"):
-        model = models.build(spec, ds.in_features, ds.n_classes)
+        model = build(spec, ds.in_features, ds.n_classes)
     bs = min(spec.train.batch_size, len(ds.x_train))
     x = torch.empty((bs, *ds.x_train.shape[1:]), dtype=ds.x_train.dtype, device="meta")
     lengths = None if ds.lengths_train is None else ds.lengths_train[:bs].cpu()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from nnplay import budget, doctor, instruments, settings, train
+from nnplay import budget, doctor, instruments, settings, sizes, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
@@ -127,7 +127,7 @@ class Run(train.Callback):
     def change(self, setting: str, value: object) -> str | None:
         """Change a setting (spec.CHANGEABLE) from the next step on; None when asked, else a
         sentence saying why not. Ownership is checked by RunManager.change."""
-        if self.done:
+        if self.status not in ACTIVE:  # ended, or ending
             return "This run has ended; the change applies to the next run."
         try:
             number = check_change(self.spec, setting, value)
@@ -167,7 +167,15 @@ class Run(train.Callback):
 
     # --- the thread ---
     def execute(self, device: torch.device | None = None, threads: int | None = None) -> None:
-        """Build and train; runs in the run's own thread. Never raises."""
+        """Build and train in this thread, then mark the run done (CLI, race, bench). Never
+        raises."""
+        try:
+            self._train(device, threads)
+        finally:
+            self._done.set()
+
+    def _train(self, device: torch.device | None, threads: int | None) -> None:
+        """Build, train and store the run; its status is final, but it is not yet done."""
         model = ds = None
         try:
             if threads:
@@ -182,7 +190,6 @@ class Run(train.Callback):
             del model, ds  # the model and this run's hold on the data go now, not at exit
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()  # e.g. after an out-of-memory failure
-            self._done.set()
 
     def _finish(self, model: torch.nn.Module | None) -> None:
         """Store the end of the run (checkpoint, status, last views), then release its tensors."""
@@ -229,10 +236,13 @@ class Run(train.Callback):
 
     def start(self, device: torch.device | None = None, threads: int | None = None,
               on_done: Callable[[Run], None] | None = None) -> None:
-        def target() -> None:
-            self.execute(device, threads)
-            if on_done is not None:
-                on_done(self)
+        def target() -> None:  # on_done (the manager's bookkeeping) runs before done is seen
+            try:
+                self._train(device, threads)
+                if on_done is not None:
+                    on_done(self)
+            finally:
+                self._done.set()
 
         with self._lock:
             self.status = "paused" if self.control.paused else "running"
@@ -245,12 +255,14 @@ class Run(train.Callback):
         return self._data.wait(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the run ends; True when it has."""
+        """Block until the run is done; True when it is."""
         return self._done.wait(timeout)
 
     @property
     def done(self) -> bool:
-        return self.status not in ACTIVE
+        """Whether the run has ended, been stored and left its manager's slot, all in one step:
+        once True, the manager's running() and active() no longer count it."""
+        return self._done.is_set()
 
     # --- what the page reads ---
     def _as_array(self, key: str) -> np.ndarray:
@@ -478,7 +490,7 @@ class RunManager:
 
         Raises LimitExceeded (one sentence) when the spec or owner's other runs break a limit.
         """
-        self.limits.check(spec)
+        self.limits.check(spec, sizes.estimated_train_size(spec))
         budget.check(spec, self.limits, self.speed())
         self._reap_paused()
         run = Run(spec, owner, setup=setup)
@@ -592,8 +604,8 @@ class RunManager:
                 self._number_queue()
                 run.on_end("stopped", "Stopped before it started.", None)
                 run._finish(None)
-                run._done.set()
                 self._retire(run)
+                run._done.set()
                 return
         run.control.stop()
 
@@ -705,9 +717,11 @@ class RunManager:
             self._runs.pop(old, None)
 
     def _ended(self, run: Run) -> None:
+        """Free the run's slot and retire it, mark it done, then start the next in the queue."""
         with self._lock:
             self._slots -= 1
             self._retire(run)
+        run._done.set()  # one step: whoever sees it done sees the slot free and it retired
         self._dispatch()
 
     def _dispatch(self) -> None:

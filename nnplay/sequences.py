@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnplay.data import Arrays
+from nnplay.arrays import Arrays
 from nnplay.spec import DataSpec
 
 ROLLOUT = 60  # clean values kept after each test window, to check a multi-step rollout

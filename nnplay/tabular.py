@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nnplay.arrays import Arrays, DataUnavailable
 from nnplay.limits import Limits, env_name
 from nnplay.spec import UPLOAD_FEATURES, DataSpec
 from nnplay.store import home
@@ -416,10 +417,8 @@ def spec_changes(file: str, target: str, task: str = "auto") -> dict[str, object
             "data.task": choice.task, "data.classes": choice.classes}  # fmt: skip
 
 
-def arrays(spec: DataSpec, seed: int):
-    """The data.Arrays of an uploaded CSV, split and encoded as prepare_table does."""
-    from nnplay.data import Arrays, DataUnavailable
-
+def arrays(spec: DataSpec, seed: int) -> Arrays:
+    """The Arrays of an uploaded CSV, split and encoded as prepare_table does."""
     try:
         frame = load_frame(spec.file)
         check_size(frame, spec.target)

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnplay import data as datasets
-from nnplay import fused, instruments, models, unitgrid
+from nnplay import fused, instruments, models, network, unitgrid
 from nnplay.spec import (
     OPTIMIZERS,
     ExperimentSpec,
@@ -630,7 +630,7 @@ def prepare(spec: ExperimentSpec, device: torch.device | None = None,
     ds = ds if ds is not None else datasets.build(spec.data, spec.seed, device)
     generator = torch.Generator().manual_seed(spec.seed)
     with models.GLOBAL_RNG:  # constructing modules draws from torch's global RNG
-        model = models.build(spec, ds.in_features, ds.n_classes, generator)
+        model = network.build(spec, ds.in_features, ds.n_classes, generator)
     model = model.to(device)
     if state is not None:
         model.load_state_dict(state)

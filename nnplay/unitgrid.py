@@ -70,7 +70,7 @@ def network_view(model: nn.Sequential, ctx: instruments.ViewContext, n: int = GR
         for h in hooks:
             h.remove()
     if ctx.n_classes:
-        probs = instruments.probabilities(final, ctx.output)  # (n*n, C)
+        probs = models.probabilities(final, ctx.output)  # (n*n, C)
         outputs[len(layers) - 1] = probs[:, 1:] if final.shape[1] == 1 else probs
     else:
         outputs[len(layers) - 1] = final

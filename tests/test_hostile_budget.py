@@ -9,6 +9,7 @@ import torch
 from nnplay import budget, presets
 from nnplay.limits import LimitExceeded, Limits
 from nnplay.runs import RunManager
+from nnplay.sizes import estimated_train_size
 from nnplay.spec import Activation, ExperimentSpec, Linear
 
 torch.set_num_threads(1)
@@ -26,7 +27,7 @@ BIG_LSTM = ExperimentSpec().with_changes({  # 4 bidirectional LSTM layers of 512
 
 @pytest.mark.parametrize("spec", [WIDE_MLP, BIG_LSTM], ids=["wide-mlp", "big-lstm"])
 def test_runs_of_hours_pass_the_size_limits_but_not_the_budget(spec) -> None:
-    Limits().check(spec)  # every size limit lets them through
+    Limits().check(spec, estimated_train_size(spec))  # every size limit lets them through
     with pytest.raises(LimitExceeded) as e:
         budget.check(spec, Limits(), SLOW)
     text = str(e.value)

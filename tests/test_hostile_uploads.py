@@ -92,13 +92,13 @@ def test_the_sequences_preview_allocates_no_model(monkeypatch) -> None:
     """A link with a head of many wide layers: the preview is the real one's text and shapes,
     built on the meta device, so none of its parameters take memory."""
 
-    from nnplay import data, models, presets, recurrent
+    from nnplay import data, models, network, presets, recurrent
     from nnplay.spec import Linear
 
     for name in ("sentiment-bilstm", "parity-gru", "sine-lstm"):
         spec = presets.load(name).spec
         ds = data.build(spec.data, spec.seed)
-        model = models.build(spec, ds.in_features, ds.n_classes)
+        model = network.build(spec, ds.in_features, ds.n_classes)
         bs = min(spec.train.batch_size, len(ds.x_train))
         lengths = None if ds.lengths_train is None else ds.lengths_train[:bs]
         real = (models.describe(model), recurrent.describe_shapes(model, ds.x_train[:bs], lengths))

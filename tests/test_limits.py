@@ -6,9 +6,10 @@ import time
 
 import pytest
 
-from nnplay.limits import LimitExceeded, Limits, estimated_train_size, total_steps
+from nnplay.limits import LimitExceeded, Limits, total_steps
 from nnplay.presets import all_presets
 from nnplay.runs import RunManager
+from nnplay.sizes import estimated_train_size
 from nnplay.spec import ExperimentSpec, Linear
 
 BASE = ExperimentSpec().with_changes({"data.n_samples": 500, "train.epochs": 5})
@@ -24,7 +25,7 @@ def test_from_env_reads_each_variable_and_ignores_garbage():
 
 def test_every_preset_fits_the_default_limits():
     for preset in all_presets():
-        Limits().check(preset.spec)
+        Limits().check(preset.spec, estimated_train_size(preset.spec))
 
 
 @pytest.mark.parametrize(("limits", "changes", "words"), [
@@ -38,7 +39,7 @@ def test_each_refusal_is_one_sentence_naming_the_limit(limits, changes, words):
     spec = BASE.with_changes({k: [x.model_dump() for x in v] if k == "model.layers" else v
                               for k, v in changes.items()})
     with pytest.raises(LimitExceeded) as err:
-        limits.check(spec)
+        limits.check(spec, estimated_train_size(spec))
     text = str(err.value)
     assert words in text and "NNPLAY_MAX_" in text
     assert text.endswith(".") and text.count(". ") == 0 and "\n" not in text
@@ -47,14 +48,16 @@ def test_each_refusal_is_one_sentence_naming_the_limit(limits, changes, words):
 def test_step_limit_counts_a_step_cap():
     spec = BASE.with_changes({"train.epochs": 100, "train.max_steps": 500})
     assert total_steps(spec, estimated_train_size(spec)) == 500
-    Limits(max_steps=500).check(spec)
+    Limits(max_steps=500).check(spec, estimated_train_size(spec))
+    unlimited = spec.with_changes({"train.max_steps": 0})
     with pytest.raises(LimitExceeded):
-        Limits(max_steps=499).check(spec.with_changes({"train.max_steps": 0}))
+        Limits(max_steps=499).check(unlimited, estimated_train_size(unlimited))
 
 
 def test_a_model_without_hidden_layers_is_within_every_limit():
     """Logistic regression (no hidden layers) has no width to measure; it must not crash."""
-    Limits().check(BASE.with_changes({"model.layers": []}))
+    spec = BASE.with_changes({"model.layers": []})
+    Limits().check(spec, estimated_train_size(spec))
 
 
 def test_image_sets_count_their_subset():
@@ -119,14 +122,14 @@ def test_recurrent_models_count_their_layers_width_and_sequence_length():
 
     spec = load("sine-lstm").spec
     rnn = spec.model.recurrent
-    Limits().check(spec)
+    Limits().check(spec, estimated_train_size(spec))
     with pytest.raises(LimitExceeded, match="NNPLAY_MAX_SEQ_LEN"):
-        Limits(max_seq_len=spec.data.length - 1).check(spec)
+        Limits(max_seq_len=spec.data.length - 1).check(spec, estimated_train_size(spec))
     with pytest.raises(LimitExceeded, match="NNPLAY_MAX_WIDTH"):
-        Limits(max_width=rnn.hidden_size - 1).check(spec)
+        Limits(max_width=rnn.hidden_size - 1).check(spec, estimated_train_size(spec))
     linear = sum(1 for x in spec.model.layers if x.type == "linear")
     with pytest.raises(LimitExceeded, match="NNPLAY_MAX_LAYERS"):
-        Limits(max_layers=linear + rnn.num_layers - 1).check(spec)
+        Limits(max_layers=linear + rnn.num_layers - 1).check(spec, estimated_train_size(spec))
 
 
 def test_a_run_paused_too_long_gives_its_slot_to_the_queue():

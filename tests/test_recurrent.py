@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnplay import data, models, recurrent, sequences
+from nnplay import data, models, network, recurrent, sequences
 from nnplay.spec import CELLS, ExperimentSpec, parse
 
 torch.set_num_threads(1)
@@ -28,7 +28,7 @@ def make(name: str, loss: str = "CrossEntropyLoss", per_step: bool = False, laye
 
 def model_and_data(spec: ExperimentSpec):
     ds = data.build(spec.data, spec.seed)
-    return models.build(spec, ds.in_features, ds.n_classes), ds
+    return network.build(spec, ds.in_features, ds.n_classes), ds
 
 
 GRID = list(itertools.product(CELLS, [False, True], [1, 2], [True, False]))
@@ -200,3 +200,13 @@ def test_read_sentence_reports_unknown_words() -> None:
     assert set(got["gates"]) == {"input", "forget", "output"}
     nothing = recurrent.read_sentence(model, vocab, "xyzzy ???", torch.device("cpu"), "logits")
     assert nothing["words"] == [] and nothing["unknown"] == ["xyzzy"] and nothing["probs"] is None
+
+
+def test_network_build_chooses_the_builder_and_models_build_refuses_a_recurrent_spec() -> None:
+    spec = make("parity")
+    ds = data.build(spec.data, spec.seed)
+    assert isinstance(network.build(spec, ds.in_features, ds.n_classes), recurrent.SequenceModel)
+    flat = ExperimentSpec()
+    assert isinstance(network.build(flat, 2, 2), torch.nn.Sequential)
+    with pytest.raises(ValueError, match="network.build"):
+        models.build(spec, ds.in_features, ds.n_classes)

@@ -169,7 +169,23 @@ def test_cap_of_one_runs_three_runs_one_at_a_time_in_order() -> None:
     assert finish_order == [0, 1, 2]
     assert [r.status for r in runs] == ["finished"] * 3
     assert seen_running == sorted(seen_running)  # never back to an earlier run
-    assert manager.running() == 0
+    assert all(r.wait(WAIT) for r in runs)
+    assert manager.running() == 0  # done means the slot is free too
+
+
+def test_a_done_run_no_longer_holds_a_slot_or_counts_for_its_owner() -> None:
+    """The end of a run is one step: the moment wait() returns, the manager has retired it."""
+    manager = RunManager(max_runs=1)
+    for i in range(5):
+        run = manager.start(tiny(seed=i, **{"train.max_steps": 3}), owner="me")
+        assert run.wait(WAIT) and run.done
+        assert manager.running() == 0 and manager.active("me") == 0, i
+    first = manager.start(tiny(**{"train.max_steps": 0, "train.epochs": 500}), owner="me")
+    queued = manager.start(tiny(), owner="me")
+    manager.stop(queued.id)
+    assert queued.done and manager.active("me") == 1  # only the first still counts
+    manager.stop(first.id)
+    assert first.wait(WAIT) and manager.running() == 0 and manager.active("me") == 0
 
 
 def test_stop_a_queued_run_and_a_running_one() -> None:

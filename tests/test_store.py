@@ -142,8 +142,7 @@ def test_finished_runs_leave_memory_but_not_the_store(tmp_path):
     runs = [manager.start(SMALL, owner="me") for _ in range(5)]
     for run in runs:
         assert run.wait(60)
-    time.sleep(0.1)
-    assert len(manager.runs()) == 2
+    assert len(manager.runs()) == 2  # done means retired: no wait for the manager
     assert all(run.points == {} for run in runs)  # tensors released once stored
     old = manager.get(runs[0].id)
     assert old is not runs[0] and old.snapshot()["record"] == runs[0].snapshot()["record"]

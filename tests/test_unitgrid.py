@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from nnplay import instruments, runs, train, unitgrid
+from nnplay import instruments, models, runs, train, unitgrid
 from nnplay.spec import ACTIVATIONS, ExperimentSpec
 
 torch.set_num_threads(1)
@@ -62,7 +62,7 @@ def test_pictures_equal_a_plain_forward_pass_unit_by_unit(loss, name, classes):
                 expected.append(h)
         out = model(pts)
     if spec.task == "classification":
-        probs = instruments.probabilities(out, info.output)
+        probs = models.probabilities(out, info.output)
         expected.append(probs[:, 1:] if out.shape[1] == 1 else probs)
     else:
         expected.append(out)

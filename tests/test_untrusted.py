@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from nnplay import tabular
 from nnplay.limits import LimitExceeded, Limits
 from nnplay.presets import all_presets
+from nnplay.sizes import estimated_train_size
 from nnplay.spec import ExperimentSpec, SpecError, parse
 
 SETTINGS = settings(max_examples=150, deadline=None,
@@ -41,7 +42,7 @@ def leaves(tree: object, path: tuple = ()) -> list[tuple]:
 def accept(spec: ExperimentSpec) -> None:
     """What the app does with a spec that parsed: check limits and round-trip it."""
     try:
-        Limits().check(spec)
+        Limits().check(spec, estimated_train_size(spec))
     except LimitExceeded as e:
         assert str(e).endswith(".")
     assert parse(spec.to_json()) == spec
