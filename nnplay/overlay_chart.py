@@ -27,7 +27,7 @@ def _pair(fig: Figure, i: int, name: str, solid: tuple, dotted: tuple, scale: fl
             continue
         fig.add_trace(charts._line(x, y, escape.label(name), _colour(i), scale, dash=dash,
                             markers=dash == "dot", legendgroup=f"run{i}", showlegend=not shown,
-                            hovertemplate=f"{escape.label(name)[:40]} · {what}: %{{y:.4g}}"
+                            hovertemplate=f"%{{fullData.name}} · {what}: %{{y:.4g}}"
                                           "<extra></extra>"))
         shown = True
 
