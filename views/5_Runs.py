@@ -8,7 +8,8 @@ import streamlit as st
 
 import serving
 import ui
-from nnplay import codegen, escape, runs, urls
+from nnplay import codegen, escape, overlay, runs, urls
+from nnplay.overlay_chart import overlay_accuracy_chart, overlay_loss_chart
 from nnplay.spec import ExperimentSpec, SpecError
 
 st.title("Runs")
@@ -58,8 +59,82 @@ if wanted and manager.open(wanted, me) is None:  # a link's run joins this brows
     wanted = None
 
 entries = manager.listing(me, everyone=operator)
+
+
+def compare_changed() -> None:
+    """The runs picked to overlay go into the URL (?compare=), so the overlay has a link."""
+    picked = st.session_state["runs.compare"]
+    if picked:
+        st.query_params["compare"] = st.session_state["runs.compare.link"] = \
+            overlay.link_value(picked)
+    elif "compare" in st.query_params:
+        del st.query_params["compare"]
+
+
+def compare_section() -> None:
+    """Two or more runs (listed, or named by a ?compare= link) overlaid, their settings side by
+    side with the ones that differ highlighted."""
+    value = st.query_params.get("compare") or ""
+    link = overlay.parse_link(value)
+    found = {i: manager.get(i) for i in link.ids}  # read-only: any run whose id you have
+    listed = {e["id"]: e for e in entries}
+    if link.problem():
+        st.warning(link.problem())
+    unknown = [i for i, r in found.items() if r is None]
+    if unknown:
+        st.warning(f"{len(unknown)} run(s) of the compare link are not on this server (they may "
+                   f"have been deleted): {', '.join(unknown)}.")
+    linked = {i: r for i, r in found.items() if r is not None}
+    options = list(listed) + [i for i in linked if i not in listed]
+    if len(options) < 2:
+        return
+    names, summaries = [], []
+    for i in options:
+        r, e = linked.get(i), listed.get(i)
+        name = (r.name if r is not None else e["name"]) or ""
+        spec = r.spec if r is not None else spec_of(e)
+        names.append(name)
+        summaries.append(runs.summary(spec) if spec else i[:8])
+    label = dict(zip(options, overlay.labels(names, summaries, options), strict=True))
+    if st.session_state.get("runs.compare.link") != value:  # a link opened (or changed by hand)
+        st.session_state["runs.compare"] = [i for i in link.ids if i in label]
+        st.session_state["runs.compare.link"] = value
+    st.subheader("Runs side by side")
+    picked = st.multiselect(
+        "Overlay runs", options, key="runs.compare", format_func=label.__getitem__,
+        max_selections=overlay.MAX_RUNS, on_change=compare_changed,
+        placeholder="Pick two or more runs to overlay their curves",
+        help="Their loss and accuracy on shared axes, and a table of their settings; the URL "
+             "then opens this overlay.")  # fmt: skip
+    if len(picked) < 2:
+        return
+    chosen = [linked.get(i) or manager.get(i) for i in picked]
+    shown = [(i, r) for i, r in zip(picked, chosen, strict=True) if r is not None]
+    snaps = [r.snapshot() for _, r in shown]
+    titles = [label[i] for i, _ in shown]
+    specs = [s["spec"] for s in snaps]
+    ui.figure(overlay_loss_chart(snaps, titles, ui.scale()), key="runs.compare.loss")
+    if overlay.same_data(specs):
+        ui.figure(overlay_accuracy_chart(snaps, titles, ui.scale()), key="runs.compare.acc")
+    else:
+        st.info("These runs trained on different data (another dataset, or other data "
+                "settings), so only their losses are overlaid: accuracies on different data "
+                "do not compare.")
+    rows = overlay.settings_rows([overlay.flatten(s) for s in specs])
+    rows.sort(key=lambda row: not row[2])  # the settings that differ first
+    settings = pd.DataFrame([v for _, v, _ in rows], columns=titles,
+                            index=pd.Index([p for p, _, _ in rows], name="Setting"))
+    differ = {p for p, _, d in rows if d}
+    st.caption(f"Settings: the {len(differ)} that differ are highlighted, listed first."
+               if differ else "Settings: all the same.")
+    st.dataframe(settings.style.apply(
+        lambda row: ["background-color: #FFE9A8" if row.name in differ else ""] * len(row),
+        axis=1), key="runs.compare.settings")
+
+
 if not entries:
     st.info("No runs yet: press **Train** on the Playground, and your runs will be listed here.")
+    compare_section()  # runs of a ?compare= link still overlay
     st.stop()
 
 specs = {e["id"]: spec_of(e) for e in entries}
@@ -96,6 +171,7 @@ st.dataframe(
         "Setup": st.column_config.TextColumn(width="large"),
     },
 )  # fmt: skip
+compare_section()
 if not wanted:
     st.caption("Select a run to see its charts, download it, rename or delete it.")
     st.stop()
