@@ -34,6 +34,10 @@ STEP_COLOUR, SMOOTH_COLOUR, PENALTY_COLOUR = "#56B4E9", "#0072B2", "#CC79A7"
 VIRIDIS, BLUES, RDBU = (get_colorscale(name) for name in ("Viridis", "Blues", "RdBu"))
 
 BASE_FONT, TITLE_FONT, LINE_WIDTH, MARKER_SIZE = 16, 20, 3, 8
+# The predicted surface is drawn this pale: a point is coloured by its target on the surface's
+# scale, so on a fitted surface a point at full strength would be the colour under it and look
+# hollow (only its rim showing).
+SURFACE_OPACITY = 0.55
 HALF_TITLE = 30  # characters of title a chart in half the run area's width shows whole at 1400 px
 LINE_HEIGHT, VIEW_HEIGHT, LEGEND_ROW = 360, 480, 24
 MAX_POINTS, KEEP_LAST, MAX_SCATTER = 2000, 200, 2000
@@ -700,6 +704,7 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
         fig.add_trace(trace(
             "contour", x=gx, y=gy, z=z, coloraxis="coloraxis", name="prediction", ncontours=14,
             contours=dict(coloring="heatmap"), line=dict(color="white", width=_px(0.8, s)),
+            opacity=SURFACE_OPACITY,  # paler than the points, which sit on their own colour
             hovertemplate=f"{x_title} %{{x:.2f}}<br>{y_title} %{{y:.2f}}<br>prediction "
                           "%{z:.3g}<extra></extra>",
         ))
