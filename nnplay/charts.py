@@ -34,6 +34,11 @@ STEP_COLOUR, SMOOTH_COLOUR, PENALTY_COLOUR = "#56B4E9", "#0072B2", "#CC79A7"
 VIRIDIS, BLUES, RDBU = (get_colorscale(name) for name in ("Viridis", "Blues", "RdBu"))
 
 BASE_FONT, TITLE_FONT, LINE_WIDTH, MARKER_SIZE = 16, 20, 3, 8
+# The predicted surface is drawn this pale: a point is coloured by its target on the surface's
+# scale, so on a fitted surface a point at full strength would be the colour under it and look
+# hollow (only its rim showing).
+SURFACE_OPACITY = 0.55
+HALF_TITLE = 30  # characters of title a chart in half the run area's width shows whole at 1400 px
 LINE_HEIGHT, VIEW_HEIGHT, LEGEND_ROW = 360, 480, 24
 MAX_POINTS, KEEP_LAST, MAX_SCATTER = 2000, 200, 2000
 WAITING = "waiting for the first steps…"
@@ -294,8 +299,8 @@ def loss_chart(
         ey = _arr(evals.get(key))
         if len(ex) and len(ey):
             fig.add_trace(_line(ex, ey, name, colour, scale, markers=True))
-    _layout(fig, "loss", scale, x_title="step", y_title="loss", height=height, log_y=log_y)
     _baseline(fig, snap, scale)
+    _layout(fig, "loss", scale, x_title="step", y_title="loss", height=height, log_y=log_y)
     _changes(fig, snap, scale)
     if not _has_data(x, ex):
         return _message(fig, WAITING, scale)
@@ -324,13 +329,14 @@ def _changes(fig: Figure, snap: Snapshot, scale: float) -> None:
 
 
 def _baseline(fig: Figure, snap: Snapshot, scale: float) -> None:
-    """A dashed line at the test loss of the dataset's naive baseline, when it has one."""
+    """A dashed line at the test loss of the dataset's naive baseline, when it has one, named in
+    the legend: a label on the plot sat over the curves, which approach that very line."""
     baseline = _section(snap, "info").get("baseline")
     if baseline and baseline[1] is not None and math.isfinite(baseline[1]):
-        fig.add_hline(baseline[1], line=dict(color="#555", dash="dash", width=_px(2, scale)),
-                      annotation=dict(text=f"baseline: {baseline[0]} ({baseline[1]:.3g})",
-                                      font=dict(size=_px(BASE_FONT - 2, scale), color="#555"),
-                                      bgcolor="rgba(255,255,255,0.8)"))
+        line = dict(color="#555", dash="dash", width=_px(2, scale))
+        fig.add_hline(baseline[1], line=line)
+        fig.add_trace(trace("scatter", x=[None], y=[None], mode="lines", line=line,
+                            name=f"baseline: {_label(baseline[0])} ({baseline[1]:.3g})"))
 
 
 @plotly_figure
@@ -698,6 +704,7 @@ def surface_chart(snap: Snapshot, scale: float = 1.0, height: float | None = Non
         fig.add_trace(trace(
             "contour", x=gx, y=gy, z=z, coloraxis="coloraxis", name="prediction", ncontours=14,
             contours=dict(coloring="heatmap"), line=dict(color="white", width=_px(0.8, s)),
+            opacity=SURFACE_OPACITY,  # paler than the points, which sit on their own colour
             hovertemplate=f"{x_title} %{{x:.2f}}<br>{y_title} %{{y:.2f}}<br>prediction "
                           "%{z:.3g}<extra></extra>",
         ))
@@ -1181,7 +1188,7 @@ def hidden_state_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
                        height: float | None = None) -> go.Figure:
     """The top recurrent layer's hidden state for one test example, units x time steps."""
     view = _sequence_view(snap)
-    title = f"hidden state h_t of example {example + 1}"
+    title = f"hidden state h_t, example {example + 1}"
     if view and view.get("cell") == "BagOfWords":
         fig = _layout(Figure(), title, scale, height=height, legend=False)
         return _message(fig, NO_HIDDEN, scale).to_plotly()
@@ -1235,7 +1242,7 @@ def saliency_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
         fig.add_trace(trace("bar", x=list(range(values.size)), y=values,
                             marker=dict(color=PALETTE[0]),
                             hovertemplate="step %{x}: %{y:.3g}<extra></extra>"))  # fmt: skip
-    _layout(fig, f"influence of each step (example {example + 1})", scale,
+    _layout(fig, f"influence per step, example {example + 1}", scale,
             x_title="time step", y_title="|∂ output / ∂ input|", height=height,
             default_height=LINE_HEIGHT * 0.8, legend=False, hovermode="closest")
     if not values.size:
@@ -1253,7 +1260,7 @@ def forecast_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
     fig = Figure()
     inputs = _example(view, "inputs", example)
     rollout, future = view.get("rollout"), view.get("future")
-    title = f"forecast of example {example + 1} against the truth"
+    title = f"forecast vs truth, example {example + 1}"
     if inputs is None or rollout is None or future is None or example >= len(rollout):
         _layout(fig, title, scale, height=height)
         return _message(fig, WAITING if not view else "this task has no forecast", scale)
@@ -1285,7 +1292,7 @@ def prediction_chart(snap: Snapshot, scale: float = 1.0, height: float | None = 
     view = _sequence_view(snap)
     fig = Figure()
     truth, pred = view.get("truth"), view.get("pred")
-    title = "predictions vs truth (test sample)"
+    title = "predictions vs truth (test)"
     if truth is None or pred is None or len(truth) == 0:
         _layout(fig, title, scale, height=height)
         return _message(fig, WAITING, scale)

@@ -12,7 +12,7 @@ import copy
 import math
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -30,7 +30,14 @@ from pydantic import (
 from nnplay import train
 from nnplay.limits import LimitExceeded
 from nnplay.runs import Run, RunManager
-from nnplay.spec import OPTIMIZERS, ExperimentSpec, OptimizerSpec, SpecError, explain
+from nnplay.spec import (
+    OPTIMIZERS,
+    ExperimentSpec,
+    OptimizerSpec,
+    SpecError,
+    explain,
+    loss_info,
+)
 
 MIN_CONTENDERS, MAX_CONTENDERS = 2, 6
 FAILED = ("diverged", "failed")
@@ -148,12 +155,14 @@ def sweep(base: ExperimentSpec, lo: float, hi: float, n: int,
 
 
 class SharedStart:
-    """The data and one initial state_dict, built on first use and copied into every contender."""
+    """The data and one initial state_dict, built on first use and copied into every contender;
+    `start` gets the shared weights' step-0 evaluation, which every contender's curves begin at."""
 
     def __init__(self, base: ExperimentSpec):
         self.base = base
         self._lock = threading.Lock()
         self._built: tuple | None = None  # (dataset, state_dict, device)
+        self.start: dict[str, float] = {}  # filled once built: step 0's losses and accuracies
 
     def initial(self, device: torch.device | None = None) -> tuple:
         """(dataset, initial state_dict, device), built once from the base spec."""
@@ -161,6 +170,7 @@ class SharedStart:
             if self._built is None:
                 ds, model, device = train.prepare(self.base, device)
                 self._built = (ds, copy.deepcopy(model.state_dict()), device)
+                self.start.update(step_zero(model, ds, self.base))
             return self._built
 
     def __call__(self, spec: ExperimentSpec, device: torch.device | None = None) -> tuple:
@@ -169,12 +179,53 @@ class SharedStart:
         return train.prepare(spec, device, ds=ds, state=copy.deepcopy(state))
 
 
+def step_zero(model: torch.nn.Module, ds, spec: ExperimentSpec) -> dict[str, float]:
+    """The untrained model's evaluation (step 0), as an evals record; it draws no random numbers,
+    so the contenders' training is the same with or without it."""
+    info = loss_info(spec.loss.name, spec.task)
+    loss_fn = train.LOSS_MODULES[spec.loss.name]()
+    target = train.TARGETS[info.target]
+    k = min(len(ds.x_train), train.EVAL_TRAIN_MAX)
+    sets = {"train": (ds.x_train[:k], target(ds.y_train[:k], ds.n_classes), ds.y_train[:k],
+                      None if ds.lengths_train is None else ds.lengths_train[:k]),
+            "test": (ds.x_test, target(ds.y_test, ds.n_classes), ds.y_test, ds.lengths_test)}
+    model.eval()
+    record: dict[str, float] = {"step": 0, "epoch": 0}
+    with torch.no_grad():
+        for name, (x, t, y, lengths) in sets.items():
+            loss, acc, _ = train.evaluate(model, x, t, y, loss_fn, info, lengths)
+            record[f"{name}_loss"] = loss.item()
+            if spec.task == "classification":
+                record[f"{name}_acc"] = acc.item()
+    return record
+
+
+def with_start(snaps: Mapping[str, Mapping], start: Mapping[str, float]) -> dict[str, dict]:
+    """Snapshots whose evaluations begin with the shared step-0 record (for the race's charts;
+    the summary ranks on the contenders' own evaluations)."""
+    if not start:
+        return dict(snaps)
+    out = {}
+    for title, snap in snaps.items():
+        evals = dict(snap.get("evals") or {})
+        n = len(evals.get("step") or [])
+        if list(evals.get("step") or [])[:1] != [0]:
+            evals["step"] = [0, *(evals.get("step") or [])]
+            for key, column in list(evals.items()):
+                if key != "step" and isinstance(column, list) and len(column) == n:
+                    evals[key] = [start.get(key, math.nan), *column]
+        out[title] = {**snap, "evals": evals}
+    return out
+
+
 @dataclass(frozen=True)
 class Race:
-    """A started race: its spec and one run id per contender, in contender order."""
+    """A started race: its spec, one run id per contender, in contender order, and the shared
+    start's step-0 evaluation (empty until the first contender has built it)."""
 
     spec: RaceSpec
     run_ids: tuple[str, ...]
+    start: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def runs(self, manager: RunManager) -> list[Run | None]:
         return [manager.get(run_id) for run_id in self.run_ids]
@@ -183,6 +234,10 @@ class Race:
         """Contender title -> its run's snapshot (contenders the manager forgot are left out)."""
         return {title: run.snapshot() for title, run in zip(self.spec.titles(), self.runs(manager))
                 if run is not None}  # fmt: skip
+
+    def curves(self, manager: RunManager) -> dict[str, dict]:
+        """snapshots(), each contender's evaluations starting at the shared step 0."""
+        return with_start(self.snapshots(manager), self.start)
 
     def done(self, manager: RunManager) -> bool:
         return all(run is None or run.done for run in self.runs(manager))
@@ -207,7 +262,7 @@ def start(manager: RunManager, race: RaceSpec, owner: str = "") -> Race:
         for run_id in started:
             manager.delete(run_id, owner)
         raise
-    return Race(race, tuple(started))
+    return Race(race, tuple(started), shared.start)
 
 
 # --- results -------------------------------------------------------------------------------------

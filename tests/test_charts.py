@@ -345,6 +345,19 @@ def test_curve_and_surface() -> None:
     assert surface.layout.coloraxis.colorscale
 
 
+def test_surface_points_stand_out_from_the_surface_they_match() -> None:
+    """Points are coloured by target on the surface's own colour axis; on a fitted surface they
+    are the colour beneath them, so the surface is drawn paler than the points (or they would
+    look hollow)."""
+    view = surface_view()
+    fig = charts.view_chart(make_snap(task="regression", view=view))
+    contour, train, test = fig.data
+    assert contour.coloraxis == train.marker.coloraxis == test.marker.coloraxis == "coloraxis"
+    np.testing.assert_allclose(train.marker.color, np.ravel(view["train"][1]))
+    assert contour.opacity == charts.SURFACE_OPACITY < 1
+    assert train.opacity is None and test.opacity is None  # the points at full strength
+
+
 def test_images_confusion_and_misclassified() -> None:
     snap = make_snap(view=images_view(k=20))
     fig = charts.view_chart(snap)

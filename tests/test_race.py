@@ -86,6 +86,35 @@ def test_race_through_the_manager_has_identical_step_one_losses():
     assert all(s["status"] == "finished" for s in snaps.values())
 
 
+def test_race_curves_share_their_step_zero_test_loss():
+    spec = three()
+    manager = RunManager(max_runs=3)
+    started = race.start(manager, spec, owner="t")
+    for run in started.runs(manager):
+        assert run.wait(60)
+    # step 0 is the shared initial weights' evaluation, the same as a fresh model's
+    ds, model, device = train.prepare(spec.base)
+    info = train.loss_info(spec.base.loss.name, spec.base.task)
+    target = train.TARGETS[info.target]
+    model.eval()
+    with torch.no_grad():
+        loss, acc, _ = train.evaluate(model, ds.x_test, target(ds.y_test, ds.n_classes),
+                                      ds.y_test, train.LOSS_MODULES[spec.base.loss.name](), info)
+    assert started.start["step"] == 0
+    assert started.start["test_loss"] == pytest.approx(loss.item(), rel=1e-6)
+    assert started.start["test_acc"] == pytest.approx(acc.item())
+    snaps, curves = started.snapshots(manager), started.curves(manager)
+    for title, snap in snaps.items():
+        evals = curves[title]["evals"]
+        assert evals["step"] == [0, *snap["evals"]["step"]]
+        assert evals["test_loss"] == [started.start["test_loss"], *snap["evals"]["test_loss"]]
+        assert evals["train_acc"][0] == started.start["train_acc"]
+        assert snap["evals"]["step"][0] > 0  # the runs themselves record no step 0
+    assert race.with_start(curves, started.start) == curves  # step 0 is added once
+    assert race.with_start(snaps, {}) == snaps  # nothing known yet: nothing added
+    manager.close()
+
+
 def test_a_race_a_limit_refuses_leaves_no_runs_behind():
     manager = RunManager(max_runs=1, limits=Limits(max_session_runs=2))
     with pytest.raises(LimitExceeded, match="2 runs queued or training"):
@@ -99,6 +128,12 @@ def test_a_contender_reproduces_the_same_spec_run_alone():
     snaps = race.run_race(spec)
     alone = train.run_spec(spec.specs()[1])
     assert snaps["Adam lr=0.01"]["evals"]["test_loss"] == [r["test_loss"] for r in alone.history]
+    # the shared start's step-0 evaluation draws no random numbers: the same training losses
+    recorder = train.Callback()
+    losses: list[float] = []
+    recorder.on_flush = lambda chunk: losses.extend(np.asarray(chunk["loss"]).tolist())
+    train.run_spec(spec.specs()[1], [recorder])
+    assert list(snaps["Adam lr=0.01"]["steps"]["loss"]) == losses
 
 
 @pytest.mark.parametrize(("contenders", "words"), [

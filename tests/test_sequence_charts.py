@@ -91,8 +91,26 @@ def test_saliency_bars_follow_the_steps() -> None:
 def test_loss_chart_draws_the_baseline_only_when_there_is_one() -> None:
     with_line = charts.loss_chart({"info": {"baseline": ["repeat", 0.04]}})
     assert len(with_line.layout.shapes) == 1 and with_line.layout.shapes[0].y0 == 0.04
-    assert any("repeat" in a.text for a in with_line.layout.annotations)
+    # named in the legend, not by a label on the plot, where it covered the curves
+    assert [t.name for t in with_line.data] == ["baseline: repeat (0.04)"]
+    live = {"info": {"baseline": ["repeat", 0.04]}, "steps": {"step": [1, 2], "loss": [1.0, 0.5]}}
+    fig = charts.loss_chart(live)
+    assert not fig.layout.annotations and "baseline: repeat (0.04)" in [t.name for t in fig.data]
+    assert fig.layout.showlegend
     assert not charts.loss_chart({"info": {"baseline": None}}).layout.shapes
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_half_width_titles_fit_their_column(task: str) -> None:
+    """The charts the Sequences page sets side by side keep titles a half-width column shows whole
+    ("influence of each step (example 1" and "forecast of example 1 against the" were cut)."""
+    s = snap(view(task=task), task=task)
+    figs = [charts.loss_chart(s), charts.accuracy_chart(s), charts.prediction_chart(s),
+            charts.hidden_state_chart(s, example=9), charts.saliency_chart(s, example=9),
+            charts.forecast_chart(s, example=9), charts.grad_norm_chart(s)]
+    titles = [f.layout.title.text for f in figs if f is not None]
+    assert len(titles) == (7 if task == "classification" else 6)
+    assert all(len(t) <= charts.HALF_TITLE for t in titles), titles
 
 
 def test_comparison_charts() -> None:

@@ -234,13 +234,14 @@ def draw() -> None:
         ui.figure(charts.lr_sweep_chart(points["lr"], points["loss"], points["status"],
                                         scale=big), "race.sweep")
     classification = current.spec.base.task == "classification"
-    ui.figure(charts.race_chart(snaps, "test_loss", scale=big), "race.test_loss")
+    curves = race.with_start(snaps, current.start)  # every contender's curve starts at step 0
+    ui.figure(charts.race_chart(curves, "test_loss", scale=big), "race.test_loss")
     small = [("loss", "race.loss"), ("test_acc", "race.test_acc"), ("train_acc", "race.train_acc")]
     if not classification:
         small = [small[0], ("train_loss", "race.train_loss")]
     for col, (metric, key) in zip(ui.chart_columns(len(small)), small):
         with col:  # one legend (above) serves every chart; same colours, same dashes
-            fig = charts.race_chart(snaps, metric, scale=big, log_y=metric == "loss")
+            fig = charts.race_chart(curves, metric, scale=big, log_y=metric == "loss")
             ui.figure(fig.update_layout(showlegend=False), key)
     if any((s.get("view") or {}).get("kind") == "boundary" for s in snaps.values()):
         ui.figure(charts.boundary_row(snaps, scale=big), "race.boundaries")
