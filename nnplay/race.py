@@ -35,6 +35,7 @@ from nnplay.spec import (
     ExperimentSpec,
     OptimizerSpec,
     SpecError,
+    describe_optimizer,
     explain,
     loss_info,
 )
@@ -65,20 +66,6 @@ class Contender(BaseModel):
     def apply(self, base: ExperimentSpec) -> ExperimentSpec:
         """The base spec with this contender's optimiser; SpecError when it does not validate."""
         return base.with_changes(self.changes())
-
-
-def describe(opt: OptimizerSpec) -> str:
-    """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001 wd=0.01'."""
-    parts = [opt.name, f"lr={opt.lr:g}"]
-    if opt.name in ("SGD", "RMSprop") and opt.momentum:
-        parts.append(f"momentum={opt.momentum:g}")
-    if opt.nesterov:
-        parts.append("nesterov")
-    if opt.name in ("Adam", "AdamW") and (opt.beta1, opt.beta2) != (0.9, 0.999):
-        parts.append(f"betas=({opt.beta1:g}, {opt.beta2:g})")
-    if opt.weight_decay:
-        parts.append(f"wd={opt.weight_decay:g}")
-    return " ".join(parts)
 
 
 class RaceSpec(BaseModel):
@@ -117,7 +104,7 @@ class RaceSpec(BaseModel):
         """Each contender's label (its settings when blank), made unique with '#2', '#3'."""
         titles: list[str] = []
         for contender, spec in zip(self.contenders, self.specs()):
-            title = contender.label or describe(spec.optimizer)
+            title = contender.label or describe_optimizer(spec.optimizer)
             n = sum(1 for t in titles if t == title or t.startswith(f"{title} #"))
             titles.append(f"{title} #{n + 1}" if n else title)
         return titles
@@ -314,7 +301,7 @@ def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.Dat
         spec = snap.get("spec") or {}
         row = {
             "contender": title,
-            "optimizer": describe(OptimizerSpec(**spec["optimizer"])) if spec else "",
+            "optimizer": describe_optimizer(OptimizerSpec(**spec["optimizer"])) if spec else "",
             "status": snap.get("status", ""),
             "final test loss": float(losses[-1]) if len(losses) else math.nan,
             "best test loss": best,

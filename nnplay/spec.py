@@ -276,6 +276,20 @@ class OptimizerSpec(_Frozen):
         return self
 
 
+def describe_optimizer(opt: OptimizerSpec) -> str:
+    """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001 wd=0.01'."""
+    parts = [opt.name, f"lr={opt.lr:g}"]
+    if opt.name in ("SGD", "RMSprop") and opt.momentum:
+        parts.append(f"momentum={opt.momentum:g}")
+    if opt.nesterov:
+        parts.append("nesterov")
+    if opt.name in ("Adam", "AdamW") and (opt.beta1, opt.beta2) != (0.9, 0.999):
+        parts.append(f"betas=({opt.beta1:g}, {opt.beta2:g})")
+    if opt.weight_decay:
+        parts.append(f"wd={opt.weight_decay:g}")
+    return " ".join(parts)
+
+
 class TrainSpec(_Frozen):
     """How long and how training runs."""
 

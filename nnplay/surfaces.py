@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from nnplay.spec import OPTIMIZERS, OptimizerSpec, SpecError, explain
+from nnplay.spec import OPTIMIZERS, OptimizerSpec, SpecError, describe_optimizer, explain
 
 MAX_CONTENDERS = 6
 MAX_STEPS = 2000
@@ -163,24 +163,10 @@ class SurfaceSpec(BaseModel):
         """Each contender's settings as its name, made unique with '#2', '#3'."""
         titles: list[str] = []
         for opt in self.contenders:
-            title = describe(opt)
+            title = describe_optimizer(opt)
             n = sum(1 for t in titles if t == title or t.startswith(f"{title} #"))
             titles.append(f"{title} #{n + 1}" if n else title)
         return titles
-
-
-def describe(opt: OptimizerSpec) -> str:
-    """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001'."""
-    parts = [opt.name, f"lr={opt.lr:g}"]
-    if opt.name in ("SGD", "RMSprop") and opt.momentum:
-        parts.append(f"momentum={opt.momentum:g}")
-    if opt.nesterov:
-        parts.append("nesterov")
-    if opt.name in ("Adam", "AdamW") and (opt.beta1, opt.beta2) != (0.9, 0.999):
-        parts.append(f"betas=({opt.beta1:g}, {opt.beta2:g})")
-    if opt.weight_decay:
-        parts.append(f"wd={opt.weight_decay:g}")
-    return " ".join(parts)
 
 
 def parse(obj: object) -> SurfaceSpec:
