@@ -606,20 +606,14 @@ def browser_record() -> dict | None:
 
 def report(r: dict) -> str:
     """The bench's result as the table the README shows."""
-    w = max(len(label) for label, _ in VARIANTS.values())
     lines = [
         f"nnplay bench · {r['device']} · {r['threads']} torch threads each · "
         f"{r['steps']:,} steps x {r['repeats']} repeats, interleaved in rotating order · batch "
         f"{r['batch_size']}",
         f"data: {r['data']}",
         "",
-        f"| {'samples/s':{w}} | {'min':>9} | {'median':>9} | {'max':>9} |",
-        f"| {'-' * w} | {'-' * 9}:| {'-' * 9}:| {'-' * 9}:|",
     ]
-    for name, (label, _) in VARIANTS.items():
-        v = r["samples_per_s"][name]
-        lines.append(f"| {label:{w}} | {v['min']:9,.0f} | {v['median']:9,.0f} "
-                     f"| {v['max']:9,.0f} |")
+    lines += _table("samples/s", VARIANTS, r["samples_per_s"])
     lines.append("")
     for key, label in (("ratio_vs_reference", "c/a, nnplay vs the reference loop"),
                        ("ratio_vs_bare", "c/b, nnplay vs the bare loop")):
@@ -649,23 +643,29 @@ def report(r: dict) -> str:
     return "\n".join(lines + small_report(r.get("small")) + class_report(r.get("class")))
 
 
+def _table(unit: str, variants: dict, rates: dict) -> list[str]:
+    """A Markdown table of each variant's min, median and max rate."""
+    w = max(len(label) for label, _ in variants.values())
+    lines = [f"| {unit:{w}} | {'min':>9} | {'median':>9} | {'max':>9} |",
+             f"| {'-' * w} | {'-' * 9}:| {'-' * 9}:| {'-' * 9}:|"]
+    for name, (label, _) in variants.items():
+        v = rates[name]
+        lines.append(f"| {label:{w}} | {v['min']:9,.0f} | {v['median']:9,.0f} "
+                     f"| {v['max']:9,.0f} |")
+    return lines
+
+
 def small_report(small: dict | None) -> list[str]:
     """The small case's table and ratios."""
     if not small:
         return []
-    w = max(len(label) for label, _ in SMALL_VARIANTS.values())
     lines = [
         "",
         f"small: the {small['preset']} preset's network, {small['steps']:,} steps x "
         f"{small['repeats']} repeats, interleaved, {small['threads']} torch thread each",
         "",
-        f"| {'steps/s':{w}} | {'min':>9} | {'median':>9} | {'max':>9} |",
-        f"| {'-' * w} | {'-' * 9}:| {'-' * 9}:| {'-' * 9}:|",
     ]
-    for name, (label, _) in SMALL_VARIANTS.items():
-        v = small["steps_per_s"][name]
-        lines.append(f"| {label:{w}} | {v['min']:9,.0f} | {v['median']:9,.0f} "
-                     f"| {v['max']:9,.0f} |")
+    lines += _table("steps/s", SMALL_VARIANTS, small["steps_per_s"])
     verdict = "meets" if small["ratio_vs_bare"] >= 1.0 else "MISSES"
     lines += ["", f"c/b, nnplay core vs the bare eager loop: {small['ratio_core_vs_bare']:.2f}",
               f"d/b, nnplay with the live page vs the bare eager loop: "
