@@ -116,16 +116,25 @@ def test_pause_resume_and_step_show_at_once(app_url, page, wait_connected, scree
     expect(button(page, "Train")).to_be_enabled()
 
 
+def open_box(page, key: str) -> None:
+    """Open the selectbox with this widget key, scrolled to the middle of the window first: at
+    the window's bottom edge (1024 px in presentation mode) its list would open out of sight."""
+    box = page.locator(f".st-key-{key} [role=combobox]")
+    box.evaluate("(e) => e.scrollIntoView({block: 'center'})")
+    box.click()
+    expect(page.get_by_role("option").first).to_be_visible()
+
+
 def choose(page, key: str, option: str) -> None:
     """Pick option in the selectbox with this widget key."""
-    page.locator(f".st-key-{key} [role=combobox]").click()
+    open_box(page, key)
     page.get_by_role("option", name=option, exact=True).click()
 
 
 def losses_offered(page) -> list[str]:
     """The names in the Loss box's list, read by opening it."""
     main(page).get_by_role("tab", name="Training", exact=True).click()
-    page.locator(".st-key-loss-name [role=combobox]").click()
+    open_box(page, "loss-name")
     names = [o.strip() for o in page.get_by_role("option").all_inner_texts()]
     page.keyboard.press("Escape")
     return names
