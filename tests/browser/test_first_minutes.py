@@ -113,7 +113,7 @@ def test_pause_resume_and_step_show_at_once(app_url, page, wait_connected, scree
     expect(main(page).get_by_text("Paused.", exact=False)).to_have_count(0)
 
     button(page, "Stop").click(no_wait_after=True)  # its rerun may move the URL
-    expect(button(page, "Train")).to_be_enabled()
+    expect(button(page, "Train")).to_be_enabled(timeout=90_000)  # a loaded machine
 
 
 def open_box(page, key: str) -> None:
@@ -150,7 +150,7 @@ def test_the_losses_fit_the_data_after_any_one_change(app_url, page, wait_connec
                                   "(classification, 3 classes); switched to "
                                   "CrossEntropyLoss.")).to_be_visible()
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
-    expect(button(page, "Train")).to_be_enabled()
+    expect(button(page, "Train")).to_be_enabled(timeout=90_000)  # a loaded machine
     offered = losses_offered(page)
     assert "CrossEntropyLoss" in offered and not {"BCELoss", "BCEWithLogitsLoss"} & set(offered)
 
@@ -202,7 +202,7 @@ def test_the_charts_never_empty_between_frames(app_url, page, wait_connected, sc
     samples = page.evaluate("clearInterval(window.__sampler) || window.__charts")
     screenshot(page, f"first-minutes-live-{width}")
     button(page, "Stop").click(no_wait_after=True)  # its rerun may move the URL
-    expect(button(page, "Train")).to_be_enabled()
+    expect(button(page, "Train")).to_be_enabled(timeout=90_000)  # a loaded machine
     assert min(samples) >= 1, f"the run area emptied: {samples}"
     first = next(i for i, n in enumerate(samples) if n >= 4)
     assert min(samples[first:]) >= 4, f"charts vanished between frames: {samples[first:]}"

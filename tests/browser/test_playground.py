@@ -42,7 +42,7 @@ def test_train_then_stop(app_url, page, wait_connected, screenshot, live_waits):
 
     button(page, "Stop").click()
     expect(page.get_by_text(re.compile(r"Stopped at step"))).to_be_visible(timeout=30_000)
-    expect(button(page, "Train")).to_be_enabled()
+    expect(button(page, "Train")).to_be_enabled(timeout=90_000)  # a loaded machine
     screenshot(page, "playground-stopped")
 
 
