@@ -27,21 +27,26 @@ def test_train_sentiment_then_read_a_sentence(app_url, page, wait_connected, scr
     expect(summary.filter(has_text="bidirectional=True")).to_be_visible()
     button(page, "Train").click()
     expect(page.get_by_text(re.compile(r"^Finished"))).to_be_visible(timeout=240_000)
-    expect(page.locator(".st-key-seq-hidden .heatmaplayer")).to_be_attached()
+    # the finished run's last full redraw; a machine still busy with earlier tests' servers
+    # can take a while over it
+    expect(page.locator(".st-key-seq-hidden .heatmaplayer").first).to_be_attached(
+        timeout=120_000)
     screenshot(page, "sequences-trained")
 
     box = page.get_by_label("Your sentence")
     box.fill("honestly the acting was not bad but great, zebra")
     box.press("Enter")
     button(page, "Read it").click()
-    expect(page.get_by_text("Not in the vocabulary, left out: zebra.")).to_be_visible()
+    expect(page.get_by_text("Not in the vocabulary, left out: zebra.")).to_be_visible(
+        timeout=60_000)
     verdict = page.get_by_text(re.compile(r"^Prediction: positive"))
-    expect(verdict).to_be_visible()
+    expect(verdict).to_be_visible(timeout=60_000)
     assert "honestly the acting was not bad but great" in verdict.inner_text()
-    expect(page.locator(".st-key-tryit-hidden .heatmaplayer")).to_be_attached()
+    expect(page.locator(".st-key-tryit-hidden .heatmaplayer").first).to_be_attached(
+        timeout=60_000)
     screenshot(page, "sequences-try-it")
 
     box.fill("the acting was good but not great")
     box.press("Enter")
     button(page, "Read it").click()
-    expect(page.get_by_text(re.compile(r"^Prediction: negative"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Prediction: negative"))).to_be_visible(timeout=60_000)
