@@ -483,6 +483,8 @@ class RunManager:
         if store is not None:
             store.interrupt_orphans()
         warm_up()
+        if self._speed is None:  # calibrate now, not in the page's thread at the first Train
+            threading.Thread(target=self.speed, name="calibrate-budget", daemon=True).start()
 
     def start(self, spec: ExperimentSpec, owner: str = "", paused: bool = False,
               setup: Setup | None = None) -> Run:
