@@ -787,11 +787,17 @@ def link_warnings() -> None:
 
 def write_link(spec: ExperimentSpec) -> str:
     """Make the URL say spec (and keep hide= and run=); returns the query string."""
+    return write_params(urls.to_params(spec), KEPT_PARAMS, "url.written")
+
+
+def write_params(params: dict[str, str], kept: Iterable[str], written: str) -> str:
+    """Make the URL hold params plus the kept keys it already has; the result is remembered
+    in session_state[written] (so the page does not read its own link back as a new one)."""
     current = st.query_params.to_dict()
-    wanted = urls.to_params(spec) | {k: current[k] for k in KEPT_PARAMS if k in current}
+    wanted = params | {k: current[k] for k in kept if k in current}
     if current != wanted:
         st.query_params.from_dict(wanted)
-    st.session_state["url.written"] = wanted
+    st.session_state[written] = wanted
     return urlencode(wanted, safe=":,")
 
 

@@ -8,7 +8,6 @@ redrawn as the points arrive. The mode has its own link (?surface=...) and its o
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -178,12 +177,7 @@ def draw(job: paths.PathJob) -> None:
 
 def write_link(spec: SurfaceSpec) -> str:
     """Make the URL say spec (keeping hide=); returns the query string."""
-    current = st.query_params.to_dict()
-    wanted = surfaces.to_params(spec) | {k: current[k] for k in KEPT_PARAMS if k in current}
-    if current != wanted:
-        st.query_params.from_dict(wanted)
-    st.session_state["surface.url.written"] = wanted
-    return urlencode(wanted, safe=":,")
+    return ui.write_params(surfaces.to_params(spec), KEPT_PARAMS, "surface.url.written")
 
 
 def page(top: list, contender_widgets: Callable[..., dict]) -> None:
