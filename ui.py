@@ -785,19 +785,6 @@ def link_warnings() -> None:
         st.warning(f"Some settings in this link could not be used:\n{lines}")
 
 
-def boxes(n: int, title: str, key: str, draw: Callable[[int], object]) -> list:
-    """n bordered boxes, three to a row, titled "{title} {i + 1}" and keyed "{key}-{i}"; the
-    values draw(i) returns inside each, in order."""
-    out = []
-    for row in range(0, n, 3):
-        cols = st.columns(3)
-        for i in range(row, min(row + 3, n)):
-            with cols[i - row].container(border=True, key=f"{key}-{i}"):
-                st.markdown(f"**{title} {i + 1}**")
-                out.append(draw(i))
-    return out
-
-
 def write_link(spec: ExperimentSpec) -> str:
     """Make the URL say spec (and keep hide= and run=); returns the query string."""
     return write_params(urls.to_params(spec), KEPT_PARAMS, "url.written")
