@@ -652,7 +652,9 @@ def run_charts(snap: dict, key: str = "") -> None:
     name = (lambda n: f"{key}-{n}") if key else (lambda n: n)
     status_line(snap)
     figure(charts.view_chart(snap, scale=big), name("view"))  # the star: the whole width
-    ui_network.panel(snap, name("network"), big, reset=None if key else reset_run)
+    with st.container():  # a slot of its own: the view appears after the first frames, and
+        # the charts below must keep their places (a moved chart is drawn anew, blank between)
+        ui_network.panel(snap, name("network"), big, reset=None if key else reset_run)
     accuracy = charts.accuracy_chart(snap, scale=big)  # None for regression: the loss alone
     cols = chart_columns(2) if accuracy is not None else [st.container()]
     with cols[0]:
