@@ -304,7 +304,8 @@ def live_run(steps: int = LIVE_STEPS, steps_per_flush: int = 75) -> runs.Run:
         loss = 0.7 * np.exp(-step / 20_000) + 0.05 * rng.random(n)
         progress = dict(run.progress, step=done + n, total_steps=steps)
         run.on_flush({
-            "step": step.tolist(), "loss": loss.tolist(), "penalty": [0.0] * n,
+            "step": step.tolist(), "loss": loss.tolist(),
+            "penalty": [0.0] * n, "l1": [0.0] * n, "l2": [0.0] * n,
             "progress": progress, "view": None,
             "activations": hist | {"stats": acts * (1 + 0.01 * rng.standard_normal(acts.shape))},
             "grads": grads * (1 + 0.1 * rng.standard_normal(grads.shape)),

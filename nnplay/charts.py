@@ -30,6 +30,7 @@ CLASS_COLOURS = [
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 TRAIN_COLOUR, TEST_COLOUR = "#009E73", "#D55E00"
 STEP_COLOUR, SMOOTH_COLOUR, PENALTY_COLOUR = "#56B4E9", "#0072B2", "#CC79A7"
+L2_COLOUR = "#D55E00"  # the L2 penalty's line beside the L1's (PENALTY_COLOUR)
 # Named colour scales spelt out, as plotly's validation would send them (figures go unvalidated)
 VIRIDIS, BLUES, RDBU = (get_colorscale(name) for name in ("Viridis", "Blues", "RdBu"))
 
@@ -276,22 +277,37 @@ def _has_data(*arrays: np.ndarray) -> bool:
 # ---------------------------------------------------------------- training curves
 
 
+def _penalties(steps: Mapping, n: int) -> list[tuple[np.ndarray, str, str]]:
+    """The penalty lines a loss chart draws: L1 and L2 apart where the run kept them (and only
+    those not zero throughout), else their sum."""
+    def drawn(key: str) -> np.ndarray | None:
+        y = _arr(steps.get(key))
+        return y if len(y) == n and np.nanmax(np.abs(y), initial=0.0) > 0 else None
+
+    parts = [(y, name, colour) for key, name, colour in (
+        ("l1", "L1 penalty", PENALTY_COLOUR), ("l2", "L2 penalty", L2_COLOUR))
+        if (y := drawn(key)) is not None]  # fmt: skip
+    if parts:
+        return parts
+    total = drawn("penalty")
+    return [] if total is None else [(total, "L1/L2 penalty", PENALTY_COLOUR)]
+
+
 @plotly_figure
 def loss_chart(
     snap: Snapshot, scale: float = 1.0, log_y: bool = False, height: float | None = None
 ) -> Figure:
-    """Training loss per step (raw + smoothed), eval train/test loss and the L1/L2 penalty."""
+    """Training loss per step (raw + smoothed), eval train/test loss and the L1 and L2
+    penalties, each its own line (a run stored before they were kept apart: their sum)."""
     steps, evals = _section(snap, "steps"), _section(snap, "evals")
-    x, loss, penalty = _arr(steps.get("step")), _arr(steps.get("loss")), _arr(steps.get("penalty"))
+    x, loss = _arr(steps.get("step")), _arr(steps.get("loss"))
     ex = _arr(evals.get("step"))
     fig = Figure()
     if len(x):
         fig.add_trace(_line(x, loss, "per step", STEP_COLOUR, scale, width=1, opacity=0.6))
         fig.add_trace(_line(x, ema(loss), "smoothed", SMOOTH_COLOUR, scale))
-        if np.nanmax(np.abs(penalty), initial=0.0) > 0:
-            fig.add_trace(
-                _line(x, penalty, "L1/L2 penalty", PENALTY_COLOUR, scale, dash="dot")
-            )
+        for y, name, colour in _penalties(steps, len(x)):
+            fig.add_trace(_line(x, y, name, colour, scale, dash="dot"))
     for key, name, colour in (
         ("train_loss", "train (eval)", TRAIN_COLOUR),
         ("test_loss", "test (eval)", TEST_COLOUR),

@@ -20,7 +20,7 @@ from nnplay import budget, doctor, instruments, settings, sizes, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
-from nnplay.store import Store, loads
+from nnplay.store import STEP_KEYS, Store, loads
 
 ACTIVE = ("queued", "running", "paused")
 Setup = Callable[[ExperimentSpec, torch.device | None], tuple]  # as train.prepare
@@ -42,7 +42,7 @@ class Run(train.Callback):
         self.info: dict = {}
         self.progress: dict = {"step": 0, "epoch": 0, "total_steps": 0, "samples_per_s": 0.0,
                                "eta_s": None, "elapsed_s": 0.0}  # fmt: skip
-        self.steps: dict[str, list] = {"step": [], "loss": [], "penalty": []}
+        self.steps: dict[str, list] = {key: [] for key in STEP_KEYS}
         self._step_arrays: dict[str, np.ndarray] = {}  # self.steps as read-only arrays so far
         self.evals: list[dict] = []
         self.act_steps: list[int] = []
@@ -88,7 +88,7 @@ class Run(train.Callback):
         if self.store is not None:
             self._record_flush(self.store, chunk)
         with self._lock:
-            for key in ("step", "loss", "penalty"):
+            for key in STEP_KEYS:
                 self.steps[key].extend(chunk[key])
             self.progress = chunk["progress"]
             step = chunk["progress"]["step"]
@@ -158,7 +158,7 @@ class Run(train.Callback):
 
     def _record_flush(self, store: Store, chunk: dict) -> None:
         """Hand a flush's step losses and instrument samples to the store's batch."""
-        store.steps(self.id, chunk["step"], chunk["loss"], chunk["penalty"])
+        store.steps(self.id, *(chunk[key] for key in STEP_KEYS))
         step = chunk["progress"]["step"]
         if chunk["activations"] is not None:
             store.sample(self.id, step, "activations", chunk["activations"]["stats"])
@@ -329,7 +329,7 @@ class Run(train.Callback):
         run.created = row["created"]
         run.info = loads(row["info"]) or {}
         run.record = loads(row["record"])
-        run.steps = {k: history[k] for k in ("step", "loss", "penalty")}
+        run.steps = {k: history[k] for k in STEP_KEYS}
         run.evals = history["evals"]
         samples = history["samples"]
         run.act_steps = [s for s, _ in samples.get("activations", [])]
@@ -374,11 +374,12 @@ def metrics_csv(snap: dict) -> str:
     evals = snap["evals"]
     keys = [k for k in evals if k != "step"]
     at = {s: i for i, s in enumerate(evals.get("step", []))}
-    lines = [",".join(["step", "loss", "penalty", *keys])]
-    losses, penalties = np.asarray(steps["loss"]).tolist(), np.asarray(steps["penalty"]).tolist()
-    for j, step in enumerate(np.asarray(steps["step"]).tolist()):
+    columns = [k for k in STEP_KEYS if k in steps]
+    lines = [",".join([*columns, *keys])]
+    values = [np.asarray(steps[k]).tolist() for k in columns]
+    for j, step in enumerate(values[0]):
         i = at.get(step)
-        row = [step, losses[j], penalties[j]]
+        row = [v[j] for v in values]
         row += [evals[k][i] if i is not None else "" for k in keys]
         lines.append(",".join("" if v is None else repr(v) if isinstance(v, float) else str(v)
                               for v in row))

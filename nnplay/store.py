@@ -26,6 +26,11 @@ from nnplay import settings
 FLUSH_SECONDS = 1.0
 ACTIVE = ("queued", "running", "paused")
 
+# A step row's values after its run id: the columns of steps, and the keys of a training
+# chunk and of a run's steps. The penalty is the whole L1 + L2 term; l1 and l2 its parts.
+STEP_KEYS = ("step", "loss", "penalty", "l1", "l2")
+STEP_COLUMNS = {"l1": "REAL", "l2": "REAL"}  # added to a store made before they existed
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -44,7 +49,7 @@ CREATE TABLE IF NOT EXISTS runs (
     checkpoint TEXT
 );
 CREATE TABLE IF NOT EXISTS steps (run_id TEXT NOT NULL, step INTEGER NOT NULL, loss REAL,
-                                  penalty REAL);
+                                  penalty REAL, l1 REAL, l2 REAL);
 CREATE INDEX IF NOT EXISTS steps_run ON steps (run_id, step);
 CREATE TABLE IF NOT EXISTS evals (run_id TEXT NOT NULL, step INTEGER NOT NULL,
                                   record TEXT NOT NULL);
@@ -55,6 +60,14 @@ CREATE INDEX IF NOT EXISTS samples_run ON samples (run_id, kind, step);
 CREATE TABLE IF NOT EXISTS opened (owner TEXT NOT NULL, run_id TEXT NOT NULL, opened REAL,
                                    PRIMARY KEY (owner, run_id));
 """
+
+
+def _add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Add the columns a store made by an older nnplay lacks."""
+    have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for name, kind in columns.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def open_store(root: Path | str | None = None) -> tuple[Store | None, str]:
@@ -120,6 +133,7 @@ class Store:
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            _add_columns(db, "steps", STEP_COLUMNS)
         self._pending: list[tuple[str, tuple]] = []
         self._pending_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -224,10 +238,14 @@ class Store:
     def status(self, run_id: str, status: str) -> None:
         self._queue("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
 
-    def steps(self, run_id: str, steps: list[int], losses: list[float],
-              penalties: list[float]) -> None:
-        self._queue("INSERT INTO steps VALUES (?, ?, ?, ?)",
-                    *zip([run_id] * len(steps), steps, losses, penalties))
+    def steps(self, run_id: str, *columns: list) -> None:
+        """A flush's step rows: one list per STEP_KEYS entry, in that order (those left out are
+        NULL)."""
+        n = len(columns[0])
+        columns += ([None] * n,) * (len(STEP_KEYS) - len(columns))
+        self._queue(f"INSERT INTO steps (run_id, {', '.join(STEP_KEYS)}) "
+                    f"VALUES (?{', ?' * len(STEP_KEYS)})",
+                    *zip([run_id] * len(columns[0]), *columns))
 
     def sample(self, run_id: str, step: int, kind: str, value: object) -> None:
         """An instrument sample (activation statistics, gradient norms) at a step."""
@@ -353,7 +371,7 @@ class Store:
     def history(self, run_id: str) -> dict:
         """Everything stored about a run's training: step losses, evaluations, samples."""
         with self._read() as db:
-            steps = db.execute("SELECT step, loss, penalty FROM steps WHERE run_id = ? "
+            steps = db.execute(f"SELECT {', '.join(STEP_KEYS)} FROM steps WHERE run_id = ? "
                                "ORDER BY step", (run_id,)).fetchall()
             evals = db.execute("SELECT record FROM evals WHERE run_id = ? ORDER BY step",
                                (run_id,)).fetchall()
@@ -362,8 +380,8 @@ class Store:
         nan = float("nan")
         out: dict = {
             "step": [r[0] for r in steps],
-            "loss": [nan if r[1] is None else r[1] for r in steps],
-            "penalty": [nan if r[2] is None else r[2] for r in steps],
+            **{key: [nan if r[i] is None else r[i] for r in steps]  # None: a run stored
+               for i, key in enumerate(STEP_KEYS[1:], 1)},  # before its column existed
             "evals": [loads(r[0]) for r in evals],
             "samples": {},
         }

@@ -86,11 +86,12 @@ OPTIMIZER_BUILDERS: dict[str, OptimizerBuilder] = {
 assert tuple(OPTIMIZER_BUILDERS) == OPTIMIZERS
 
 
-def penalty(params: Sequence[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
-    """lambda_1 * ||w||_1 + lambda_2 * ||w||_2 over all parameters, with torch.norm as in the
-    reference."""
+def penalty_terms(params: Sequence[torch.Tensor], l1: float, l2: float) -> torch.Tensor:
+    """[penalty, lambda_1 * ||w||_1, lambda_2 * ||w||_2]: the whole penalty, computed as in the
+    reference (and the exported script), and its two parts, which the loss chart draws apart."""
     flat = torch.cat([p.view(-1) for p in params])
-    return l1 * torch.norm(flat, 1) + l2 * torch.norm(flat, 2)
+    one, two = l1 * torch.norm(flat, 1), l2 * torch.norm(flat, 2)
+    return torch.stack([one + two, one, two])
 
 
 # --- devices -----------------------------------------------------------------------------------
@@ -367,7 +368,7 @@ class _Loop:
         self.network = self.view_ctx is not None and unitgrid.applies(model, ds.in_features,
                                                                        ds.kind)
         self.losses = torch.zeros(BUFFER, device=device)
-        self.penalties = torch.zeros(BUFFER, device=device)
+        self.penalties = torch.zeros(3, BUFFER, device=device)  # penalty, its L1 and L2 parts
         self.grads: torch.Tensor | None = None
         self.pending = 0  # steps in the buffers not yet flushed
         self.step = 0
@@ -440,9 +441,9 @@ class _Loop:
                     data_loss = self.loss_fn(out, t[idx])
                     loss = data_loss
                     if l1 or l2:
-                        reg = penalty(self.params, l1, l2)
-                        loss = data_loss + reg
-                        self.penalties[self.pending] = reg.detach()
+                        terms = penalty_terms(self.params, l1, l2)
+                        loss = data_loss + terms[0]
+                        self.penalties[:, self.pending] = terms.detach()
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                 if sample:
@@ -503,14 +504,15 @@ class _Loop:
             if self.network:
                 network = unitgrid.network_view(self.model, self.view_ctx)
             self.last_view = now
-        host = torch.cat([self.losses[:n], self.penalties[:n]]).tolist()  # the one sync
+        host = torch.cat([self.losses[:n], self.penalties[:, :n].reshape(-1)]).tolist()  # one sync
         self.pending = 0
         self.penalties.zero_()
         first = self.step - n + 1
         losses = host[:n]
         bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), None)
         chunk = {
-            "step": list(range(first, self.step + 1)), "loss": losses, "penalty": host[n:],
+            "step": list(range(first, self.step + 1)), "loss": losses, "penalty": host[n:2 * n],
+            "l1": host[2 * n:3 * n], "l2": host[3 * n:],
             "progress": self.progress(time.monotonic()),  # after the sync: device time counted
             "view": view, "network": network, "activations": None, "grads": None,
         }  # fmt: skip

@@ -212,6 +212,18 @@ def test_loss_chart_penalty_only_when_nonzero() -> None:
     assert "L1/L2 penalty" in names(charts.loss_chart(make_snap(penalty=True)))
 
 
+def test_loss_chart_draws_l1_and_l2_apart() -> None:
+    snap = make_snap()
+    n = len(snap["steps"]["step"])
+    snap["steps"] |= {"penalty": 0.03 * np.ones(n), "l1": np.zeros(n), "l2": 0.03 * np.ones(n)}
+    assert "L2 penalty" in names(charts.loss_chart(snap))
+    assert not {"L1 penalty", "L1/L2 penalty"} & set(names(charts.loss_chart(snap)))
+    snap["steps"]["l1"] = 0.01 * np.ones(n)
+    assert {"L1 penalty", "L2 penalty"} <= set(names(charts.loss_chart(snap)))
+    snap["steps"]["l1"] = snap["steps"]["l2"] = np.full(n, np.nan)  # stored before the split
+    assert "L1/L2 penalty" in names(charts.loss_chart(snap))
+
+
 def test_loss_chart_long_run_is_downsampled() -> None:
     fig = charts.loss_chart(make_snap(n=100_000, penalty=True, every=20))
     assert len(fig.data) == 5

@@ -71,8 +71,9 @@ def test_a_run_that_trains_past_its_budget_is_stopped() -> None:
 def test_time_spent_paused_is_not_training_time() -> None:
     manager = RunManager(max_runs=1, threads=1, speed=FAST, limits=Limits(max_run_seconds=10))
     run = manager.start(ExperimentSpec(), owner="a" * 32, paused=True)
-    chunk = {"step": [], "loss": [], "penalty": [], "activations": None, "grads": None,
-             "view": None, "progress": dict(run.progress, elapsed_s=30.0)}  # fmt: skip
+    chunk = {"step": [], "loss": [], "penalty": [], "l1": [], "l2": [], "activations": None,
+             "grads": None, "view": None,
+             "progress": dict(run.progress, elapsed_s=30.0)}  # fmt: skip
     run.control.waited = 25.0  # 30 s since it started, 25 of them paused: 5 s of training
     run.on_flush(chunk)
     assert not run.control.stopping

@@ -4,6 +4,7 @@ runs and marks the cut one interrupted."""
 from __future__ import annotations
 
 import math
+import sqlite3
 import time
 
 import numpy as np
@@ -42,6 +43,20 @@ def test_batched_rows_reach_the_database(tmp_path):
     assert history["evals"] == [{"step": 3, "test_loss": 0.3}]
     assert reopened.run("a" * 32)["owner"] == "me"
     reopened.close()
+
+
+def test_a_store_made_before_the_l1_and_l2_columns_gains_them(tmp_path):
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:  # the steps table as it was
+        db.execute("CREATE TABLE steps (run_id TEXT NOT NULL, step INTEGER NOT NULL, loss REAL, "
+                   "penalty REAL)")
+        db.execute("INSERT INTO steps VALUES ('c', 1, 0.5, 0.25)")
+    store = Store(tmp_path)
+    store.steps("c", [2], [0.4], [0.3], [0.1], [0.2])
+    store.flush()
+    history = store.history("c")
+    store.close()
+    assert history["penalty"] == [0.25, 0.3] and history["l2"][1] == 0.2
+    assert math.isnan(history["l1"][0]) and math.isnan(history["l2"][0])
 
 
 def test_writes_after_close_are_dropped_not_raised(tmp_path):

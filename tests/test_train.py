@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -105,6 +106,9 @@ def test_same_spec_gives_identical_histories(changes: dict) -> None:
     assert rec1.losses == rec2.losses and len(rec1.losses) == 60
     if "train.l1" in changes:
         assert all(p > 0 for c in rec1.chunks for p in c["penalty"])
+        for c in rec1.chunks:  # the loss chart draws the two parts apart
+            assert all(a > 0 and b > 0 for a, b in zip(c["l1"], c["l2"], strict=True))
+            assert np.allclose(np.add(c["l1"], c["l2"]), c["penalty"], rtol=1e-6)
     other, _ = run(spec.with_changes({"seed": spec.seed + 1}))
     assert other.history != first.history
 
