@@ -120,7 +120,7 @@ def browser(chromium_path: str) -> Iterator:
 @pytest.fixture
 def page(browser) -> Iterator:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(90_000)  # a loaded machine: the tests wait on what pages show
     page = context.new_page()
     try:
         yield page
@@ -131,7 +131,7 @@ def page(browser) -> Iterator:
 # --------------------------------------------------------------------------- helpers
 
 
-def wait_connected(page, timeout: float = 60_000) -> None:
+def wait_connected(page, timeout: float = 120_000) -> None:
     """Wait until the app's websocket is connected and no script run is in progress."""
     page.wait_for_selector(CONNECTED, timeout=timeout)
     page.wait_for_selector(SCRIPT_IDLE, timeout=timeout)
@@ -152,7 +152,7 @@ def _save_screenshot(page, name: str) -> Path:
     return path
 
 
-def wait_line_changed(page, selector: str, before: str, timeout: float = 30_000) -> None:
+def wait_line_changed(page, selector: str, before: str, timeout: float = 90_000) -> None:
     """Wait until the SVG path at selector differs from `before`: a live line is downsampled to
     at most 2,000 points, so new points change it rather than only lengthen it."""
     page.wait_for_function(
@@ -161,7 +161,7 @@ def wait_line_changed(page, selector: str, before: str, timeout: float = 30_000)
     )
 
 
-def wait_step_past(page, step: int, timeout: float = 30_000) -> None:
+def wait_step_past(page, step: int, timeout: float = 90_000) -> None:
     """Wait until the progress line ("step N / total") shows a step beyond `step`; a refresh's
     chart can reach the DOM a moment before its progress text."""
     page.wait_for_function(

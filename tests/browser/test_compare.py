@@ -39,8 +39,8 @@ def test_three_optimiser_race_from_the_gallery(app_url, page, wait_connected, sc
     expect(page.locator(".st-key-c2-lr")).to_contain_text("0.003")
 
     button(page, "Train").click()
-    expect(enabled(page, "Stop")).to_be_visible(timeout=30_000)
-    expect(page.locator(f"{TEST_LOSS} .scatterlayer .trace").first).to_be_attached(timeout=60_000)
+    expect(enabled(page, "Stop")).to_be_visible(timeout=90_000)
+    expect(page.locator(f"{TEST_LOSS} .scatterlayer .trace").first).to_be_attached(timeout=120_000)
     screenshot(page, "compare-racing")
     expect(enabled(page, "Train")).to_be_visible(timeout=180_000)  # every contender finished
 

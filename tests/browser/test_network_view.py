@@ -29,7 +29,7 @@ def test_the_unit_pictures_change_while_a_spiral_run_trains(app_url, page, wait_
     button(page, "Train").click()
     page.wait_for_function(  # plotly sets the image's PNG just after adding the element
         """(sel) => (document.querySelector(sel)?.getAttribute('href') || '')
-            .startsWith('data:image/png;base64,')""", arg=PICTURES, timeout=60_000)
+            .startsWith('data:image/png;base64,')""", arg=PICTURES, timeout=120_000)
     first = pictures(page)
     page.wait_for_function(
         """([sel, before]) => {
@@ -37,10 +37,10 @@ def test_the_unit_pictures_change_while_a_spiral_run_trains(app_url, page, wait_
             const now = e && e.getAttribute('href');
             return now && now !== before;
         }""",
-        arg=[PICTURES, first], timeout=60_000,
+        arg=[PICTURES, first], timeout=120_000,
     )
     # the first hidden unit, looked at closely beside the list
     closer = page.locator(".st-key-network-closer .gtitle").first
     expect(closer).to_contain_text("fc1 · ReLU, unit 0")
     button(page, "Stop").click(force=True)  # the charts above redraw every second
-    expect(page.get_by_text(re.compile(r"Stopped at step"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Stopped at step"))).to_be_visible(timeout=90_000)

@@ -33,7 +33,7 @@ def test_train_then_stop(app_url, page, wait_connected, screenshot, live_waits):
     expect(page.get_by_role("heading", name="Playground")).to_be_visible()
     button(page, "Train").click()
 
-    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=30_000)
+    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=90_000)
     first_path, first_step = line_path(page), step_of(page)
     line_changed, step_past = live_waits
     line_changed(page, LOSS_LINE, first_path)
@@ -41,7 +41,7 @@ def test_train_then_stop(app_url, page, wait_connected, screenshot, live_waits):
     screenshot(page, "playground-training")
 
     button(page, "Stop").click()
-    expect(page.get_by_text(re.compile(r"Stopped at step"))).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"Stopped at step"))).to_be_visible(timeout=90_000)
     expect(button(page, "Train")).to_be_enabled(timeout=90_000)  # a loaded machine
     screenshot(page, "playground-stopped")
 
@@ -73,8 +73,8 @@ def test_presentation_mode_gives_the_charts_the_width(app_url, page, wait_connec
     page.goto(f"{app_url}/?train.epochs=3")
     wait_connected(page)
     button(page, "Train").click()
-    page.wait_for_function(LAYOUT, arg="side by side", timeout=30_000)
+    page.wait_for_function(LAYOUT, arg="side by side", timeout=90_000)
 
     page.get_by_text("Presentation mode").click()
-    page.wait_for_function(LAYOUT, arg="stacked", timeout=30_000)
+    page.wait_for_function(LAYOUT, arg="stacked", timeout=90_000)
     screenshot(page, "presentation-1024")

@@ -50,17 +50,17 @@ def test_reload_mid_run_reattaches_and_the_loss_keeps_growing(app_url, page, wai
     page.goto(f"{app_url}/?{LONG_RUN}")  # still training after a reload
     wait_connected(page)
     button(page, "Train").click()
-    page.wait_for_function("() => /[?&]run=[0-9a-f]{32}/.test(location.search)", timeout=30_000)
+    page.wait_for_function("() => /[?&]run=[0-9a-f]{32}/.test(location.search)", timeout=90_000)
     run_id = run_in_url(page)
-    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=60_000)
+    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=120_000)
     page.wait_for_function(  # some history to lose, if it were lost
         "() => { const m = document.body.innerText.match(/step ([\\d,]+) \\//);"
-        " return m && parseInt(m[1].replace(/,/g, '')) >= 100; }", timeout=60_000)
+        " return m && parseInt(m[1].replace(/,/g, '')) >= 100; }", timeout=120_000)
     before_step = step_of(page)
     screenshot(page, "runs-before-reload")
 
     page.reload()
-    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=60_000)
+    expect(page.locator(LOSS_LINE).first).to_be_attached(timeout=120_000)
     assert run_in_url(page) == run_id
     expect(button(page, "Stop")).to_be_enabled()  # the controls drive the same run
     assert step_of(page) >= before_step
@@ -88,16 +88,16 @@ def test_two_browsers_do_not_see_each_others_runs(app_url, browser, wait_connect
         assert any(c["name"] == "nnplay_owner" for c in alice.cookies())
         page.goto(f"{app_url}/runs")
         wait_connected(page)
-        expect(page.locator(RUNS_TABLE)).to_contain_text("XOR", timeout=30_000)
+        expect(page.locator(RUNS_TABLE)).to_contain_text("XOR", timeout=90_000)
         page.reload()  # the cookie keeps this browser's list
         wait_connected(page)
-        expect(page.locator(RUNS_TABLE)).to_contain_text("XOR", timeout=30_000)
+        expect(page.locator(RUNS_TABLE)).to_contain_text("XOR", timeout=90_000)
         screenshot(page, "runs-list")
 
         other = bob.new_page()
         other.goto(f"{app_url}/runs")
         wait_connected(other)
-        expect(other.get_by_text("No runs yet")).to_be_visible(timeout=30_000)
+        expect(other.get_by_text("No runs yet")).to_be_visible(timeout=90_000)
         expect(other.locator(RUNS_TABLE)).to_have_count(0)
     finally:
         alice.close()
@@ -121,10 +121,10 @@ def test_upload_a_csv_and_train_on_it(app_url, page, wait_connected, screenshot,
     uploader = page.locator(".st-key-csv-upload input[type=file]")
     uploader.set_input_files(str(junk))
     expect(page.get_by_text(re.compile(r"junk\.csv: This file is not a CSV"))).to_be_visible(
-        timeout=30_000)
+        timeout=90_000)
     uploader.set_input_files(str(good))
     expect(page.get_by_text(re.compile(r"flowers\.csv.*300 rows × 4 columns"))).to_be_visible(
-        timeout=30_000)
+        timeout=90_000)
     expect(page.get_by_text(re.compile(r"Task: classification \(inferred\), classes iris, rose"))
            ).to_be_visible()
     expect(page.get_by_role("combobox", name="Target column (what to predict)")).to_have_value(

@@ -38,15 +38,15 @@ def test_train_sentiment_then_read_a_sentence(app_url, page, wait_connected, scr
     box.press("Enter")
     button(page, "Read it").click()
     expect(page.get_by_text("Not in the vocabulary, left out: zebra.")).to_be_visible(
-        timeout=60_000)
+        timeout=120_000)
     verdict = page.get_by_text(re.compile(r"^Prediction: positive"))
-    expect(verdict).to_be_visible(timeout=60_000)
+    expect(verdict).to_be_visible(timeout=120_000)
     assert "honestly the acting was not bad but great" in verdict.inner_text()
     expect(page.locator(".st-key-tryit-hidden .heatmaplayer").first).to_be_attached(
-        timeout=60_000)
+        timeout=120_000)
     screenshot(page, "sequences-try-it")
 
     box.fill("the acting was good but not great")
     box.press("Enter")
     button(page, "Read it").click()
-    expect(page.get_by_text(re.compile(r"^Prediction: negative"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^Prediction: negative"))).to_be_visible(timeout=120_000)

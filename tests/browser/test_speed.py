@@ -63,7 +63,7 @@ def _press_train(page, app_url: str, wait_connected) -> float:
     expect(train).to_be_enabled()
     page.evaluate(WATCH)
     train.click()
-    page.wait_for_function("window.__firstPointAt !== undefined", timeout=60_000)
+    page.wait_for_function("window.__firstPointAt !== undefined", timeout=120_000)
     return page.evaluate("(window.__firstPointAt - window.__trainAt) / 1000")
 
 
