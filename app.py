@@ -1,5 +1,7 @@
 """nnplay: the entry point. Page config, navigation over views/ (a file a page), the sidebar."""
 
+import sys
+
 import streamlit as st
 
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
@@ -32,10 +34,19 @@ page = st.navigation(PAGES)
 # layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")
-# The navigation and the sidebar are on screen before this import: on a cold server it loads
-# torch (seconds), and the page then fills in beside them.
+# The navigation and the sidebar are on screen before this import; on a cold server it loads
+# torch (seconds), so the page's title and a line saying so stand in for the page meanwhile.
+cold = "ui" not in sys.modules
+if cold:
+    starting = st.empty()
+    with starting.container():
+        st.title(page.title)
+        st.caption("Starting PyTorch on this server: a few seconds, on its first page only.")
 import serving  # noqa: E402
 import ui  # noqa: E402
+
+if cold:
+    starting.empty()
 
 # before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
 serving.apply_upload_limit(ui.manager().limits)
