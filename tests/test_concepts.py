@@ -201,3 +201,25 @@ def test_records_import_nothing_heavy() -> None:
             "'nnplay.spec'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+NEW_ACTIVATION = """
+from dataclasses import replace
+from nnplay import concepts
+concepts.ACTIVATIONS["Mish"] = replace(concepts.ACTIVATIONS["SiLU"], name="Mish")
+from nnplay import spec, urls
+layers = [{"type": "linear", "units": 4}, {"type": "activation", "name": "Mish"}]
+s = spec.parse({"model": {"layers": layers}})
+back, warnings, _ = urls.parse(urls.to_params(s))
+assert back == s and not warnings, warnings
+print("spec and link take it")
+import nnplay.models
+"""
+
+
+def test_a_new_record_reaches_the_spec_and_the_link_and_asks_for_its_module() -> None:
+    """The recipe, run: one record and the spec and URL accept the name; until models has its
+    module, importing the torch side fails (a test, not a user, finds the gap)."""
+    out = subprocess.run([sys.executable, "-c", NEW_ACTIVATION], capture_output=True, text=True)
+    assert "spec and link take it" in out.stdout, out.stderr
+    assert out.returncode != 0 and "ACTIVATION_MODULES) == ACTIVATIONS" in out.stderr
