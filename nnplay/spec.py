@@ -239,16 +239,20 @@ class LossSpec(_Frozen):
 _OWN = concepts.OPTIMIZER_SETTINGS  # the defaults of the settings only some optimisers take
 
 
+def _own(key: str) -> str:
+    """A setting's description: 'momentum (SGD, RMSprop)'."""
+    return f"{key} ({', '.join(concepts.takes(key))})"
+
+
 class OptimizerSpec(_Frozen):
     """A torch.optim optimiser and its settings."""
 
     name: Literal[OPTIMIZERS] = "Adam"  # type: ignore[valid-type]
     lr: float = Field(0.01, ge=1e-5, le=10.0, description="learning rate")
-    momentum: float = Field(_OWN["momentum"].default, ge=0.0, lt=1.0,
-                            description="momentum (SGD, RMSprop)")
+    momentum: float = Field(_OWN["momentum"].default, ge=0.0, lt=1.0, description=_own("momentum"))
     nesterov: bool = _OWN["nesterov"].default
-    beta1: float = Field(_OWN["beta1"].default, ge=0.0, lt=1.0, description="beta1 (Adam, AdamW)")
-    beta2: float = Field(_OWN["beta2"].default, ge=0.0, lt=1.0, description="beta2 (Adam, AdamW)")
+    beta1: float = Field(_OWN["beta1"].default, ge=0.0, lt=1.0, description=_own("beta1"))
+    beta2: float = Field(_OWN["beta2"].default, ge=0.0, lt=1.0, description=_own("beta2"))
     weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="weight decay")
 
     @model_validator(mode="after")
