@@ -9,7 +9,7 @@ from collections.abc import MutableMapping
 import streamlit as st
 from streamlit import config
 
-from nnplay import escape, settings
+from nnplay import concepts, escape, settings
 from nnplay.limits import Limits, describe
 from nnplay.runs import RunManager
 from nnplay.spec import DATASETS, DataSpec
@@ -32,9 +32,8 @@ def apply_upload_limit(limits: Limits) -> None:
 # accepts any value below it); the widgets take their range from here, and a value from a link
 # beyond it is brought inside with one warning line instead of Streamlit's exception.
 WIDGET_RANGES: dict[str, tuple[float, float]] = {
-    "optimizer.momentum": (0.0, 0.99),
-    "optimizer.beta1": (0.0, 0.999),
-    "optimizer.beta2": (0.0, 0.9999),
+    **{f"optimizer.{key}": (s.low, s.high)  # the optimiser records' widget ranges
+       for key, s in concepts.OPTIMIZER_SETTINGS.items() if s.widget != "checkbox"},
     "model.recurrent.dropout": (0.0, 0.9),
     "dropout.p": (0.0, 0.95),  # a Dropout layer of the stack
     "data.seq_len": (0, DataSpec.model_fields["seq_len"].metadata[-1].le),

@@ -14,7 +14,7 @@ import streamlit as st
 
 import serving
 import ui_network
-from nnplay import charts, codegen, doctor, escape, models, presets, tabular, urls
+from nnplay import charts, codegen, concepts, doctor, escape, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
 from nnplay.runs import ACTIVE, Run, RunManager, data_preview
 from nnplay.spec import (
@@ -433,6 +433,30 @@ def fit_loss() -> list[str]:
     return losses
 
 
+SETTING_WIDGETS: dict[str, Callable[..., object]] = {
+    "slider": lambda where, s, key: where.slider(s.label, s.low, s.high, step=s.step, key=key),
+    "checkbox": lambda where, s, key: where.checkbox(s.label, key=key),
+    "number": lambda where, s, key: where.number_input(s.label, s.low, s.high, step=s.step,
+                                                       key=key, format=s.format),
+}
+
+
+def optimizer_settings(name: str, prefix: str) -> tuple[str, ...]:
+    """The widgets (keyed prefix + setting) of the settings an optimiser's record says it takes
+    beyond lr and weight decay, numbers side by side; returns those settings."""
+    own = concepts.OPTIMIZERS[name].settings
+    numbers = [key for key in own if concepts.OPTIMIZER_SETTINGS[key].widget == "number"]
+    columns = None
+    for key in own:
+        setting = concepts.OPTIMIZER_SETTINGS[key]
+        where = st
+        if setting.widget == "number":
+            columns = columns or iter(st.columns(len(numbers)))
+            where = next(columns)
+        SETTING_WIDGETS[setting.widget](where, setting, prefix + key)
+    return own
+
+
 def training_widgets(spec: ExperimentSpec) -> None:
     """Loss, optimiser and training settings."""
     losses = fit_loss()
@@ -441,18 +465,7 @@ def training_widgets(spec: ExperimentSpec) -> None:
     lr = float(st.session_state["optimizer.lr"])
     st.select_slider("Learning rate", sorted({*LR_GRID, lr}), key="optimizer.lr",
                      format_func=lambda v: f"{v:g}")
-    name = st.session_state["optimizer.name"]
-    if name in ("SGD", "RMSprop"):
-        st.slider("Momentum", *serving.WIDGET_RANGES["optimizer.momentum"], step=0.01,
-                  key="optimizer.momentum")
-    if name == "SGD":
-        st.checkbox("Nesterov", key="optimizer.nesterov")
-    if name in ("Adam", "AdamW"):
-        c1, c2 = st.columns(2)
-        c1.number_input("beta1", *serving.WIDGET_RANGES["optimizer.beta1"], step=0.01,
-                        key="optimizer.beta1", format="%.3f")
-        c2.number_input("beta2", *serving.WIDGET_RANGES["optimizer.beta2"], step=0.001,
-                        key="optimizer.beta2", format="%.4f")
+    optimizer_settings(st.session_state["optimizer.name"], "optimizer.")
     st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key="optimizer.weight_decay",
                     format="%.5f")
     c1, c2 = st.columns(2)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnplay import concepts
+
 MIN_STEPS = 30  # step losses needed before a rule about the loss's course may fire
 MIN_EVALS = 5  # evaluations needed before a rule about train against test loss may fire
 LIVE_SHARE = 0.25  # share of a live run's steps done before it is called too slow or too small
@@ -36,8 +38,8 @@ LR_MAX = 10.0  # ... up to the spec's bound
 
 DEAD_SHARE = 0.5  # dead_relu: over half of a ReLU layer's units never active (LeakyReLU, ELU
 # and the like pass a gradient below zero, so their units cannot die)
-TYPICAL_LR = {"SGD": 0.1, "Adam": 0.01, "AdamW": 0.01, "Adagrad": 0.01, "Adadelta": 1.0,
-              "RMSprop": 0.01}  # a usual starting rate per optimiser
+TYPICAL_LR = {n: r.typical_lr for n, r in concepts.OPTIMIZERS.items()}  # a usual starting rate
+SATURATING = tuple(n for n, r in concepts.ACTIVATIONS.items() if r.kind == "saturating")
 HIGH_LR = 5.0  # a rate this many times the usual one is the likely cause of dead or saturated
 # units, and lowering it the remedy; otherwise the remedy changes the activation
 RECENT_SAMPLES = 3  # activation samples averaged for "now"
@@ -299,10 +301,9 @@ def vanishing_gradients(snap: dict) -> Diagnosis | None:
     if last <= 0 or first >= DEPTH_RATIO * last:
         return None
     names = grads.get("names") or ["first", "last"]
-    saturating = ("Sigmoid", "Tanh")
-    if any(x.get("name") in saturating for x in _layers(snap)):
+    if any(x.get("name") in SATURATING for x in _layers(snap)):
         remedy = Remedy("Use ReLU instead of Sigmoid and Tanh",
-                        _swap_activations(snap, saturating, "ReLU"))
+                        _swap_activations(snap, SATURATING, "ReLU"))
     else:  # a deep stack of non-saturating units: make it shallower
         keep = max(1, sum(x.get("type") == "linear" for x in _layers(snap)) // 2)
         remedy = Remedy(f"Keep only the first {keep} hidden layer{'s' * (keep > 1)}",
@@ -340,7 +341,7 @@ def saturation(snap: dict) -> Diagnosis | None:
         text += f" Steps this large (learning rate {_lr(snap):g}) drove their inputs there."
     else:
         remedy = Remedy("Use ReLU instead of Sigmoid and Tanh",
-                        _swap_activations(snap, ("Sigmoid", "Tanh"), "ReLU"))
+                        _swap_activations(snap, SATURATING, "ReLU"))
     return Diagnosis("saturation", text, remedy)
 
 

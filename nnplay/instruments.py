@@ -10,12 +10,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnplay import models, recurrent
+from nnplay import concepts, models, recurrent
 
 HIST_VALUES = 4096  # activation outputs sent to the host per layer for the histogram
 SATURATION_MARGIN = 0.03  # an output this close to a bound (as a share of the range) is saturated
 SATURATED_SHARE = 0.9  # a unit is saturated when this share of its outputs are
-BOUNDS = {"Tanh": (-1.0, 1.0), "Sigmoid": (0.0, 1.0)}
+# Output range of each saturating activation, from its record.
+BOUNDS = {n: r.bounds for n, r in concepts.ACTIVATIONS.items() if r.bounds}
 
 
 class Probe:

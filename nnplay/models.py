@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnplay import concepts
 from nnplay.spec import ACTIVATIONS, ExperimentSpec, Layer, loss_info
 
 ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
@@ -24,13 +25,10 @@ ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
     "Softplus": nn.Softplus,
     "Identity": nn.Identity,
 }
-assert tuple(ACTIVATION_MODULES) == ACTIVATIONS
+assert tuple(ACTIVATION_MODULES) == ACTIVATIONS  # one module per record (nnplay.concepts)
 
 # How the instruments read an activation's outputs: dead units (never positive) or saturation.
-ACTIVATION_KINDS: dict[str, str] = {
-    "ReLU": "relu", "LeakyReLU": "relu", "ELU": "relu", "GELU": "relu", "SiLU": "relu",
-    "Tanh": "saturating", "Sigmoid": "saturating", "Softplus": "other", "Identity": "other",
-}  # fmt: skip
+ACTIVATION_KINDS: dict[str, str] = {name: r.kind for name, r in concepts.ACTIVATIONS.items()}
 
 
 # Torch's global RNG is shared by every run in the process. This lock is held while a run's

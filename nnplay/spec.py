@@ -1,8 +1,8 @@
 """The experiment as one validated, frozen spec: data, model, loss, optimiser, training.
 
-This module imports nothing of ours and no torch, so pages, the URL parser and the CLI can
-validate an experiment before anything heavy is loaded. The name tables below are the names
-the registries in `data`, `models` and `train` implement; tests check the two agree.
+This module imports only nnplay.concepts (the records) and no torch, so pages, the URL parser
+and the CLI can validate an experiment before anything heavy is loaded. The name tables below
+are the names the registries in `data`, `models` and `train` implement; tests check they agree.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-Task = Literal["classification", "regression"]
+from nnplay import concepts
+from nnplay.concepts import LossInfo, Task
 
 
 @dataclass(frozen=True)
@@ -63,36 +64,13 @@ DATASETS: dict[str, DatasetInfo] = {
 # it reads a file, so an upload's DataSpec.info can say how wide its rows are.
 UPLOAD_FEATURES: dict[tuple[str, str], int] = {}
 
-ACTIVATIONS = (
-    "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softplus", "Identity",
-)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class LossInfo:
-    """Which task a loss fits, and what it asks of the model's output and targets."""
-
-    task: Task
-    output: Literal["logits", "log_softmax", "sigmoid", "linear"]
-    target: Literal["index", "onehot", "binary", "value"]
-    binary_only: bool = False
-    note: str = ""
-
-
-LOSSES: dict[str, LossInfo] = {
-    "CrossEntropyLoss": LossInfo("classification", "logits", "index"),
-    "NLLLoss": LossInfo("classification", "log_softmax", "index", note="output gets log_softmax"),
-    "BCEWithLogitsLoss": LossInfo("classification", "logits", "binary", binary_only=True),
-    "BCELoss": LossInfo("classification", "sigmoid", "binary", binary_only=True,
-                        note="output gets a Sigmoid"),
-    "KLDivLoss": LossInfo("classification", "log_softmax", "onehot",
-                          note="log-probabilities against one-hot targets"),
-    "MSELoss": LossInfo("classification", "logits", "onehot", note="against one-hot targets"),
-    "L1Loss": LossInfo("classification", "logits", "onehot", note="against one-hot targets"),
-}  # fmt: skip
-REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
-
-OPTIMIZERS = ("SGD", "Adam", "AdamW", "Adagrad", "Adadelta", "RMSprop")
+# Names, in order, from the one record per activation, loss and optimiser (nnplay.concepts).
+ACTIVATIONS = tuple(concepts.ACTIVATIONS)
+LOSSES: dict[str, LossInfo] = {  # the classification losses, and how each scores classes
+    n: r.classification for n, r in concepts.LOSSES.items() if r.classification is not None
+}
+REGRESSION_LOSSES = tuple(n for n, r in concepts.LOSSES.items() if r.regression)
+OPTIMIZERS = tuple(concepts.OPTIMIZERS)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -106,7 +84,7 @@ def losses_for(task: Task, classes: int) -> list[str]:
 def loss_info(name: str, task: Task) -> LossInfo:
     """How a loss treats outputs and targets for this task."""
     if task == "regression":
-        return LossInfo("regression", "linear", "value")
+        return concepts.REGRESSION
     return LOSSES[name]
 
 
@@ -255,7 +233,15 @@ def feed_forward(num_hidden: int, hidden_dim: int, dropout: float) -> ModelSpec:
 class LossSpec(_Frozen):
     """The training criterion, named as in torch.nn."""
 
-    name: Literal[tuple(LOSSES) + REGRESSION_LOSSES[2:]] = "CrossEntropyLoss"  # type: ignore[valid-type]
+    name: Literal[tuple(concepts.LOSSES)] = "CrossEntropyLoss"  # type: ignore[valid-type]
+
+
+_OWN = concepts.OPTIMIZER_SETTINGS  # the defaults of the settings only some optimisers take
+
+
+def _own(key: str) -> str:
+    """A setting's description: 'momentum (SGD, RMSprop)'."""
+    return f"{key} ({', '.join(concepts.takes(key))})"
 
 
 class OptimizerSpec(_Frozen):
@@ -263,15 +249,15 @@ class OptimizerSpec(_Frozen):
 
     name: Literal[OPTIMIZERS] = "Adam"  # type: ignore[valid-type]
     lr: float = Field(0.01, ge=1e-5, le=10.0, description="learning rate")
-    momentum: float = Field(0.0, ge=0.0, lt=1.0, description="momentum (SGD, RMSprop)")
-    nesterov: bool = False
-    beta1: float = Field(0.9, ge=0.0, lt=1.0, description="beta1 (Adam, AdamW)")
-    beta2: float = Field(0.999, ge=0.0, lt=1.0, description="beta2 (Adam, AdamW)")
+    momentum: float = Field(_OWN["momentum"].default, ge=0.0, lt=1.0, description=_own("momentum"))
+    nesterov: bool = _OWN["nesterov"].default
+    beta1: float = Field(_OWN["beta1"].default, ge=0.0, lt=1.0, description=_own("beta1"))
+    beta2: float = Field(_OWN["beta2"].default, ge=0.0, lt=1.0, description=_own("beta2"))
     weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="weight decay")
 
     @model_validator(mode="after")
     def _nesterov(self) -> OptimizerSpec:
-        if self.nesterov and (self.name != "SGD" or self.momentum == 0):
+        if self.nesterov and (self.name not in concepts.takes("nesterov") or self.momentum == 0):
             raise ValueError("Nesterov momentum needs SGD with momentum above 0")
         return self
 
@@ -279,11 +265,12 @@ class OptimizerSpec(_Frozen):
 def describe_optimizer(opt: OptimizerSpec) -> str:
     """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001 wd=0.01'."""
     parts = [opt.name, f"lr={opt.lr:g}"]
-    if opt.name in ("SGD", "RMSprop") and opt.momentum:
+    own = concepts.OPTIMIZERS[opt.name].settings
+    if "momentum" in own and opt.momentum:
         parts.append(f"momentum={opt.momentum:g}")
     if opt.nesterov:
         parts.append("nesterov")
-    if opt.name in ("Adam", "AdamW") and (opt.beta1, opt.beta2) != (0.9, 0.999):
+    if "beta1" in own and (opt.beta1, opt.beta2) != (_OWN["beta1"].default, _OWN["beta2"].default):
         parts.append(f"betas=({opt.beta1:g}, {opt.beta2:g})")
     if opt.weight_decay:
         parts.append(f"wd={opt.weight_decay:g}")
@@ -408,7 +395,7 @@ def coerce(text: str) -> object:
 # The settings a run takes changes to while it trains, and the optimisers each applies to.
 CHANGEABLE: dict[str, tuple[str, ...]] = {
     "optimizer.lr": OPTIMIZERS,
-    "optimizer.momentum": ("SGD", "RMSprop"),
+    "optimizer.momentum": concepts.takes("momentum"),
     "optimizer.weight_decay": OPTIMIZERS,
     "train.l1": OPTIMIZERS,
     "train.l2": OPTIMIZERS,

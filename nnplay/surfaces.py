@@ -219,7 +219,7 @@ def log_levels(z: np.ndarray, floor: float) -> np.ndarray:
 # --- links ---------------------------------------------------------------------------------------
 
 DEFAULT = SurfaceSpec()
-OPTIMIZER_FIELDS = ("lr", "momentum", "nesterov", "beta1", "beta2", "weight_decay")
+OPTIMIZER_FIELDS = tuple(key for key in OptimizerSpec.model_fields if key != "name")
 
 
 def _number(value: float) -> str:

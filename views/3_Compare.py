@@ -6,7 +6,7 @@ import ui
 import ui_paths
 from nnplay import charts, escape, presets, race
 from nnplay.limits import LimitExceeded
-from nnplay.spec import OPTIMIZERS, ExperimentSpec, SpecError
+from nnplay.spec import OPTIMIZERS, ExperimentSpec, OptimizerSpec, SpecError
 
 MODES = ("Race", "Learning-rate sweep", ui_paths.MODE)
 # Base options that mean a page's current setup (the rest are preset names).
@@ -17,11 +17,8 @@ DEFAULT_CONTENDERS = (
     {"name": "SGD", "lr": 0.1, "momentum": 0.9},
     {"name": "Adam", "lr": 0.01},
 )
-# Which settings a contender's optimiser takes, beyond lr and weight decay.
-EXTRA_SETTINGS = {"SGD": ("momentum", "nesterov"), "RMSprop": ("momentum",),
-                  "Adam": ("beta1", "beta2"), "AdamW": ("beta1", "beta2")}  # fmt: skip
-DEFAULTS = {"lr": 0.01, "momentum": 0.0, "nesterov": False, "beta1": 0.9, "beta2": 0.999,
-            "weight_decay": 0.0}  # fmt: skip
+# A contender's settings start at the spec's defaults (which come from the optimiser records).
+DEFAULTS = {key: f.default for key, f in OptimizerSpec.model_fields.items() if key != "name"}
 
 st.title("Compare optimisers")
 st.caption("A fair race: every contender starts from **the same initial weights** (one "
@@ -107,15 +104,7 @@ def contender_widgets(i: int, prefix: str = "c") -> dict:
     lr = float(st.session_state[f"{prefix}{i}.lr"])
     st.select_slider("Learning rate", sorted({*ui.LR_GRID, lr}), key=f"{prefix}{i}.lr",
                      format_func=lambda v: f"{v:g}")
-    extra = EXTRA_SETTINGS.get(name, ())
-    if "momentum" in extra:
-        st.slider("Momentum", 0.0, 0.99, step=0.01, key=f"{prefix}{i}.momentum")
-    if "nesterov" in extra:
-        st.checkbox("Nesterov", key=f"{prefix}{i}.nesterov")
-    if "beta1" in extra:
-        a, b = st.columns(2)
-        a.number_input("beta1", 0.0, 0.999, step=0.01, key=f"{prefix}{i}.beta1", format="%.3f")
-        b.number_input("beta2", 0.0, 0.9999, step=0.001, key=f"{prefix}{i}.beta2", format="%.4f")
+    extra = ui.optimizer_settings(name, f"{prefix}{i}.")
     st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key=f"{prefix}{i}.weight_decay",
                     format="%.5f")
     fields = ("lr", "weight_decay", *extra)
