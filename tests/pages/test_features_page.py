@@ -83,3 +83,5 @@ def test_a_feature_run_draws_each_input_in_the_network_view(app, poll):
     units = [t for t in fig["data"] if t.get("name") == "units" and t["type"] == "scatter"]
     assert [t.split("<br>")[0] for t in units[0]["text"]] == \
         ["input x₁²", "input x₂²", "output: P(class 1)"]  # no hidden layer  # fmt: skip
+    # looked at closely by default: the first unit after the inputs (here the output)
+    assert at.selectbox(key="network.unit").value.startswith("output")
