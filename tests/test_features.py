@@ -17,9 +17,22 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nnplay import codegen, features, fused, instruments, models, presets, train, unitgrid, urls
+from nnplay import (
+    budget,
+    codegen,
+    features,
+    fused,
+    instruments,
+    models,
+    presets,
+    train,
+    unitgrid,
+    urls,
+)
 from nnplay.__main__ import main
+from nnplay.runs import RunManager
 from nnplay.spec import DEFAULT_INPUTS, INPUTS, ExperimentSpec, SpecError, parse, parse_change
+from nnplay.store import Store
 
 torch.set_num_threads(1)
 CPU = torch.device("cpu")
@@ -249,3 +262,30 @@ def test_circle_features_separates_the_circle_with_no_hidden_layer():
     assert result.status == "finished" and result.record["test_acc"] >= 0.95, result.record
     plain = train.run_spec(spec.with_changes({"data.inputs": "x1,x2"}))
     assert plain.record["test_acc"] < 0.8, plain.record  # a straight line cannot do it
+
+
+# --- the stored run and the budget ---------------------------------------------------------
+
+
+def test_a_feature_run_is_stored_and_reopened_with_its_inputs_and_network_view(tmp_path):
+    spec = presets.load("circle-features").spec.with_changes(
+        {"train.device": "cpu", "train.max_steps": 40})
+    assert ExperimentSpec.from_json(spec.to_json()) == spec
+    manager = RunManager(max_runs=1, store=Store(tmp_path), threads=1)
+    run = manager.start(spec, owner="me")
+    assert run.wait(60) and run.status == "finished", run.message
+    live = run.snapshot()
+    manager.close()
+    manager = RunManager(max_runs=1, store=Store(tmp_path), threads=1)
+    again = manager.get(run.id)
+    assert again.spec.data.inputs == ("x1^2", "x2^2")
+    snap = again.snapshot()
+    assert snap["network"]["input_names"] == live["network"]["input_names"] == ["x₁²", "x₂²"]
+    assert set(manager.store.load_state_dict(run.id)) == {"out.weight", "out.bias"}
+    manager.close()
+
+
+def test_the_budget_counts_the_first_layer_on_every_input():
+    spec = circle("x1,x2", **{"model.layers": [{"type": "linear", "units": 100}]})
+    wide = spec.with_changes({"data.inputs": "x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)"})
+    assert budget._matmul_flops(wide, 2)[0] - budget._matmul_flops(spec, 2)[0] == 2 * 5 * 100
