@@ -160,14 +160,16 @@ def test_the_model_reads_the_features_and_its_first_linear_takes_that_many():
         assert torch.equal(a, b)
 
 
-def test_a_model_with_features_trains_eagerly_and_deterministically():
+def test_a_model_with_features_takes_the_fused_step_and_trains_deterministically():
     spec = circle("x1,x2,x1^2", **{"optimizer.name": "Adam", "loss.name": "CrossEntropyLoss",
                                    "train.max_steps": 30, "train.eval_every": 10})
     ds, model, _ = train.prepare(spec, CPU)
     target = ds.y_train
     loss = torch.nn.CrossEntropyLoss()
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    assert fused.fused_step(model, loss, opt, ds.x_train, target) is None  # falls back
+    step = fused.fused_step(model, loss, opt, ds.x_train, target)
+    assert step is not None and step.pre is model.features  # test_fused: same bits as eager
+    assert fused.fused_step(model, torch.nn.MSELoss(), opt, ds.x_train, target) is None
     first, second = train.run_spec(spec), train.run_spec(spec)
     assert first.status == "finished" and first.history == second.history
     assert first.history != train.run_spec(spec.with_changes({"data.inputs": "x1,x2"})).history
@@ -207,7 +209,7 @@ def script_evaluations(path: Path) -> list[dict[str, float]]:
 CASES = {
     "circle-every-feature-two-lr-changes": (
         circle("x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)", **{
-            "train.max_steps": 60, "train.eval_every": 10,
+            "train.max_steps": 60, "train.eval_every": 10, "loss.name": "CrossEntropyLoss",
             "model.layers": [{"type": "linear", "units": 6},
                              {"type": "activation", "name": "Tanh"}]}),
         ["21:optimizer.lr=0.001", "41:optimizer.lr=0.05"]),
