@@ -20,7 +20,9 @@ from nnplay.runs import ACTIVE, Run, RunManager, data_preview
 from nnplay.spec import (
     ACTIVATIONS,
     DATASETS,
+    DEFAULT_INPUTS,
     DEVICES,
+    INPUTS,
     OPTIMIZERS,
     ExperimentSpec,
     SpecError,
@@ -216,6 +218,7 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
     else:
         st.slider("Noise", 0.0, 0.5, step=0.01, key="data.noise", format="%.2f")
         st.slider("Samples", 50, 2000, step=50, key="data.n_samples")
+    input_widgets(info.kind == "2d")
     st.slider("Training share", 0.1, 0.9, step=0.05, key="data.train_fraction")
     if info.max_classes > 2 and not info.upload:
         options = [0, *range(2, info.max_classes + 1)]
@@ -228,6 +231,17 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
                               help="One seed drives data, initial weights and batch order.")
         regen_col.button("Regenerate", key="regenerate", on_click=_regenerate, width="stretch",
                          help="Fresh samples: the next seed (new data, new initial weights).")
+
+
+def input_widgets(shown: bool) -> None:
+    """The engineered inputs a 2D set's model reads (x₁², sin x₁, ...); other data: x₁, x₂."""
+    chosen = st.session_state.get("data.inputs", DEFAULT_INPUTS)
+    st.session_state["data.inputs"] = list(chosen if shown else DEFAULT_INPUTS)
+    if shown:
+        st.pills("Inputs", tuple(INPUTS), selection_mode="multi", key="data.inputs",
+                 format_func=INPUTS.__getitem__,
+                 help="What the first layer reads: the two coordinates and functions of them, "
+                      "as in TensorFlow Playground.")
 
 
 def _regenerate() -> None:

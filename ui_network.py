@@ -30,7 +30,8 @@ def panel(snap: dict, key: str = "network", scale: float = 1.0,
     labels = [label for _, _, label in choices]
     pick = f"{key}.unit"
     if st.session_state.get(pick) not in labels:
-        st.session_state[pick] = labels[min(2, len(labels) - 1)]  # the first hidden unit
+        first = len(network["inputs"])  # the first unit after the inputs (x₁, x₂, x₁², ...)
+        st.session_state[pick] = labels[min(first, len(labels) - 1)]
     where = {label: (c, r) for c, r, label in choices}
     fig = network_chart.network_chart(snap, scale=scale, selected=where[st.session_state[pick]])
     event = st.plotly_chart(fig, key=key, width="stretch", on_select="rerun",

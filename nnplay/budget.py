@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from nnplay import limits as limits_
 from nnplay import sizes
 from nnplay.limits import LimitExceeded, Limits, env_name
-from nnplay.spec import ExperimentSpec
+from nnplay.spec import DEFAULT_INPUTS, ExperimentSpec
 
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4, "LSTMCell": 4}  # weight blocks of one recurrent cell
 TEST_SIZES = {"mnist": 10000, "fashion-mnist": 10000}  # test samples of the fixed-size sets
@@ -32,6 +32,8 @@ def _matmul_flops(spec: ExperimentSpec, in_features: int) -> tuple[float, float]
     """(flops of one training sample's forward pass, of its recurrent part per time step)."""
     d, rnn = spec.data, spec.model.recurrent
     width, flops, per_step = in_features, 0.0, 0.0
+    if d.inputs != DEFAULT_INPUTS:  # engineered inputs: the first layer reads one per feature
+        width = len(d.inputs)
     if rnn is not None:
         width = rnn.embedding_dim if d.info.kind == "tokens" else max(in_features, 1)
         dirs = 2 if rnn.bidirectional else 1

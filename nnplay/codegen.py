@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nnplay import data, models, network, recurrent, sequences, tabular, train
+from nnplay import data, features, models, network, recurrent, sequences, tabular, train
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, loss_info
 
 
@@ -47,6 +47,8 @@ def module_code(module: nn.Module) -> str:
         return f"nn.Linear({module.in_features}, {module.out_features})"
     if isinstance(module, nn.Dropout):  # models.Dropout too: in the script, plain nn.Dropout
         return f"nn.Dropout(p={module.p!r})"
+    if isinstance(module, features.Features):  # defined in the script, from its own source
+        return f"Features({module.names!r})"
     cls = type(module)
     public = {k: v for k, v in vars(module).items()
               if not k.startswith("_") and k not in _MODULE_STATE}  # fmt: skip
@@ -349,6 +351,8 @@ def _short(module: nn.Module) -> str:
         return str(module.out_features)
     if isinstance(module, nn.Dropout):
         return f"Dropout({module.p:g})"
+    if isinstance(module, features.Features):
+        return f"[{', '.join(module.names)}]"
     return type(module).__name__
 
 
@@ -358,7 +362,9 @@ def _model_code(model: nn.Sequential, in_features: int) -> str:
     shape = " -> ".join([str(in_features)] + [_short(m) for _, m in children])
     init = "".join(f"        self.{n} = {module_code(m)}\n" for n, m in children)
     forward = "".join(f"        x = self.{n}(x)\n" for n, _ in children)
+    engineered = any(isinstance(m, features.Features) for _, m in children)
     return (
+        (inspect.getsource(features.Features) + "\n\n" if engineered else "") +
         "class Net(nn.Module):\n"
         f'    """{shape}"""\n\n'
         "    def __init__(self):\n"

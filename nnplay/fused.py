@@ -15,6 +15,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from nnplay import features
+
 aten = torch.ops.aten
 MAX_PARAMETERS = 200_000  # beyond this matrix products dominate and the eager step is as fast
 MEAN = 1  # at::Reduction::Mean
@@ -32,8 +34,10 @@ class FusedStep:
     """One model's parameters, gradients and optimiser moments as flat buffers, and the step."""
 
     def __init__(self, model: nn.Sequential, optimizer: torch.optim.Optimizer,
-                 layers: list[tuple[nn.Linear, type | None]]):
+                 layers: list[tuple[nn.Linear, type | None]],
+                 pre: features.Features | None = None):
         self.model, self.optimizer = model, optimizer
+        self.pre = pre  # engineered inputs, computed per batch exactly as the eager step does
         self.modules = tuple(model._modules.values())
         self.layers = [(lin.weight, lin.bias, act) for lin, act in layers]
         self.params = [p for w, b, _ in self.layers for p in (w, b)]
@@ -70,6 +74,8 @@ class FusedStep:
             if perm is not self.order:
                 self.order, self.x, self.target = perm, x[perm], target[perm]
             x, target = self.x[i:i + bs], self.target[i:i + bs]
+        if self.pre is not None:
+            x = self.pre(x)  # (batch, 2) -> (batch, inputs)
         inputs, outputs = [], []
         a = x
         for _, wt, b, act in self.weights:  # forward, keeping what the backward pass needs
@@ -146,8 +152,9 @@ def fused_step(model: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Opti
     """A FusedStep when it covers this training exactly, else None (train eagerly).
 
     Covered: on the CPU, an nn.Sequential of Linear layers each followed by at most one ReLU,
-    Tanh or Sigmoid, ending in a Linear, trained with CrossEntropyLoss on class indices by Adam
-    (no amsgrad) or SGD (no dampening), one parameter group, at most MAX_PARAMETERS weights.
+    Tanh or Sigmoid, ending in a Linear (engineered inputs first, if any), trained with
+    CrossEntropyLoss on class indices by Adam (no amsgrad) or SGD (no dampening), one parameter
+    group, at most MAX_PARAMETERS weights.
     """
     if x.device.type != "cpu" or x.dim() != 2 or x.dtype != torch.float32:
         return None
@@ -166,7 +173,9 @@ def fused_step(model: nn.Module, loss_fn: nn.Module, optimizer: torch.optim.Opti
         return None
     if any(p.dtype != torch.float32 or not p.requires_grad for p in params):
         return None
-    return FusedStep(model, optimizer, layers)
+    first = next(model.children())
+    return FusedStep(model, optimizer, layers,
+                     first if isinstance(first, features.Features) else None)
 
 
 def _optimizer_covered(optimizer: torch.optim.Optimizer) -> bool:
@@ -188,9 +197,11 @@ def _layers(model: nn.Module) -> list[tuple[nn.Linear, type | None]] | None:
     if type(model) is not nn.Sequential or model._forward_hooks or model._forward_pre_hooks:
         return None
     layers: list[tuple[nn.Linear, type | None]] = []
-    for module in model.children():
+    for i, module in enumerate(model.children()):
         if module._forward_hooks or module._forward_pre_hooks:
             return None
+        if i == 0 and type(module) is features.Features:
+            continue
         if type(module) is nn.Linear and module.bias is not None:
             layers.append((module, None))
         elif type(module) in ACTIVATIONS and layers and layers[-1][1] is None \

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnplay import concepts
+from nnplay import concepts, features
 from nnplay.spec import ACTIVATIONS, ExperimentSpec, Layer, loss_info
 
 ACTIVATION_MODULES: dict[str, Callable[[], nn.Module]] = {
@@ -99,7 +99,8 @@ def build(
     from generator (network.build chooses between this and recurrent.build).
 
     Layers are named as the reference names them (fc1, relu2, dropout3, ..., out); the output
-    layer gets log_softmax or a sigmoid when the loss asks for it.
+    layer gets log_softmax or a sigmoid when the loss asks for it. Engineered inputs
+    (spec.data.inputs) come first, as a parameter-free module named features.
     """
     if spec.model.recurrent is not None:
         raise ValueError("A recurrent spec is built by network.build, not models.build.")
@@ -107,6 +108,10 @@ def build(
         generator = torch.Generator().manual_seed(spec.seed)
     named: list[tuple[str, nn.Module]] = []
     width = in_features
+    engineered = features.for_spec(spec)
+    if engineered is not None:  # a 2D set's engineered inputs, computed from (x1, x2)
+        named.append(("features", engineered))
+        width = len(engineered.names)
     for i, layer in enumerate(spec.model.layers, start=1):
         name, module, width = LAYER_BUILDERS[layer.type](layer, width, i)
         named.append((name, module))

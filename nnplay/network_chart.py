@@ -365,7 +365,7 @@ def unit_chart(snap: Mapping[str, Any], column: int, row: int, scale: float = 1.
         fig.add_trace(trace("scatter", x=train_X[:, 0], y=train_X[:, 1], mode="markers",
                             name="training points", hoverinfo="skip",
                             marker=dict(color="#222", size=charts._px(4, scale))))
-    names = list(network.get("input_names") or ["x₁", "x₂"])
+    names = list(network.get("plane_names") or network.get("input_names") or ["x₁", "x₂"])
     charts._layout(fig, title, scale, x_title=names[0], y_title=names[1], legend=False,
                    hovermode="closest", default_height=charts.VIEW_HEIGHT)
     charts._square_axes(fig, xs, ys)

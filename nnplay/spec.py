@@ -11,7 +11,14 @@ import json
 from dataclasses import dataclass, replace
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from nnplay import concepts
 from nnplay.concepts import LossInfo, Task
@@ -71,6 +78,40 @@ LOSSES: dict[str, LossInfo] = {  # the classification losses, and how each score
 }
 REGRESSION_LOSSES = tuple(n for n, r in concepts.LOSSES.items() if r.regression)
 OPTIMIZERS = tuple(concepts.OPTIMIZERS)
+
+# Engineered inputs of a 2D dataset, as TensorFlow Playground offers them: name -> label shown.
+# nnplay.features computes them; data.inputs names the ones a model reads, in this order.
+INPUTS: dict[str, str] = {
+    "x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁x₂",
+    "sin(x1)": "sin x₁", "sin(x2)": "sin x₂",
+}  # fmt: skip
+DEFAULT_INPUTS = ("x1", "x2")
+
+
+def parse_inputs(value: object) -> object:
+    """'x1,x2,x1^2' (or a list) as names in INPUTS' order; ValueError with a sentence for an
+    unknown or repeated name. Other types are left for the field's own check."""
+    if isinstance(value, str):
+        value = [] if not value.strip() else value.split(",")
+    if not isinstance(value, (list, tuple)):
+        return value
+    names = [str(v).strip() for v in value][: len(INPUTS) + 1]
+    if not names:
+        raise ValueError("choose at least one input")
+    for name in names:
+        if name not in INPUTS:
+            shown = name if len(name) <= 20 else name[:19] + "…"
+            raise ValueError(f"'{shown}' is not an input; choose from {', '.join(INPUTS)}")
+    if len(set(names)) < len(names):
+        raise ValueError("each input can be chosen once")
+    return tuple(n for n in INPUTS if n in names)
+
+
+def two_d_inputs(info: DatasetInfo) -> bool:
+    """True when a dataset has two numeric inputs, so engineered inputs can be made from them."""
+    return info.kind == "2d" or (info.kind == "table" and info.features == 2)
+
+
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -111,6 +152,14 @@ class DataSpec(_Frozen):
     seq_len: int = Field(0, ge=0, le=200, description="sequence length (0: the task's default)")
     horizon: int = Field(1, ge=1, le=10, description="values to forecast ahead")
     per_step: bool = False
+    # 2D data only: the engineered inputs the model reads (see INPUTS).
+    inputs: tuple[Literal[tuple(INPUTS)], ...] = Field(  # type: ignore[valid-type]
+        DEFAULT_INPUTS, min_length=1, max_length=len(INPUTS), description="inputs")
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _inputs(cls, value: object) -> object:
+        return parse_inputs(value)
 
     @property
     def info(self) -> DatasetInfo:
@@ -150,6 +199,9 @@ class DataSpec(_Frozen):
                 raise ValueError("choose classification or regression for your CSV")
             if info.task == "classification" and not self.classes:
                 raise ValueError("give the number of classes in your CSV's target column")
+        if self.inputs != DEFAULT_INPUTS and not two_d_inputs(info):
+            raise ValueError(f"engineered inputs (other than x1,x2) need a dataset with two "
+                             f"numeric inputs, and {info.label} has {info.features or 'more'}")
         if info.seq_len and self.seq_len and self.seq_len < info.min_seq_len:
             raise ValueError(f"{info.label} needs sequences of at least {info.min_seq_len} steps")
         if self.horizon > 1 and not info.per_step:

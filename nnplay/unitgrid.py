@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnplay import instruments, models
+from nnplay import features, instruments, models
 
 GRID = 24  # grid points per axis of a unit's picture
 MAX_UNITS = 16  # units drawn per layer; the rest are counted as "+N more"
@@ -51,13 +51,17 @@ def _top_units(weight_out: torch.Tensor | None, units: int) -> torch.Tensor:
 @torch.no_grad()
 def network_view(model: nn.Sequential, ctx: instruments.ViewContext, n: int = GRID) -> dict:
     """Each drawn unit's output over an n x n grid (after its activation; the output as class
-    probabilities for classification), its bias and range, and the weights between drawn units.
+    probabilities for classification), its bias and range, and the weights between drawn units;
+    the inputs (x₁, x₂, or the engineered ones) over the same grid, named.
 
     One forward pass in eval mode over the grid, with a hook on each layer's last module."""
     xs, ys = instruments._grid_axes(ctx.x_all, n)
     gx, gy = np.meshgrid(xs, ys)  # (n, n): rows follow y
     pts = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], 1), device=ctx.x_all.device)
     layers = groups(model)
+    first = next(iter(model.children()), None)
+    engineered = first if isinstance(first, features.Features) else None
+    inputs = pts if engineered is None else engineered(pts)  # (n*n, inputs)
     outputs: dict[int, torch.Tensor] = {}
     hooks = [g["last"].register_forward_hook(
         lambda _m, _i, out, i=i: outputs.__setitem__(i, out)) for i, g in enumerate(layers)]
@@ -81,7 +85,7 @@ def network_view(model: nn.Sequential, ctx: instruments.ViewContext, n: int = GR
         nxt = layers[i + 1]["linear"].weight if i + 1 < len(layers) else None
         chosen.append(_top_units(nxt, units) if nxt is not None else
                       torch.arange(outputs[i].shape[1], device=pts.device))
-    previous = torch.arange(pts.shape[1], device=pts.device)
+    previous = torch.arange(inputs.shape[1], device=pts.device)
     device_parts = []
     for i, g in enumerate(layers):
         idx = chosen[i]
@@ -105,9 +109,12 @@ def network_view(model: nn.Sequential, ctx: instruments.ViewContext, n: int = GR
             "lo": pics.reshape(len(pics), -1).min(1), "hi": pics.reshape(len(pics), -1).max(1),
             "weights": part["weights"].astype(np.float32), "dropout_in": g["dropout_in"],
         })  # fmt: skip
+    plane = _input_names(ctx)
+    pictures = inputs.T.reshape(-1, n, n).float().cpu().numpy().astype(np.float32)
     return {
-        "kind": "network", "x": xs, "y": ys, "inputs": np.stack([gx, gy]).astype(np.float32),
-        "input_names": _input_names(ctx), "layers": result_layers,
+        "kind": "network", "x": xs, "y": ys, "inputs": pictures,
+        "input_names": plane if engineered is None else features.labels(engineered.names),
+        "plane_names": plane, "layers": result_layers,
         "task": "classification" if ctx.n_classes else "regression",
         "binary": bool(ctx.n_classes and final.shape[1] == 1),
     }  # fmt: skip

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from nnplay import presets
-from nnplay.spec import ACTIVATIONS, ExperimentSpec, Layer, SpecError, explain
+from nnplay.spec import ACTIVATIONS, ExperimentSpec, Layer, SpecError, explain, parse_inputs
 
 EXTRAS = ("preset", "hide", "run")  # not settings: passed back to the page as they came
 MAX_LAYERS_TEXT = 4000
@@ -140,6 +140,8 @@ def _walk(model: type[BaseModel], path: tuple[str, ...], prefix: str,
         sub = _optional_model(field.annotation)
         if here == ("model", "layers"):
             yield Setting("layers", here, decode_layers, encode_layers, optional)
+        elif here == ("data", "inputs"):  # one comma-separated value: x1,x2,x1^2
+            yield Setting(key, here, parse_inputs, ",".join, optional)
         elif isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
             inner = "" if here == ("model",) else f"{key}."
             yield from _walk(field.annotation, here, inner, optional)

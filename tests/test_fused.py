@@ -25,6 +25,8 @@ CASES = {
         "model.layers": [{"type": "linear", "units": 8}, {"type": "activation", "name": "Sigmoid"},
                          {"type": "linear", "units": 8}],
     },
+    "engineered-inputs": {"data.inputs": "x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)"},
+    "engineered-inputs-no-hidden-layer": {"data.inputs": "sin(x1),x1*x2", "model.layers": []},
 }  # fmt: skip
 
 
