@@ -36,17 +36,17 @@ st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")
 # The navigation and the sidebar are on screen before this import; on a cold server it loads
 # torch (seconds), so the page's title and a line saying so stand in for the page meanwhile.
-cold = "ui" not in sys.modules
-if cold:
-    starting = st.empty()
+# The slot is there on every run, so that the page's elements keep their places (a live
+# fragment addresses them by place).
+starting = st.empty()
+if "ui" not in sys.modules:
     with starting.container():
         st.title(page.title)
         st.caption("Starting PyTorch on this server: a few seconds, on its first page only.")
 import serving  # noqa: E402
 import ui  # noqa: E402
 
-if cold:
-    starting.empty()
+starting.empty()
 
 # before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
 serving.apply_upload_limit(ui.manager().limits)
