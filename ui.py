@@ -677,29 +677,28 @@ def run_charts(snap: dict, key: str = "") -> None:
     """
     big = scale()
     name = (lambda n: f"{key}-{n}") if key else (lambda n: n)
+    figs = charts.live_panel(snap, scale=big)  # by slot; the bench draws the same
     status_line(snap)
-    figure(charts.view_chart(snap, scale=big), name("view"))  # the star: the whole width
+    figure(figs["view"], name("view"))  # the star: the whole width
     with st.container():  # a slot of its own: the view appears after the first frames, and
         # the charts below must keep their places (a moved chart is drawn anew, blank between)
         ui_network.panel(snap, name("network"), big, reset=None if key else reset_run)
-    accuracy = charts.accuracy_chart(snap, scale=big)  # None for regression: the loss alone
+    accuracy = figs["accuracy"]  # None for regression: the loss alone
     cols = chart_columns(2) if accuracy is not None else [st.container()]
     with cols[0]:
-        figure(charts.loss_chart(snap, scale=big), name("loss"))
+        figure(figs["loss"], name("loss"))
     if accuracy is not None:
         with cols[1]:
             figure(accuracy, name("accuracy"))
     with st.container():  # a slot of its own, like every chart's
         doctor_panel(snap, remedy=not key)
-    images = bool(snap["view"]) and snap["view"]["kind"] == "images"
-    figure(charts.misclassified_chart(snap, scale=big) if images else None,
-           name("misclassified"))
-    figure(charts.activation_chart(snap, scale=big), name("activations"))
+    figure(figs["misclassified"], name("misclassified"))  # None off the image view
+    figure(figs["activations"], name("activations"))
     left, right = chart_columns(2)
     with left:
-        figure(charts.grad_norm_chart(snap, scale=big), name("grads"))
+        figure(figs["grads"], name("grads"))
     with right:
-        figure(charts.activation_histogram(snap, scale=big), name("histogram"))
+        figure(figs["histogram"], name("histogram"))
 
 
 def doctor_panel(snap: dict, remedy: bool = True) -> None:

@@ -197,19 +197,11 @@ def bare_loop(s: Setup) -> float:
     return s.steps * BATCH / (time.perf_counter() - start)
 
 
-PAGE_CHARTS: tuple[Callable[[dict], object], ...] = (
-    charts.view_chart, charts.misclassified_chart, charts.loss_chart, charts.accuracy_chart,
-    charts.activation_chart, charts.grad_norm_chart, charts.activation_histogram,
-)  # what the Playground's live panel draws on each refresh
-
-
 def render(snap: dict) -> list[str]:
-    """One refresh of the Playground's live panel: every chart as the JSON Streamlit sends."""
+    """One refresh of the Playground's live panel (charts.live_panel, as the page draws it):
+    the progress line and every chart as the JSON Streamlit sends."""
     text = [charts.progress_text(snap)]
-    for draw in PAGE_CHARTS:
-        if draw is charts.misclassified_chart and (snap["view"] or {}).get("kind") != "images":
-            continue
-        fig = draw(snap)
+    for fig in charts.live_panel(snap).values():
         if fig is not None:  # what st.plotly_chart does with a figure
             text.append(plotly.io.to_json(fig.to_dict(), validate=False))
     return text
