@@ -46,6 +46,16 @@ def script_evaluations(path: Path) -> list[dict[str, float]]:
             for line in done.stdout.splitlines() if line.startswith("step=")]
 
 
+def assert_reproduces(path: Path, history: list[dict]) -> None:
+    """The script at path evaluates at the run's steps to the run's losses and accuracies."""
+    script = script_evaluations(path)
+    assert len(script) == len(history) >= 4
+    for mine, theirs in zip(script, history):
+        assert int(mine["step"]) == theirs["step"]
+        for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+            assert abs(mine[key] - theirs[key]) <= TOLERANCE, (key, mine, theirs)
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_script_with_changes_reproduces_the_run(name, tmp_path):
     spec, changes = case(name)
@@ -55,12 +65,7 @@ def test_script_with_changes_reproduces_the_run(name, tmp_path):
     result = train.run_spec(spec, changes=changes)
     plain = train.run_spec(spec)
     assert result.history != plain.history  # the changes matter
-    script = script_evaluations(path)
-    assert len(script) == len(result.history) >= 4
-    for mine, theirs in zip(script, result.history):
-        assert int(mine["step"]) == theirs["step"]
-        for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
-            assert abs(mine[key] - theirs[key]) <= TOLERANCE, (key, mine, theirs)
+    assert_reproduces(path, result.history)
 
 
 def test_scripts_with_changes_pass_ruff(tmp_path):

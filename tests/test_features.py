@@ -4,7 +4,6 @@ reproduces such a run, and the circle-features preset."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -33,10 +32,10 @@ from nnplay.__main__ import main
 from nnplay.runs import RunManager
 from nnplay.spec import DEFAULT_INPUTS, INPUTS, ExperimentSpec, SpecError, parse, parse_change
 from nnplay.store import Store
+from tests.test_codegen_changes import assert_reproduces
 
 torch.set_num_threads(1)
 CPU = torch.device("cpu")
-TOLERANCE = 1e-5
 
 
 def circle(inputs: str, **changes) -> ExperimentSpec:
@@ -196,16 +195,6 @@ def test_the_network_view_draws_each_feature_over_the_plane():
 # --- the exported script -------------------------------------------------------------------
 
 
-def script_evaluations(path: Path) -> list[dict[str, float]]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env |= {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, str(path)], cwd=path.parent, env=env,
-                          capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return [{k: float(v) for k, v in (kv.split("=") for kv in line.split())}
-            for line in done.stdout.splitlines() if line.startswith("step=")]
-
-
 CASES = {
     "circle-every-feature-two-lr-changes": (
         circle("x1,x2,x1^2,x2^2,x1*x2,sin(x1),sin(x2)", **{
@@ -232,12 +221,7 @@ def test_the_script_computes_the_same_features_and_reproduces_the_run(name, tmp_
     path.write_text(text)
     result = train.run_spec(spec, changes=changes)
     assert result.status == "finished", result.message
-    script = script_evaluations(path)
-    assert len(script) == len(result.history) >= 4
-    for mine, theirs in zip(script, result.history):
-        assert int(mine["step"]) == theirs["step"]
-        for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
-            assert abs(mine[key] - theirs[key]) <= TOLERANCE, (key, mine, theirs)
+    assert_reproduces(path, result.history)
 
 
 def test_scripts_with_features_pass_ruff(tmp_path):
