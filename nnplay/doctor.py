@@ -67,7 +67,7 @@ PRIORITY: dict[str, int] = {
     "lr_too_low": 5, "overfitting": 6, "underfitting": 7,
 }  # fmt: skip
 TITLES: dict[str, str] = {
-    "divergence": "Training diverged", "dead_relu": "Dead ReLU units",
+    "divergence": "Divergence", "dead_relu": "Dead ReLU units",
     "vanishing_gradients": "Vanishing gradients", "saturation": "Saturated units",
     "lr_too_low": "Learning rate too low", "overfitting": "Overfitting",
     "underfitting": "Underfitting",

@@ -23,7 +23,7 @@ def test_diverged_run_gets_a_diagnosis_and_the_remedy_trains(app, poll):
     assert not at.exception
     assert any("diverged" in e and "Lower the learning rate to 1" in e for e in texts(at.error))
     doctor = [m for m in texts(at.markdown) if "Training doctor" in m]
-    assert doctor and "Training diverged" in doctor[0] and "where it started" in doctor[0]
+    assert doctor and "doctor: Divergence." in doctor[0] and "where it started" in doctor[0]
     first = at.session_state["run_id"]
     at.button(key="doctor.remedy").click().run()
     assert not at.exception
