@@ -100,8 +100,8 @@ def parse_inputs(value: object) -> object:
         raise ValueError("choose at least one input")
     for name in names:
         if name not in INPUTS:
-            shown = name if len(name) <= 20 else name[:19] + "…"
-            raise ValueError(f"'{shown}' is not an input; choose from {', '.join(INPUTS)}")
+            shown = name if len(name) <= 20 else name[:19] + "…"  # as a literal: one line
+            raise ValueError(f"{shown!r} is not an input; choose from {', '.join(INPUTS)}")
     if len(set(names)) < len(names):
         raise ValueError("each input can be chosen once")
     return tuple(n for n in INPUTS if n in names)
