@@ -24,11 +24,12 @@ class Features(nn.Module):
     def __init__(self, names):
         super().__init__()
         self.names = tuple(names)
+        functions = dict(self.FUNCTIONS)
+        self.columns = [functions[n] for n in self.names]  # looked up once, not every step
 
     def forward(self, x):  # (batch, 2) -> (batch, len(names))
         x1, x2 = x[:, 0], x[:, 1]
-        functions = dict(self.FUNCTIONS)
-        return torch.stack([functions[n](x1, x2) for n in self.names], dim=1)
+        return torch.stack([column(x1, x2) for column in self.columns], dim=1)
 
     def extra_repr(self):
         return ", ".join(self.names)
