@@ -3,19 +3,11 @@ model, show only for 2D sets, and a run's network view draws each chosen input."
 
 from __future__ import annotations
 
-import json
+from tests.pages.test_network_view import network_spec
 
 
 def finished(at) -> bool:
     return any("Finished" in e.value for e in at.success)
-
-
-def network_spec(at) -> dict | None:
-    for c in at.get("plotly_chart"):
-        spec = json.loads(c.proto.spec)
-        if spec["layout"].get("title", {}).get("text") == "the network":
-            return spec
-    return None
 
 
 def load(at, preset: str):
