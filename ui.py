@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 import serving
+import ui_chart
 import ui_network
 from nnplay import charts, codegen, concepts, doctor, escape, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
@@ -748,11 +749,11 @@ def _start_remedy(spec: dict, label: str, changes: dict[str, object]) -> None:
 
 
 def figure(fig, key: str) -> None:
-    """A Plotly figure in a slot of its own, empty when the chart does not apply (yet)."""
+    """A Plotly figure in a slot of its own, empty when the chart does not apply (yet); the same
+    key's next figure redraws the chart in place (ui_chart)."""
     with st.container():
         if fig is not None:
-            st.plotly_chart(fig, key=key, width="stretch",
-                            config={"displaylogo": False})  # fmt: skip
+            ui_chart.chart(fig, key)
 
 
 # --- links and exported code ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+import ui_chart
 from nnplay import network_chart
 
 MAX_UNITS = 4096  # spec.Linear's bound
@@ -34,11 +35,9 @@ def panel(snap: dict, key: str = "network", scale: float = 1.0,
         st.session_state[pick] = labels[min(first, len(labels) - 1)]
     where = {label: (c, r) for c, r, label in choices}
     fig = network_chart.network_chart(snap, scale=scale, selected=where[st.session_state[pick]])
-    event = st.plotly_chart(fig, key=key, width="stretch", on_select="rerun",
-                            selection_mode="points", config={"displaylogo": False})
-    clicked = _clicked(fig, event, labels)
-    if clicked is not None and clicked != st.session_state.get(f"{key}.clicked"):
-        st.session_state[pick] = st.session_state[f"{key}.clicked"] = clicked  # a new click
+    clicked = _clicked(fig, ui_chart.chart(fig, key, clicks=True), labels)
+    if clicked is not None:
+        st.session_state[pick] = clicked
     left, right = st.columns([1, 2]) if scale == 1.0 else (st.container(), st.container())
     with left:
         st.selectbox("Look closer at", labels, key=pick,
@@ -48,20 +47,16 @@ def panel(snap: dict, key: str = "network", scale: float = 1.0,
                    "positive, orange negative, thicker for larger |weight|.")
     with right:
         column, row = where[st.session_state[pick]]
-        st.plotly_chart(network_chart.unit_chart(snap, column, row, scale=scale),
-                        key=f"{key}.closer", width="stretch", config={"displaylogo": False})
+        ui_chart.chart(network_chart.unit_chart(snap, column, row, scale=scale), f"{key}.closer")
 
 
-def _clicked(fig, event, labels: list[str]) -> str | None:
-    """The label of the unit a click selected on the chart, if the click was on a unit."""
-    points = ((event or {}).get("selection") or {}).get("points") or []
+def _clicked(fig, point: dict | None, labels: list[str]) -> str | None:
+    """The label of the unit a click landed on, if the click was on a unit."""
     units = [i for i, t in enumerate(fig.data) if t.name == "units" and t.type == "scatter"]
-    for point in points:
-        if units and point.get("curve_number") == units[0]:
-            index = point.get("point_index", point.get("point_number"))
-            if index is not None and 0 <= index < len(labels):
-                return labels[index]
-    return None
+    if not point or not units or point.get("curve") != units[0]:
+        return None
+    index = point.get("index")
+    return labels[index] if isinstance(index, int) and 0 <= index < len(labels) else None
 
 
 # --- + and − : editing the layer stack of the Model tab -----------------------------------------

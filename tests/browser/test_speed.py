@@ -73,7 +73,8 @@ def _stop(page) -> None:
     stop = main.get_by_role("button", name="Stop", exact=True).and_(page.locator(":enabled"))
     if stop.count():
         stop.first.click()
-        expect(main.get_by_role("button", name="Train", exact=True)).to_be_enabled()
+        expect(main.get_by_role("button", name="Train", exact=True)).to_be_enabled(
+            timeout=90_000)  # a loaded machine
 
 
 def test_train_to_first_loss_point(page, app_url, wait_connected, screenshot) -> None:

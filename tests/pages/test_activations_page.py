@@ -4,6 +4,7 @@ input errors are sentences."""
 from __future__ import annotations
 
 from nnplay.spec import ACTIVATIONS
+from tests.pages.drawn import plotly_charts
 
 PAGE = "views/4_Activations.py"
 
@@ -21,7 +22,7 @@ def test_every_activation_draws_with_its_note(app):
         at.selectbox(key="act.name").set_value(name).run()
         assert not at.exception
         assert at.code[0].value.startswith(f"nn.{name}(")
-        assert len(at.get("plotly_chart")) == 2  # f/f' and softmax
+        assert len(plotly_charts(at)) == 2  # f/f' and softmax
 
 
 def test_parameters_and_saturation_caption(app):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from nnplay import surfaces
+from tests.pages.drawn import plotly_charts
 
 PAGE = "views/3_Compare.py"
 MODE = "Paths on a surface"
@@ -23,7 +24,7 @@ def open_paths(at, params: dict | None = None):
 def finished(at):
     """Poll until the job is done and the figure has its Play frames; the figure's spec."""
     for _ in range(240):
-        figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        figures = [json.loads(c.proto.spec) for c in plotly_charts(at)]
         if figures and figures[0].get("frames"):
             return figures[0]
         at.session_state["surface.job"].join(0.5)

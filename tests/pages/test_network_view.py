@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from nnplay import presets
+from tests.pages.drawn import plotly_charts
 
 
 def finished(at) -> bool:
@@ -13,7 +14,7 @@ def finished(at) -> bool:
 
 
 def chart(at, key: str) -> dict | None:
-    found = [c for c in at.get("plotly_chart") if c.proto.id and key in c.proto.id]
+    found = [c for c in plotly_charts(at) if c.proto.id and key in c.proto.id]
     return json.loads(found[0].proto.spec) if found else None
 
 
@@ -25,7 +26,7 @@ def load_spiral(at, steps: int = 60):
 
 
 def network_spec(at) -> dict | None:
-    for c in at.get("plotly_chart"):
+    for c in plotly_charts(at):
         spec = json.loads(c.proto.spec)
         if spec["layout"].get("title", {}).get("text") == "the network":
             return spec
@@ -52,7 +53,7 @@ def test_the_network_view_renders_for_the_spiral_after_train(app, poll):
     assert closer.value.startswith("fc1 · ReLU, unit 0")
     closer.set_value("output, unit 1").run()
     assert not at.exception
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in plotly_charts(at)]
     assert "output: P(class 1)" in titles
 
 
@@ -87,7 +88,7 @@ def test_reset_starts_over_paused_at_step_0_with_the_network_drawn(app, poll):
 
 
 def loss_annotations(at) -> list[str]:
-    for c in at.get("plotly_chart"):
+    for c in plotly_charts(at):
         spec = json.loads(c.proto.spec)
         if spec["layout"].get("title", {}).get("text") == "loss":
             return [a.get("text", "") for a in spec["layout"].get("annotations", [])]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.pages.drawn import plotly_charts
+
 
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
@@ -23,10 +25,10 @@ def test_loads_without_exception(app):
 
 def test_the_data_is_drawn_before_train(app):
     at = app.run()
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1 and '"the data"' in charts[0].proto.spec  # spiral's points
+    shown = plotly_charts(at)
+    assert len(shown) == 1 and '"the data"' in shown[0].proto.spec  # spiral's points
     at.selectbox(key="data.name").set_value("digits").run()
-    assert not at.exception and not at.get("plotly_chart")  # images: nothing to preview
+    assert not at.exception and not plotly_charts(at)  # images: nothing to preview
 
 
 def test_train_xor_to_the_end_and_find_the_charts(app, poll):
@@ -37,8 +39,8 @@ def test_train_xor_to_the_end_and_find_the_charts(app, poll):
     poll(at, finished)
     assert not at.exception
     assert not at.error
-    keys = {c.proto.id for c in at.get("plotly_chart")}
-    assert len(at.get("plotly_chart")) >= 5, keys
+    keys = {c.proto.id for c in plotly_charts(at)}
+    assert len(plotly_charts(at)) >= 5, keys
     assert at.button(key="train").disabled is False  # ready for the next run
 
 

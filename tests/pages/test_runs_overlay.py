@@ -10,6 +10,7 @@ import re
 import ui
 from nnplay import escape
 from nnplay.spec import ExperimentSpec
+from tests.pages.drawn import plotly_charts
 
 STRANGER = "e" * 32
 SHORT = ExperimentSpec().with_changes({"data.name": "xor", "data.n_samples": 100,
@@ -44,7 +45,7 @@ def test_a_compare_link_overlays_two_runs_and_marks_the_settings_that_differ(app
     b = stored(SHORT.with_changes({"optimizer.lr": 0.1, "seed": 4}))
     at = compare_page(app, a, b)
     assert at.multiselect(key="runs.compare").value == [a, b]
-    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    figures = [json.loads(c.proto.spec) for c in plotly_charts(at)]
     assert len(figures) == 2  # loss and accuracy
     names = [t["name"] for t in figures[0]["data"] if t.get("showlegend", True)]
     assert names == [escape.label(NAME), at.multiselect(key="runs.compare").options[1]]
@@ -70,7 +71,7 @@ def test_runs_on_other_data_overlay_only_losses_and_unknown_ids_are_named(app) -
     b = stored(SHORT.with_changes({"data.noise": 0.3}))
     gone = "0" * 32
     at = compare_page(app, a, b, gone, "not-an-id")
-    assert len(at.get("plotly_chart")) == 1  # the loss only
+    assert len(plotly_charts(at)) == 1  # the loss only
     assert any("different data" in i.value for i in at.info)
     warnings = " ".join(w.value for w in at.warning)
     assert "1 run(s) of the compare link are not on this server" in warnings and gone in warnings
@@ -85,4 +86,4 @@ def test_unpicking_a_run_takes_it_out_of_the_link(app) -> None:
     at.multiselect(key="runs.compare").unselect(b).run()
     assert not at.exception
     assert "compare" not in at.query_params or at.query_params["compare"] in (a, [a])
-    assert not at.get("plotly_chart")  # one run: nothing to overlay
+    assert not plotly_charts(at)  # one run: nothing to overlay

@@ -4,6 +4,7 @@ downloads, renames and deletes; a run named in the URL re-attaches on the Playgr
 from __future__ import annotations
 
 import ui
+from tests.pages.drawn import plotly_charts
 
 
 def runs_table(at):
@@ -41,7 +42,7 @@ def test_runs_page_lists_opens_renames_and_deletes(app, poll):
     assert not at.exception
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Metrics (.csv)", "Checkpoint (.pt)", "PyTorch script (.py)"]
-    assert len(at.get("plotly_chart")) >= 4
+    assert len(plotly_charts(at)) >= 4
     at.text_input(key=f"name.{run_id}").set_value("first try")
     at.button(key=f"rename.{run_id}").click().run()
     assert runs_table(at)["Name"][0] == "first try"
@@ -60,7 +61,7 @@ def test_a_run_in_the_url_reattaches_and_another_browser_does_not_list_it(app, p
     other.run()  # a new session (a reload, or the link in another browser) with ?run=
     assert not other.exception
     assert other.session_state["run_id"] == run_id
-    assert finished(other) and len(other.get("plotly_chart")) >= 4
+    assert finished(other) and len(plotly_charts(other)) >= 4
     other.switch_page("views/5_Runs.py").run()
     table = runs_table(other)
     assert table["Name"][0] == "(from a link)"  # opened by link: listed, marked as not mine

@@ -4,6 +4,8 @@ apart from the Playground's."""
 
 from __future__ import annotations
 
+from tests.pages.drawn import plotly_charts
+
 PAGE = "views/2_Sequences.py"
 
 
@@ -80,7 +82,7 @@ def test_train_then_try_a_sentence(app, poll):
     at.button(key="train").click().run()
     poll(at, finished)
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) >= 7
+    assert len(plotly_charts(at)) >= 7
     at.text_input(key="tryit.text").set_value("the plot was not good zebra").run()
     at.button(key="tryit.go").click().run()
     assert not at.exception
@@ -104,7 +106,7 @@ def test_playground_keeps_its_own_experiment(app):
 
 
 def charts_with(at, text: str) -> list[str]:
-    return [c.proto.spec for c in at.get("plotly_chart") if text in c.proto.spec]
+    return [c.proto.spec for c in plotly_charts(at) if text in c.proto.spec]
 
 
 def group_finished(at) -> bool:

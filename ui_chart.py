@@ -1,0 +1,112 @@
+"""A Plotly chart that is redrawn in place, so a live chart never goes blank between two frames.
+
+``st.plotly_chart`` (Streamlit 1.67) derives each chart's element id from the figure itself, and
+its frontend never applies a new figure to a mounted chart: every live frame unmounts every chart
+and mounts a new one, which stands empty while Plotly draws it (streamlit#8782). This component
+keeps one Plotly instance per key and hands it each new figure with ``Plotly.react``, which
+updates the drawing in place. It lives in the page's own DOM (no iframe), so a chart is found as
+``.st-key-<key> .js-plotly-plot`` as before.
+
+plotly.js itself comes from the plotly Python package (the copy ``st.plotly_chart``'s figures are
+written for), served by Streamlit's component file route and loaded once per browser tab.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import plotly
+import plotly.io
+import streamlit as st
+import streamlit.components.v1 as components_v1
+import streamlit.components.v2 as components_v2
+
+# A v1 component that is never drawn: declaring it makes Streamlit serve plotly's package_data
+# folder at /component/ui_chart.plotly/<file>.
+components_v1.declare_component("plotly", path=str(Path(plotly.__file__).parent / "package_data"))
+
+CLASS = "nn-chart"  # the class of the element Plotly draws into
+
+_JS = """
+function loadPlotly(src) {
+  if (!window.nnPlotly) {
+    window.nnPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = () => { window.nnPlotly = null; reject(new Error("plotly.js: " + src)); };
+      document.head.appendChild(script);
+    });
+  }
+  return window.nnPlotly;
+}
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  let gd = parentElement.querySelector(".CLASS");
+  if (!gd) {
+    gd = document.createElement("div");
+    gd.className = "CLASS";
+    gd.style.width = "100%";
+    parentElement.appendChild(gd);
+  }
+  gd.nnNext = data;  // a frame that arrives while plotly.js loads replaces the one waiting
+  loadPlotly(data.src).then(() => {
+    const next = gd.nnNext;
+    gd.nnNext = null;
+    if (!next || next.figure === gd.nnShown) return;
+    const figure = JSON.parse(next.figure);
+    const layout = figure.layout || {};
+    layout.autosize = true;
+    layout.font = Object.assign({family: getComputedStyle(document.body).fontFamily},
+                                layout.font || {});
+    window.Plotly.react(gd, figure.data || [], layout, next.config);
+    gd.nnShown = next.figure;
+    if (next.clicks && !gd.nnClicks) {  // a click on a point says which: {curve, index}
+      gd.nnClicks = true;
+      gd.on("plotly_click", (event) => {
+        const point = event.points && event.points[0];
+        if (point) gd.nnTrigger("click", {curve: point.curveNumber, index: point.pointIndex});
+      });
+    }
+  });
+  gd.nnTrigger = setTriggerValue;
+}
+""".replace("CLASS", CLASS)
+
+_chart = components_v2.component("nnplay_chart", js=_JS, isolate_styles=False)
+
+CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def plotly_src() -> str:
+    """Where the browser fetches plotly.js: the component file route, under the app's base path."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(part for part in (base, f"component/{__name__}.plotly/plotly.min.js")
+                          if part)
+
+
+def figure_json(fig) -> str:
+    """The figure as the JSON Plotly reads (numpy arrays as lists), unvalidated."""
+    return plotly.io.to_json(fig, validate=False)
+
+
+def chart(fig, key: str, clicks: bool = False) -> dict | None:
+    """Draw fig under key; a later call with the same key redraws the same chart in place.
+
+    With clicks, a click on a point reruns the script (the fragment, inside one), and the call in
+    that rerun returns which point: {"curve": trace index, "index": point index}; else None.
+    """
+    data = {"figure": figure_json(fig), "src": plotly_src(), "config": CONFIG, "clicks": clicks}
+    callbacks = {"on_click_change": _clicked} if clicks else {}
+    result = _chart(key=key, data=data, width="stretch", height="content", **callbacks)
+    return result.get("click") if clicks else None
+
+
+def _clicked() -> None:
+    """A click's rerun needs nothing more: chart() returns the point."""
+
+
+def shown(element) -> dict:
+    """The figure a drawn chart element carries (for tests reading the page's charts)."""
+    return json.loads(json.loads(element.proto.json)["figure"])
