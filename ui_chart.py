@@ -49,6 +49,16 @@ export default function ({ data, parentElement, setTriggerValue }) {
     gd.className = "CLASS";
     gd.style.width = "100%";
     parentElement.appendChild(gd);
+    // Fit the chart to its slot whenever the slot's width changes: a window resize, and a tab
+    // or expander opened on a chart drawn while it was hidden (drawn then at Plotly's 700 px).
+    let width = 0;
+    new ResizeObserver(() => {
+      const now = gd.clientWidth;
+      if (now > 0 && now !== width && gd.data) {
+        width = now;
+        window.Plotly.Plots.resize(gd);
+      }
+    }).observe(gd);
   }
   gd.nnNext = data;  // a frame that arrives while plotly.js loads replaces the one waiting
   loadPlotly(data.src).then(() => {
@@ -76,7 +86,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
 
 _chart = components_v2.component("nnplay_chart", js=_JS, isolate_styles=False)
 
-CONFIG = {"displaylogo": False, "responsive": True}
+CONFIG = {"displaylogo": False}
 
 
 def plotly_src() -> str:
