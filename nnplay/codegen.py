@@ -10,6 +10,7 @@ values the app records for the same spec.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import pprint
 import textwrap
@@ -21,7 +22,7 @@ import torch
 from torch import nn
 
 from nnplay import data, features, models, network, recurrent, sequences, tabular, train
-from nnplay.spec import ExperimentSpec, SettingChange, SpecError, loss_info
+from nnplay.spec import DATASETS, ExperimentSpec, SettingChange, SpecError, loss_info
 
 
 class CodegenError(SpecError):
@@ -130,7 +131,7 @@ def _image_select(spec: ExperimentSpec, scale: float, n_test: int, source: str) 
     )
 
 
-def _digits(spec: ExperimentSpec) -> DataCode:
+def _digits(name: str, spec: ExperimentSpec) -> DataCode:
     """scikit-learn's bundled digits with data._digits's stratified split."""
     source = _dedent(f"""
         digits = load_digits()
@@ -146,7 +147,7 @@ def _digits(spec: ExperimentSpec) -> DataCode:
 
 def _torchvision(name: str, spec: ExperimentSpec) -> DataCode:
     """MNIST or FashionMNIST from torchvision, with data._torchvision's subset rule."""
-    cls = data._TORCHVISION[name]
+    cls = spec.data.info.torchvision
     source = _dedent(f"""
         train = datasets.{cls}(root="data", train=True, download=True)
         test = datasets.{cls}(root="data", train=False, download=True)
@@ -158,7 +159,7 @@ def _torchvision(name: str, spec: ExperimentSpec) -> DataCode:
                     _image_select(spec, 255.0, n_test, source), "torchvision")  # fmt: skip
 
 
-def _csv(spec: ExperimentSpec) -> DataCode:
+def _csv(name: str, spec: ExperimentSpec) -> DataCode:
     """An uploaded CSV read from where this server keeps it, encoded by tabular's own code."""
     d = spec.data
     try:
@@ -184,12 +185,17 @@ def _csv(spec: ExperimentSpec) -> DataCode:
     return DataCode(("import pandas as pd",), body, "pandas")
 
 
+# load_data() for each source of a dataset record, given the dataset's name (as data.SOURCES).
+SOURCE_CODE: dict[str, Callable[[str, ExperimentSpec], DataCode]] = {
+    "generated": _generated,
+    "bundled": _digits,
+    "torchvision": _torchvision,
+    "upload": _csv,
+}
+
 DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
-    **{name: (lambda spec, name=name: _generated(name, spec)) for name in data.GENERATORS},
-    "digits": _digits,
-    "mnist": lambda spec: _torchvision("mnist", spec),
-    "fashion-mnist": lambda spec: _torchvision("fashion-mnist", spec),
-    "csv": _csv,
+    name: functools.partial(SOURCE_CODE[r.source], name)
+    for name, r in DATASETS.items() if r.source in SOURCE_CODE
 }
 
 
