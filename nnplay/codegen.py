@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nnplay import data, features, models, network, recurrent, sequences, tabular, train
+from nnplay import data as datasets
+from nnplay import features, models, network, recurrent, sequences, tabular, train
 from nnplay.spec import DATASETS, ExperimentSpec, SettingChange, SpecError, loss_info
 
 
@@ -81,9 +82,9 @@ class DataCode:
 
 
 def _generated(name: str, spec: ExperimentSpec) -> DataCode:
-    """The generator's own source, then the seeded split data._generated makes."""
+    """The generator's own source, then the seeded split datasets._generated makes."""
     d = spec.data
-    gen = data.GENERATORS[name]
+    gen = datasets.GENERATORS[name]
     split = f"{d.n_samples} points, {d.train_fraction:.0%} of them for training"
     body = inspect.getsource(gen) + "\n\n" + _dedent(f'''
         def load_data():
@@ -112,7 +113,7 @@ def _image_select(spec: ExperimentSpec, scale: float, n_test: int, source: str) 
             "y_test.astype(np.int64)\n"
         )
     return (
-        inspect.getsource(data._take)
+        inspect.getsource(datasets._take)
         + "\n\n"
         "def keep(x, y, k, rng):\n"
         f'    """Classes below {d.n_classes}, then k samples (0: all) balanced across classes; '
@@ -132,7 +133,7 @@ def _image_select(spec: ExperimentSpec, scale: float, n_test: int, source: str) 
 
 
 def _digits(name: str, spec: ExperimentSpec) -> DataCode:
-    """scikit-learn's bundled digits with data._digits's stratified split."""
+    """scikit-learn's bundled digits with datasets._digits's stratified split."""
     source = _dedent(f"""
         digits = load_digits()
         x_train, x_test, y_train, y_test = train_test_split(
@@ -146,7 +147,7 @@ def _digits(name: str, spec: ExperimentSpec) -> DataCode:
 
 
 def _torchvision(name: str, spec: ExperimentSpec) -> DataCode:
-    """MNIST or FashionMNIST from torchvision, with data._torchvision's subset rule."""
+    """MNIST or FashionMNIST from torchvision, with datasets._torchvision's subset rule."""
     cls = spec.data.info.torchvision
     source = _dedent(f"""
         train = datasets.{cls}(root="data", train=True, download=True)
@@ -185,7 +186,7 @@ def _csv(name: str, spec: ExperimentSpec) -> DataCode:
     return DataCode(("import pandas as pd",), body, "pandas")
 
 
-# load_data() for each source of a dataset record, given the dataset's name (as data.SOURCES).
+# load_data() for each source of a dataset record, given the dataset's name (as datasets.SOURCES).
 SOURCE_CODE: dict[str, Callable[[str, ExperimentSpec], DataCode]] = {
     "generated": _generated,
     "bundled": _digits,

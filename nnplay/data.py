@@ -286,17 +286,15 @@ def data_dir() -> Path:
     return settings.data_dir()
 
 
-_default_data_dir = data_dir  # build() has a parameter of the same name
-
-
 def build(
-    spec: DataSpec, seed: int, device: torch.device | str = "cpu", data_dir: Path | None = None
+    spec: DataSpec, seed: int, device: torch.device | str = "cpu", root: Path | None = None
 ) -> Dataset:
-    """The dataset a spec asks for, on `device`; equal arguments share one cached Dataset."""
-    root = None
+    """The dataset a spec asks for, on `device` (downloaded sets read from `root`, else from
+    data_dir()); equal arguments share one cached Dataset."""
+    folder = None
     if spec.info.downloads:
-        root = Path(data_dir) if data_dir is not None else _default_data_dir()
-    return _build(used(spec), seed, torch.device(device), root)
+        folder = Path(root) if root is not None else data_dir()
+    return _build(used(spec), seed, torch.device(device), folder)
 
 
 def used(spec: DataSpec) -> DataSpec:
