@@ -8,6 +8,7 @@ are the names the registries in `data`, `models` and `train` implement; tests ch
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Annotated, Any, Literal
 
@@ -362,20 +363,54 @@ class ExperimentSpec(_Frozen):
         """A copy with dotted-path changes applied, e.g. {"optimizer.lr": 0.1}; validated."""
         tree = self.model_dump()
         for path, value in changes.items():
-            node = tree
-            *parents, leaf = path.split(".")
-            for key in parents:
-                if not isinstance(node.get(key), dict):
-                    raise SpecError(f"unknown setting '{path}'")
-                node = node[key]
-            if leaf not in node:
-                raise SpecError(f"unknown setting '{path}'")
-            node[leaf] = value
+            put(tree, path, value, known=True)
         return parse(tree)
 
 
 class SpecError(ValueError):
     """A spec that does not validate, with a message a person can read."""
+
+
+# --- a spec's settings by dotted path ("optimizer.lr"): widgets, links, --set, contenders -------
+
+
+def flatten(tree: Mapping[str, Any], items: bool = False, prefix: str = "") -> dict[str, Any]:
+    """A spec's dump as {dotted path: value}; a list (the layer stack) is one value, or with
+    `items` one path per item (model.layers.0.units), an empty one still a value of its own."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if items and isinstance(value, list | tuple) and value:
+            value = {str(i): item for i, item in enumerate(value)}
+        if isinstance(value, Mapping) and value:
+            out |= flatten(value, items, path + ".")
+        else:
+            out[path] = value
+    return out
+
+
+def put(tree: dict[str, Any], path: str, value: object, known: bool = False) -> None:
+    """Set tree's value at a dotted path, making the dicts on the way; with `known`, only a
+    setting the tree already has (SpecError for an unknown one)."""
+    *parents, leaf = path.split(".")
+    node = tree
+    for key in parents:
+        if not isinstance(node.get(key), dict):
+            if known:
+                raise SpecError(f"unknown setting '{path}'")
+            node[key] = {}
+        node = node[key]
+    if known and leaf not in node:
+        raise SpecError(f"unknown setting '{path}'")
+    node[leaf] = value
+
+
+def unflatten(flat: Mapping[str, object]) -> dict[str, Any]:
+    """{dotted path: value} as the nested dict a spec validates from (flatten's inverse)."""
+    tree: dict[str, Any] = {}
+    for path, value in flat.items():
+        put(tree, path, value)
+    return tree
 
 
 def explain(error: ValidationError) -> str:
