@@ -286,7 +286,8 @@ def compare() -> None:
                           {R + "cell": c, R + "bidirectional": False, "data.seq_len": n})
                          for c in GROW_CELLS for n in sorted(lengths)])  # fmt: skip
     else:
-        st.caption("Comparisons are offered for sentiment, parity and adding.")
+        offered = [i.label for i in DATASETS.values() if i.memory or i.kind == "tokens"]
+        st.caption(f"Comparisons are offered for {', '.join(offered)}.")
     if "cmp.error" in st.session_state:
         st.error(st.session_state.pop("cmp.error"))
     group = st.session_state.get("cmp.runs", [])
