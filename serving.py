@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit import config
 
 from nnplay import concepts, escape, settings
-from nnplay.limits import Limits, describe
+from nnplay.limits import Limits, table
 from nnplay.runs import RunManager
 from nnplay.spec import DATASETS, DataSpec
 
@@ -96,4 +96,4 @@ def limits_panel(manager: RunManager) -> None:
         if manager.store is None:
             st.caption("Runs are not kept on this server (its folder could not be written), so "
                        "they are gone when the server restarts.")
-        st.dataframe(describe(manager.limits), hide_index=True, key="runs.limits")
+        st.dataframe(table(manager.limits), hide_index=True, key="runs.limits")

@@ -209,18 +209,16 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
     info = DATASETS[st.session_state["data.name"]]
     if not info.upload and st.session_state.get("data.classes", 0) > info.max_classes:
         st.session_state["data.classes"] = 0  # chosen for the previous dataset: its default
+    st.caption(info.note)
     if info.upload:
         csv_widgets()
-    elif info.kind == "image":
-        st.number_input("Training subset (0: all)", 0, 60000, step=500, key="data.subset",
-                        help="Train on this many images only, to keep a class demo fast.")
-        if info.downloads:
-            st.caption("Downloaded by torchvision on first use into NNPLAY_DATA_DIR.")
-    else:
-        st.slider("Noise", 0.0, 0.5, step=0.01, key="data.noise", format="%.2f")
-        st.slider("Samples", 50, 2000, step=50, key="data.n_samples")
+    for key in ("subset", "noise", "n_samples"):  # the settings its record says it reads
+        if key in info.settings:
+            data_setting(key)
+    if info.downloads:
+        st.caption("Downloaded by torchvision on first use into NNPLAY_DATA_DIR.")
     input_widgets(info.kind == "2d")
-    st.slider("Training share", 0.1, 0.9, step=0.05, key="data.train_fraction")
+    data_setting("train_fraction")  # every dataset's control, as the seed's
     if info.max_classes > 2 and not info.upload:
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",
@@ -232,6 +230,15 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
                               help="One seed drives data, initial weights and batch order.")
         regen_col.button("Regenerate", key="regenerate", on_click=_regenerate, width="stretch",
                          help="Fresh samples: the next seed (new data, new initial weights).")
+
+
+def data_setting(key: str, low: float | None = None) -> None:
+    """The control of a dataset's number (noise, samples, ...) as its concepts record draws it;
+    `low` raises the bottom of its range (a task's shortest sequence)."""
+    s = concepts.DATA_SETTINGS[key]
+    draw = st.number_input if s.widget == "number" else st.slider
+    draw(s.label, s.low if low is None else low, s.high, step=s.step, key=f"data.{key}",
+         format=s.format, help=s.help or None)
 
 
 def input_widgets(shown: bool) -> None:

@@ -9,19 +9,7 @@ import streamlit as st
 
 from nnplay.charts import CHANGE_LABELS
 from nnplay.runs import Run
-from nnplay.spec import CHANGEABLE, ExperimentSpec
-
-
-def _flat(tree: dict, prefix: str = "") -> dict[str, object]:
-    """A nested dict by dotted path (lists and tuples kept whole: the layer stack is one)."""
-    out: dict[str, object] = {}
-    for key, value in tree.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out |= _flat(value, path + ".")
-        else:
-            out[path] = value
-    return out
+from nnplay.spec import CHANGEABLE, ExperimentSpec, flatten
 
 
 def follow(run: Run | None, spec: ExperimentSpec, mine: bool,
@@ -30,7 +18,7 @@ def follow(run: Run | None, spec: ExperimentSpec, mine: bool,
     RunManager.change for this run and browser); say in one line that other edits wait."""
     if run is None or run.done or not mine:
         return
-    now, wanted = _flat(run.current_spec().model_dump()), _flat(spec.model_dump())
+    now, wanted = flatten(run.current_spec().model_dump()), flatten(spec.model_dump())
     differ = [k for k in wanted if wanted[k] != now.get(k)]
     for key in [k for k in differ if k in CHANGEABLE]:
         problem = change(key, wanted[key])

@@ -449,7 +449,7 @@ def small_case(s: Small, repeats: int) -> dict:
             samples[name].append(_threaded(SMALL_VARIANTS[name][1], s))
     med = {name: statistics.median(v) for name, v in samples.items()}
     return {"preset": SMALL_PRESET, "steps": s.steps, "threads": SMALL_THREADS,
-            "repeats": repeats, "steps_per_s": {k: summary(v) for k, v in samples.items()},
+            "repeats": repeats, "steps_per_s": {k: spread(v) for k, v in samples.items()},
             "ratio_core_vs_bare": med["core"] / med["bare"],
             "ratio_vs_bare": med["nnplay"] / med["bare"]}  # fmt: skip
 
@@ -542,7 +542,8 @@ def data_dir_set(root: Path) -> Iterator[None]:
             os.environ["NNPLAY_DATA_DIR"] = old
 
 
-def summary(values: list[float]) -> dict:
+def spread(values: list[float]) -> dict:
+    """The min, median and max of repeated measurements, with the measurements."""
     return {"min": min(values), "median": statistics.median(values), "max": max(values),
             "runs": values}
 
@@ -570,7 +571,7 @@ def run_bench(device: str = "auto", steps: int = 1000, repeats: int = 3,
         for r in range(repeats):  # a b c, b c a, c a b, ...: no variant always follows another
             for name in names[r % len(names):] + names[:r % len(names)]:
                 samples[name].append(in_thread(VARIANTS[name][1], setup))
-    result["samples_per_s"] = {name: summary(v) for name, v in samples.items()}
+    result["samples_per_s"] = {name: spread(v) for name, v in samples.items()}
     med = {name: statistics.median(v) for name, v in samples.items()}
     result["ratio_vs_reference"] = med["nnplay"] / med["reference"]
     result["ratio_vs_bare"] = med["nnplay"] / med["bare"]

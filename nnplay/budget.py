@@ -16,8 +16,6 @@ from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import DEFAULT_INPUTS, ExperimentSpec
 
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4, "LSTMCell": 4}  # weight blocks of one recurrent cell
-TEST_SIZES = {"mnist": 10000, "fashion-mnist": 10000}  # test samples of the fixed-size sets
-IMAGE_FEATURES = {"mnist": 784, "fashion-mnist": 784, "digits": 64}
 
 
 @dataclass(frozen=True)
@@ -54,13 +52,13 @@ def estimate_seconds(spec: ExperimentSpec, speed: Speed, n_train: int | None = N
     forward passes' work each) plus its evaluations (forward passes over the evaluation sets)."""
     n = n_train if n_train is not None else sizes.estimated_train_size(spec)
     d = spec.data
-    features = IMAGE_FEATURES.get(d.name) or d.info.features or 2
+    features = d.info.features or 2
     sample, recurrent = _matmul_flops(spec, features)
     length = d.length or 1
     per_sample = sample + recurrent * length
     steps = limits_.total_steps(spec, n)
     bs = spec.train.batch_size
-    n_test = TEST_SIZES.get(d.name, 0) if not d.subset else max(1000, d.subset // 4)
+    n_test = d.info.test_samples if not d.subset else max(1000, d.subset // 4)
     n_eval = min(n, 2000) + (n_test or round(n * (1 - d.train_fraction) / d.train_fraction))
     every = spec.train.eval_every or max(math.ceil(steps / 200), math.ceil(n_eval / (2 * bs)), 1)
     evals = steps // every + 1

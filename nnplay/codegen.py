@@ -10,6 +10,7 @@ values the app records for the same spec.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import pprint
 import textwrap
@@ -20,8 +21,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nnplay import data, features, models, network, recurrent, sequences, tabular, train
-from nnplay.spec import ExperimentSpec, SettingChange, SpecError, loss_info
+from nnplay import data as datasets
+from nnplay import features, models, network, recurrent, sequences, tabular, train
+from nnplay.spec import DATASETS, ExperimentSpec, SettingChange, SpecError, loss_info
 
 
 class CodegenError(SpecError):
@@ -80,9 +82,9 @@ class DataCode:
 
 
 def _generated(name: str, spec: ExperimentSpec) -> DataCode:
-    """The generator's own source, then the seeded split data._generated makes."""
+    """The generator's own source, then the seeded split datasets._generated makes."""
     d = spec.data
-    gen = data.GENERATORS[name]
+    gen = datasets.GENERATORS[name]
     split = f"{d.n_samples} points, {d.train_fraction:.0%} of them for training"
     body = inspect.getsource(gen) + "\n\n" + _dedent(f'''
         def load_data():
@@ -111,7 +113,7 @@ def _image_select(spec: ExperimentSpec, scale: float, n_test: int, source: str) 
             "y_test.astype(np.int64)\n"
         )
     return (
-        inspect.getsource(data._take)
+        inspect.getsource(datasets._take)
         + "\n\n"
         "def keep(x, y, k, rng):\n"
         f'    """Classes below {d.n_classes}, then k samples (0: all) balanced across classes; '
@@ -130,8 +132,8 @@ def _image_select(spec: ExperimentSpec, scale: float, n_test: int, source: str) 
     )
 
 
-def _digits(spec: ExperimentSpec) -> DataCode:
-    """scikit-learn's bundled digits with data._digits's stratified split."""
+def _digits(name: str, spec: ExperimentSpec) -> DataCode:
+    """scikit-learn's bundled digits with datasets._digits's stratified split."""
     source = _dedent(f"""
         digits = load_digits()
         x_train, x_test, y_train, y_test = train_test_split(
@@ -145,8 +147,8 @@ def _digits(spec: ExperimentSpec) -> DataCode:
 
 
 def _torchvision(name: str, spec: ExperimentSpec) -> DataCode:
-    """MNIST or FashionMNIST from torchvision, with data._torchvision's subset rule."""
-    cls = data._TORCHVISION[name]
+    """MNIST or FashionMNIST from torchvision, with datasets._torchvision's subset rule."""
+    cls = spec.data.info.torchvision
     source = _dedent(f"""
         train = datasets.{cls}(root="data", train=True, download=True)
         test = datasets.{cls}(root="data", train=False, download=True)
@@ -158,7 +160,7 @@ def _torchvision(name: str, spec: ExperimentSpec) -> DataCode:
                     _image_select(spec, 255.0, n_test, source), "torchvision")  # fmt: skip
 
 
-def _csv(spec: ExperimentSpec) -> DataCode:
+def _csv(name: str, spec: ExperimentSpec) -> DataCode:
     """An uploaded CSV read from where this server keeps it, encoded by tabular's own code."""
     d = spec.data
     try:
@@ -184,12 +186,17 @@ def _csv(spec: ExperimentSpec) -> DataCode:
     return DataCode(("import pandas as pd",), body, "pandas")
 
 
+# load_data() for each source of a dataset record, given the dataset's name (as datasets.SOURCES).
+SOURCE_CODE: dict[str, Callable[[str, ExperimentSpec], DataCode]] = {
+    "generated": _generated,
+    "bundled": _digits,
+    "torchvision": _torchvision,
+    "upload": _csv,
+}
+
 DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
-    **{name: (lambda spec, name=name: _generated(name, spec)) for name in data.GENERATORS},
-    "digits": _digits,
-    "mnist": lambda spec: _torchvision("mnist", spec),
-    "fashion-mnist": lambda spec: _torchvision("fashion-mnist", spec),
-    "csv": _csv,
+    name: functools.partial(SOURCE_CODE[r.source], name)
+    for name, r in DATASETS.items() if r.source in SOURCE_CODE
 }
 
 

@@ -1,9 +1,9 @@
-"""One record per activation, loss and optimiser: the one place that says what each is.
+"""One record per activation, loss, optimiser and dataset: the one place that says what each is.
 
 The spec's allowed names, the widgets, validation, codegen and the explanations all read these
-tables; the torch-side tables (activation modules, loss modules, optimiser builders) are keyed by
-their names and checked against them in tests/test_concepts.py. This module imports nothing of
-ours and no torch. To add one, see the README's "Adding an activation, a loss or an optimiser".
+tables; the torch-side tables (activation modules, loss modules, optimiser builders, dataset
+builders) are keyed by their names and checked against them in tests/test_concepts.py. This
+module imports nothing of ours and no torch. To add one, see the README's "Contributing".
 """
 
 from __future__ import annotations
@@ -207,3 +207,145 @@ OPTIMIZERS = _optimizers(
 def takes(setting: str) -> tuple[str, ...]:
     """The optimisers that take an optimiser setting of their own ('momentum': SGD, RMSprop)."""
     return tuple(name for name, r in OPTIMIZERS.items() if setting in r.settings)
+
+
+# --- datasets ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSetting:
+    """A number some datasets read: its default and range (the spec's bounds and the control's)."""
+
+    label: str
+    default: int | float
+    low: int | float
+    high: int | float
+    step: int | float
+    widget: Literal["slider", "number"] = "slider"
+    format: str | None = None
+    help: str = ""
+
+
+# The DataSpec fields only some datasets read; a record's `settings` names the ones it reads.
+# Specs that differ only in fields their dataset does not read share one built dataset.
+DATASET_SETTINGS = ("noise", "n_samples", "train_fraction", "subset", "file", "target",
+                    "seq_len", "horizon", "per_step")  # fmt: skip
+
+# The numbers among them, keyed by the DataSpec field (seq_len 0: the task's own length).
+DATA_SETTINGS: dict[str, DataSetting] = {
+    "noise": DataSetting("Noise", 0.1, 0.0, 0.5, 0.01, format="%.2f"),
+    "n_samples": DataSetting("Samples", 1000, 50, 2000, 50),
+    "train_fraction": DataSetting("Training share", 0.5, 0.1, 0.9, 0.05),
+    "subset": DataSetting("Training subset (0: all)", 0, 0, 60000, 500, "number",
+                          help="Train on this many images only, to keep a class demo fast."),
+    "seq_len": DataSetting("Sequence length", 0, 0, 200, 1,
+                           help="Steps per sequence (for sentences: the most words; shorter "
+                                "ones are padded and packed)."),
+    "horizon": DataSetting("Forecast horizon", 1, 1, 10, 1,
+                           help="How many values after the window the model forecasts."),
+}  # fmt: skip
+
+DataKind = Literal["2d", "1d", "image", "table", "sequence", "tokens"]
+# Which builder family makes a dataset (data.SOURCES; codegen writes each family's load_data):
+# a numpy generator in data.GENERATORS, scikit-learn's bundled digits, a torchvision class read
+# from its files, an uploaded CSV (nnplay.tabular), a sequence task (sequences.BUILDERS).
+Source = Literal["generated", "bundled", "torchvision", "upload", "sequence"]
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A dataset: its task and shape, the settings it reads, where it comes from, and a note."""
+
+    name: str  # as in the spec and the URL
+    label: str
+    task: Task
+    kind: DataKind
+    source: Source
+    note: str  # what the data is, in a sentence or two, for the Data tab
+    settings: tuple[str, ...]  # the DATASET_SETTINGS it reads (name, classes, inputs: all do)
+    classes: int = 0  # default number of classes (0 for regression)
+    max_classes: int = 0  # the most classes it can have
+    features: int = 2  # input features of one sample (pixels for images; vocabulary for tokens)
+    samples: int = 0  # a fixed set's size: all of it (split by train_fraction) or its train part
+    test_samples: int = 0  # a fixed set's own test split (0: split off by train_fraction)
+    torchvision: str = ""  # the torchvision.datasets class a torchvision set loads
+    seq_len: int = 0  # sequence tasks: default length (0: not a sequence), and the shortest
+    min_seq_len: int = 0
+    memory: bool = False  # a long-memory task: the Sequences page races cells as sequences grow
+
+    @property
+    def downloads(self) -> bool:
+        """torchvision downloads its files on first use."""
+        return self.source == "torchvision"
+
+    @property
+    def upload(self) -> bool:
+        """Its rows come from an uploaded CSV (see nnplay.tabular)."""
+        return self.source == "upload"
+
+    @property
+    def per_step(self) -> bool:
+        """Targets can be given at every time step (sequence-to-sequence)."""
+        return "per_step" in self.settings
+
+
+def _datasets(*records: DatasetRecord) -> dict[str, DatasetRecord]:
+    return {r.name: r for r in records}
+
+
+_GENERATED = ("noise", "n_samples", "train_fraction")
+_SEQUENCE = ("noise", "n_samples", "train_fraction", "seq_len")
+
+DATASETS = _datasets(
+    DatasetRecord("circle", "Circle", "classification", "2d", "generated",
+                  "A disc of one class inside a ring of the other: no straight line separates "
+                  "them, but x₁² + x₂² does.", _GENERATED, 2, 2),
+    DatasetRecord("xor", "XOR", "classification", "2d", "generated",
+                  "Four quadrants, opposite ones alike: the class is whether x₁ and x₂ differ "
+                  "in sign.", _GENERATED, 2, 2),
+    DatasetRecord("gauss", "Gaussian blobs", "classification", "2d", "generated",
+                  "One round cloud of points per class, centres evenly spaced on a circle.",
+                  _GENERATED, 2, 6),
+    DatasetRecord("spiral", "Spiral", "classification", "2d", "generated",
+                  "One spiral arm per class, wound 1.75 turns: the classic hard case, it needs "
+                  "hidden layers.", _GENERATED, 2, 6),
+    DatasetRecord("moons", "Two moons", "classification", "2d", "generated",
+                  "Two interleaving half circles: curved, but nearly separable.", _GENERATED,
+                  2, 2),
+    DatasetRecord("sine", "Sine (1D regression)", "regression", "1d", "generated",
+                  "y = sin(t) plus noise, for t from -π to π: fit a curve.", _GENERATED,
+                  features=1),
+    DatasetRecord("plane", "Plane (2D regression)", "regression", "2d", "generated",
+                  "y = 0.6 x₁ - 0.4 x₂ plus noise: a linear model fits it exactly.", _GENERATED),
+    DatasetRecord("digits", "Digits 8x8 (scikit-learn)", "classification", "image", "bundled",
+                  "1,797 handwritten digits of 8x8 pixels, bundled with scikit-learn (offline).",
+                  ("train_fraction", "subset"), 10, 10, features=64, samples=1797),
+    DatasetRecord("mnist", "MNIST (torchvision)", "classification", "image", "torchvision",
+                  "70,000 handwritten digits of 28x28 pixels, with their own test set of "
+                  "10,000.", ("subset",), 10, 10, features=784, samples=60000,
+                  test_samples=10000, torchvision="MNIST"),
+    DatasetRecord("fashion-mnist", "FashionMNIST (torchvision)", "classification", "image",
+                  "torchvision", "70,000 pictures of clothes (shirts, shoes, bags) of 28x28 "
+                  "pixels, with their own test set of 10,000.", ("subset",), 10, 10,
+                  features=784, samples=60000, test_samples=10000, torchvision="FashionMNIST"),
+    DatasetRecord("sine-forecast", "Sine forecast (sequence)", "regression", "sequence",
+                  "sequence", "Sums of two sines with random frequencies and phases; noise is "
+                  "added to the inputs, the targets are the clean values.",
+                  (*_SEQUENCE, "horizon", "per_step"), features=1, seq_len=30, min_seq_len=4),
+    DatasetRecord("sentiment", "Sentiment (short sentences)", "classification", "tokens",
+                  "sequence", "Sentences from a built-in vocabulary with negation ('not good'), "
+                  "intensifiers and 'but'; noise adds filler words. The test set's "
+                  "**negation** subset holds the sentences with 'not' or 'never'.", _SEQUENCE,
+                  2, 2, features=56, seq_len=12, min_seq_len=10),  # 56: vocabulary size
+    DatasetRecord("parity", "Parity of bits (memory)", "classification", "sequence", "sequence",
+                  "Is the number of ones odd? Training strings have random lengths (short "
+                  "ones teach the rule); test strings have the full length.", _SEQUENCE, 2, 2,
+                  features=1, seq_len=10, min_seq_len=2, memory=True),
+    DatasetRecord("adding", "Adding problem (memory)", "regression", "sequence", "sequence",
+                  "Pairs (value, marker): predict the sum of the two marked values, one in "
+                  "each half of the sequence.", _SEQUENCE, features=2, seq_len=20,
+                  min_seq_len=2, memory=True),
+    DatasetRecord("csv", "Your CSV (upload)", "classification", "table", "upload",
+                  "Your own table: a header row, one row per example; choose the column to "
+                  "predict.", ("train_fraction", "file", "target"), 2, 10, features=0),
+)  # fmt: skip

@@ -1,4 +1,7 @@
-"""Dataset registry: a DataSpec and a seed become train/test tensors on a device.
+"""Dataset builders: a DataSpec and a seed become train/test tensors on a device.
+
+What each dataset is (task, kind, the settings it reads, its size) is its record in
+nnplay.concepts; here each record's source has a builder (SOURCES), and BUILDERS has one per name.
 
 The 2D/1D generators are self-contained numpy functions (codegen inlines their source into
 exported scripts). Image sets come from scikit-learn (digits) or torchvision (MNIST,
@@ -21,6 +24,7 @@ import torch
 
 from nnplay import sequences, settings, tabular
 from nnplay.arrays import Arrays, DataUnavailable  # callers may import both from here
+from nnplay.concepts import DATASET_SETTINGS
 from nnplay.spec import DATASETS, DataSpec
 
 
@@ -149,15 +153,13 @@ GENERATORS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
 }
 
 
-# --- builders: (spec, seed, root) -> Arrays ----------------------------------------------------
+# --- builders: (spec, seed, root) -> Arrays, one per source of a dataset record -------------
 
 
-def _generated(
-    gen: Callable[..., tuple[np.ndarray, np.ndarray]], spec: DataSpec, seed: int, root: Path | None
-) -> Arrays:
+def _generated(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
     """Generate with one seeded rng, then split off train_fraction by a permutation of it."""
     rng = np.random.default_rng(seed)
-    x, y = gen(spec.n_samples, spec.noise, spec.n_classes, rng)
+    x, y = GENERATORS[name](spec.n_samples, spec.noise, spec.n_classes, rng)
     perm = rng.permutation(len(x))
     k = round(len(x) * spec.train_fraction)
     tr, te = perm[:k], perm[k:]
@@ -198,7 +200,7 @@ def _images(
     return Arrays(*out, class_names=names[: spec.n_classes], image_shape=xs[0].shape[1:3])
 
 
-def _digits(spec: DataSpec, seed: int, root: Path | None) -> Arrays:
+def _digits(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
     """scikit-learn's 8x8 digits (bundled, offline), split stratified by train_fraction."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -211,7 +213,8 @@ def _digits(spec: DataSpec, seed: int, root: Path | None) -> Arrays:
     return _images((x_tr, x_te), (y_tr, y_te), 16.0, spec, seed, 0, names)
 
 
-_TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+# The torchvision.datasets class of each torchvision set, from its record.
+_TORCHVISION = {name: r.torchvision for name, r in DATASETS.items() if r.torchvision}
 
 
 def _raw_files(cls: type) -> list[str]:
@@ -251,18 +254,7 @@ def _torchvision(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arr
     return _images(xs, ys, 255.0, spec, seed, n_test, names)
 
 
-Builder = Callable[[DataSpec, int, Path | None], Arrays]
-
-BUILDERS: dict[str, Builder] = {
-    **{name: functools.partial(_generated, gen) for name, gen in GENERATORS.items()},
-    "digits": _digits,
-    "mnist": functools.partial(_torchvision, "mnist"),
-    "fashion-mnist": functools.partial(_torchvision, "fashion-mnist"),
-    "csv": lambda spec, seed, root: _uploaded(spec, seed),
-}
-
-
-def _uploaded(spec: DataSpec, seed: int) -> Arrays:
+def _uploaded(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
     return tabular.arrays(spec, seed)
 
 
@@ -270,8 +262,20 @@ def _sequences(name: str, spec: DataSpec, seed: int, root: Path | None) -> Array
     return sequences.BUILDERS[name](spec, seed, root)
 
 
-BUILDERS.update({name: functools.partial(_sequences, name) for name, info in DATASETS.items()
-                 if info.kind in ("sequence", "tokens")})  # fmt: skip
+# How each source of a record builds a dataset, given the dataset's name.
+SOURCES: dict[str, Callable[[str, DataSpec, int, Path | None], Arrays]] = {
+    "generated": _generated,
+    "bundled": _digits,
+    "torchvision": _torchvision,
+    "upload": _uploaded,
+    "sequence": _sequences,
+}
+
+Builder = Callable[[DataSpec, int, Path | None], Arrays]
+
+BUILDERS: dict[str, Builder] = {
+    name: functools.partial(SOURCES[r.source], name) for name, r in DATASETS.items()
+}
 
 
 # --- public entry points -----------------------------------------------------------------------
@@ -282,45 +286,24 @@ def data_dir() -> Path:
     return settings.data_dir()
 
 
-_default_data_dir = data_dir  # build() has a parameter of the same name
-
-
 def build(
-    spec: DataSpec, seed: int, device: torch.device | str = "cpu", data_dir: Path | None = None
+    spec: DataSpec, seed: int, device: torch.device | str = "cpu", root: Path | None = None
 ) -> Dataset:
-    """The dataset a spec asks for, on `device`; equal arguments share one cached Dataset."""
-    root = None
+    """The dataset a spec asks for, on `device` (downloaded sets read from `root`, else from
+    data_dir()); equal arguments share one cached Dataset."""
+    folder = None
     if spec.info.downloads:
-        root = Path(data_dir) if data_dir is not None else _default_data_dir()
-    return _build(used(spec), seed, torch.device(device), root)
-
-
-# The DataSpec fields each kind of dataset ignores: specs that differ only in these share one
-# cached Dataset (a link cannot fill the cache with copies of FashionMNIST that differ in noise).
-IGNORED: dict[str, tuple[str, ...]] = {
-    "generated": ("subset", "file", "target", "seq_len", "horizon", "per_step"),
-    "digits": ("noise", "n_samples", "file", "target", "seq_len", "horizon", "per_step"),
-    "torchvision": ("noise", "n_samples", "train_fraction", "file", "target", "seq_len",
-                    "horizon", "per_step"),
-    "csv": ("noise", "n_samples", "subset", "seq_len", "horizon", "per_step"),
-    "sequence": ("subset", "file", "target"),
-}  # fmt: skip
-
-
-def _family(spec: DataSpec) -> str:
-    if spec.name in GENERATORS:
-        return "generated"
-    if spec.name in _TORCHVISION:
-        return "torchvision"
-    if spec.info.kind in ("sequence", "tokens"):
-        return "sequence"
-    return spec.name
+        folder = Path(root) if root is not None else data_dir()
+    return _build(used(spec), seed, torch.device(device), folder)
 
 
 def used(spec: DataSpec) -> DataSpec:
-    """spec with the fields its dataset ignores set to their defaults: the cache's key."""
-    fields = type(spec).model_fields
-    return spec.model_copy(update={k: fields[k].default for k in IGNORED.get(_family(spec), ())})
+    """spec with the fields its dataset does not read (its record's settings) set to their
+    defaults: the cache's key, so a link cannot fill the cache with copies of FashionMNIST that
+    differ in noise."""
+    fields, reads = type(spec).model_fields, spec.info.settings
+    return spec.model_copy(update={k: fields[k].default for k in DATASET_SETTINGS
+                                   if k not in reads})
 
 
 class _MemoryCache:

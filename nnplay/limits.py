@@ -68,7 +68,7 @@ class Limits:
             )
 
 
-def describe(limits: Limits) -> list[dict[str, object]]:
+def table(limits: Limits) -> list[dict[str, object]]:
     """Each limit as a row for the page: what it bounds, its value and its variable."""
     return [{"At most": f"{getattr(limits, f.name):,g} {settings.SETTINGS[env_name(f.name)].what}",
              "Set by": env_name(f.name)} for f in fields(limits)]  # fmt: skip

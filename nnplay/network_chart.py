@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nnplay import charts
+from nnplay.charts import model_views, style, values
 from nnplay.figures import Figure, plotly_figure, trace
 
 NEGATIVE, POSITIVE = charts.CLASS_COLOURS[0], charts.CLASS_COLOURS[1]  # orange, blue: as TF
@@ -125,7 +126,7 @@ def nodes(network: Mapping[str, Any], class_names: Sequence[str] = ()) -> list[l
             shades = diverging(2 * pics - 1) if binary else None  # one call for the layer
             for r, pic in enumerate(pics):
                 k = 1 if binary else index[r]
-                label = charts._class_label({"class_names": class_names}, k)
+                label = model_views._class_label({"class_names": class_names}, k)
                 rgb = shades[r] if shades is not None else towards(pic, k)
                 col.append(Node(c, r, rgb, f"output: P({label})<br>bias {bias[r]:.4g}<br>"
                                 f"range {lo[r]:.3g} … {hi[r]:.3g}", pic, 1.0,
@@ -204,7 +205,7 @@ def _links(fig: Figure, network: Mapping[str, Any], columns: list[list[Node]], g
             y=(ya + t * (yb - ya)).astype(np.float32), mode="markers", showlegend=False,
             customdata=np.stack([v, np.asarray(layer["index"])[dst]], 1).astype(np.float32),
             text=[names[i] for i in src], name=f"{layer['name']} weights",
-            marker=dict(size=charts._px(6, scale), color="rgba(0,0,0,0)"),
+            marker=dict(size=style._px(6, scale), color="rgba(0,0,0,0)"),
             hovertemplate=f"{layer['name']}: %{{text}} → unit %{{customdata[1]}}<br>"
                           "weight %{customdata[0]:.4g}<extra></extra>"))
     if not parts:
@@ -219,10 +220,10 @@ def _links(fig: Figure, network: Mapping[str, Any], columns: list[list[Node]], g
                 continue
             xs = np.stack([x0[pick], x1[pick], gap[pick]], 1).ravel()  # nan: a gap
             ys = np.stack([y0[pick], y1[pick], gap[pick]], 1).ravel()
-            colour = charts._rgba(POSITIVE if positive else NEGATIVE, LINE_ALPHAS[k])
+            colour = style._rgba(POSITIVE if positive else NEGATIVE, LINE_ALPHAS[k])
             fig.data.insert(0, trace(  # links under everything else
                 "scatter", x=xs.astype(np.float32), y=ys.astype(np.float32), mode="lines",
-                line=dict(color=colour, width=charts._px(LINE_WIDTHS[k], scale)),
+                line=dict(color=colour, width=style._px(LINE_WIDTHS[k], scale)),
                 hoverinfo="skip", showlegend=False,
                 name=f"{'positive' if positive else 'negative'} weights"))
 
@@ -273,7 +274,7 @@ def network_chart(snap: Mapping[str, Any], scale: float = 1.0,
             text.append(node.hover)
     fig.add_trace(trace("scatter", x=np.array(cx, np.float32), y=np.array(cy, np.float32),
                         mode="markers", text=text,
-                        marker=dict(symbol="square", size=charts._px(22, scale),
+                        marker=dict(symbol="square", size=style._px(22, scale),
                                     color="rgba(0,0,0,0)"),
                         hovertemplate="%{text}<extra></extra>", showlegend=False, name="units"))
     _labels(fig, network, columns, g, scale)
@@ -281,15 +282,15 @@ def network_chart(snap: Mapping[str, Any], scale: float = 1.0,
             selected[1] < len(columns[selected[0]]):
         x, y = g.top_left(selected[0], selected[1], len(columns[selected[0]]))
         fig.add_shape(type="rect", x0=x - 2, x1=x + g.n + 2, y0=y - 2, y1=y + g.n + 2,
-                      xref="x", yref="y", line=dict(color="#222", width=charts._px(2.5, scale)))
+                      xref="x", yref="y", line=dict(color="#222", width=style._px(2.5, scale)))
     pad = g.n * 0.6
-    charts._layout(fig, "the network", scale, legend=False, hovermode="closest",
+    style._layout(fig, "the network", scale, legend=False, hovermode="closest",
                    height=HEIGHT * scale)
     fig.update_xaxes(visible=False, range=[-pad * 2.5, g.width + pad], showgrid=False)
     fig.update_yaxes(visible=False, range=[g.height + pad * 2.5, -pad * 2.5], showgrid=False,
                      scaleanchor="x", scaleratio=1)
-    fig.update_layout(margin=dict(l=charts._px(10, scale), r=charts._px(10, scale),
-                                  b=charts._px(10, scale), t=charts._px(50, scale)),
+    fig.update_layout(margin=dict(l=style._px(10, scale), r=style._px(10, scale),
+                                  b=style._px(10, scale), t=style._px(50, scale)),
                       dragmode=False)
     return fig
 
@@ -297,7 +298,7 @@ def network_chart(snap: Mapping[str, Any], scale: float = 1.0,
 def _labels(fig: Figure, network: Mapping[str, Any], columns: list[list[Node]], g: Geometry,
             scale: float) -> None:
     """Column titles above, '+N more' below, input names beside the inputs, dropout marks."""
-    font = dict(size=charts._px(charts.BASE_FONT - 2, scale), color="#333")
+    font = dict(size=style._px(charts.BASE_FONT - 2, scale), color="#333")
     titles = ["input"] + [layer_title(layer) for layer in network["layers"]]
     for c, col in enumerate(columns):
         top = g.top_left(c, 0, len(col))[1]
@@ -321,7 +322,7 @@ def _labels(fig: Figure, network: Mapping[str, Any], columns: list[list[Node]], 
             continue
         x = (c - 1) * g.pitch_x + g.n + (g.pitch_x - g.n) / 2
         fig.add_shape(type="line", x0=x, x1=x, y0=0, y1=g.height, xref="x", yref="y",
-                      line=dict(color="#777", width=charts._px(1.5, scale), dash="dash"))
+                      line=dict(color="#777", width=style._px(1.5, scale), dash="dash"))
         fig.add_annotation(text=f"dropout p={p:g}", x=x, y=-4, xref="x", yref="y",
                            yanchor="bottom", showarrow=False, bgcolor="rgba(255,255,255,0.85)",
                            font=dict(size=font["size"], color="#555"))
@@ -349,25 +350,25 @@ def unit_chart(snap: Mapping[str, Any], column: int, row: int, scale: float = 1.
         zmin, zmax = (0.0, 1.0) if binary_out else (-node.zmax, node.zmax)
     fig = Figure()
     title = node.hover.split("<br>")[0]
-    fig.add_trace(trace("heatmap", x=charts._f32(xs), y=charts._f32(ys),
-                        z=charts._f32(node.picture), zmin=zmin, zmax=zmax, zsmooth="best",
+    fig.add_trace(trace("heatmap", x=values._f32(xs), y=values._f32(ys),
+                        z=values._f32(node.picture), zmin=zmin, zmax=zmax, zsmooth="best",
                         colorscale=colorscale, showscale=True, name=title,
-                        colorbar=dict(thickness=charts._px(12, scale)),
+                        colorbar=dict(thickness=style._px(12, scale)),
                         hovertemplate="(%{x:.2f}, %{y:.2f})<br>output %{z:.3g}<extra></extra>"))
-    train_X, train_y = charts._xy(view.get("train"), 2)
-    test_X, test_y = charts._xy(view.get("test"), 2)
+    train_X, train_y = model_views._xy(view.get("train"), 2)
+    test_X, test_y = model_views._xy(view.get("test"), 2)
     labels = [a for a in (train_y, test_y) if a.size]
     n_classes = max(2, max((int(np.nanmax(a)) + 1 for a in labels), default=2))
     if network.get("task") == "classification":
-        charts._points(fig, train_X, train_y, scale, test=False, n_classes=n_classes, view=view)
-        charts._points(fig, test_X, test_y, scale, test=True, n_classes=n_classes, view=view)
+        for X, y, test in ((train_X, train_y, False), (test_X, test_y, True)):
+            model_views._points(fig, X, y, scale, test=test, n_classes=n_classes, view=view)
     else:
         fig.add_trace(trace("scatter", x=train_X[:, 0], y=train_X[:, 1], mode="markers",
                             name="training points", hoverinfo="skip",
-                            marker=dict(color="#222", size=charts._px(4, scale))))
+                            marker=dict(color="#222", size=style._px(4, scale))))
     names = list(network.get("plane_names") or network.get("input_names") or ["x₁", "x₂"])
-    charts._layout(fig, title, scale, x_title=names[0], y_title=names[1], legend=False,
+    style._layout(fig, title, scale, x_title=names[0], y_title=names[1], legend=False,
                    hovermode="closest", default_height=charts.VIEW_HEIGHT)
-    charts._square_axes(fig, xs, ys)
+    model_views._square_axes(fig, xs, ys)
     return fig
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnplay.spec import flatten
+
 MAX_RUNS = 8  # runs overlaid at once: one colour each from the chart palette
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 MISSING = "—"  # a setting one run has and another has not (e.g. a layer more)
@@ -53,22 +55,6 @@ def link_value(ids: Sequence[str]) -> str:
     return ",".join(ids[:MAX_RUNS])
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    """A spec's dump as {dotted path: leaf value}; list items by index (model.layers.0.units)."""
-    if isinstance(value, Mapping):
-        items = [(str(k), v) for k, v in value.items()]
-    elif isinstance(value, list | tuple):
-        items = [(str(i), v) for i, v in enumerate(value)]
-    else:
-        return {prefix: value}
-    out: dict[str, Any] = {}
-    for key, item in items:
-        out.update(flatten(item, f"{prefix}.{key}" if prefix else key))
-    if not items and prefix:
-        out[prefix] = value  # an empty list or dict is a value of its own (no hidden layers)
-    return out
-
-
 def differing(flats: Sequence[Mapping[str, Any]]) -> list[str]:
     """The dotted paths whose value is not the same in every run (missing counts as a value)."""
     paths = dict.fromkeys(p for flat in flats for p in flat)
@@ -93,7 +79,7 @@ def _text(value: Any) -> str:
 
 def same_data(specs: Sequence[Mapping[str, Any]]) -> bool:
     """True when every run trained on the same dataset with the same data settings."""
-    return len({repr(flatten(s.get("data", {}))) for s in specs}) <= 1
+    return len({repr(flatten(s.get("data", {}), items=True)) for s in specs}) <= 1
 
 
 def labels(names: Sequence[str], summaries: Sequence[str], ids: Sequence[str]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from nnplay import charts, escape
-from nnplay.charts import Snapshot
+from nnplay.charts import Snapshot, style, values
 from nnplay.figures import Figure, plotly_figure
 
 
@@ -25,7 +25,7 @@ def _pair(fig: Figure, i: int, name: str, solid: tuple, dotted: tuple, scale: fl
     for (x, y, what), dash in ((solid, "solid"), (dotted, "dot")):
         if not len(x) or not len(y):
             continue
-        fig.add_trace(charts._line(x, y, escape.label(name), _colour(i), scale, dash=dash,
+        fig.add_trace(style._line(x, y, escape.label(name), _colour(i), scale, dash=dash,
                             markers=dash == "dot", legendgroup=f"run{i}", showlegend=not shown,
                             hovertemplate=f"%{{fullData.name}} · {what}: %{{y:.4g}}"
                                           "<extra></extra>"))
@@ -39,14 +39,14 @@ def overlay_loss_chart(
     """Each run's smoothed training loss per step (solid) and test loss (dotted)."""
     fig = Figure()
     for i, (snap, name) in enumerate(zip(snaps, names, strict=True)):
-        steps, evals = charts._section(snap, "steps"), charts._section(snap, "evals")
-        x, loss = charts._arr(steps.get("step")), charts._arr(steps.get("loss"))
+        steps, evals = values._section(snap, "steps"), values._section(snap, "evals")
+        x, loss = values._arr(steps.get("step")), values._arr(steps.get("loss"))
         smooth = charts.ema(loss) if len(loss) else loss
-        test = charts._arr(evals.get("step")), charts._arr(evals.get("test_loss")), "test loss"
+        test = values._arr(evals.get("step")), values._arr(evals.get("test_loss")), "test loss"
         _pair(fig, i, name, (x, smooth, "train loss (smoothed)"), test, scale)
-    charts._layout(fig, "loss: training, smoothed (solid) · test (dotted)", scale, x_title="step",
+    style._layout(fig, "loss: training, smoothed (solid) · test (dotted)", scale, x_title="step",
             y_title="loss", log_y=log_y)
-    return fig if fig.data else charts._message(fig, charts.WAITING, scale)
+    return fig if fig.data else style._message(fig, charts.WAITING, scale)
 
 
 @plotly_figure
@@ -60,12 +60,12 @@ def overlay_accuracy_chart(
         if snap.get("task", "classification") != "classification":
             continue
         any_classifier = True
-        evals = charts._section(snap, "evals")
-        ex = charts._arr(evals.get("step"))
-        _pair(fig, i, name, (ex, charts._arr(evals.get("test_acc")), "test accuracy"),
-              (ex, charts._arr(evals.get("train_acc")), "train accuracy"), scale)
+        evals = values._section(snap, "evals")
+        ex = values._arr(evals.get("step"))
+        _pair(fig, i, name, (ex, values._arr(evals.get("test_acc")), "test accuracy"),
+              (ex, values._arr(evals.get("train_acc")), "train accuracy"), scale)
     if not any_classifier:
         return None
-    charts._layout(fig, "accuracy: test (solid) · train (dotted)", scale, x_title="step",
+    style._layout(fig, "accuracy: test (solid) · train (dotted)", scale, x_title="step",
             y_title="accuracy", percent_y=True)
-    return fig if fig.data else charts._message(fig, charts.WAITING_EVAL, scale)
+    return fig if fig.data else style._message(fig, charts.WAITING_EVAL, scale)

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from nnplay import data, models
+from nnplay import data as datasets
+from nnplay import models
 from nnplay.sequences import SENTIMENT_CLASSES, VOCAB, tokenize
 from nnplay.spec import ExperimentSpec, RecurrentSpec, loss_info
 
@@ -504,7 +505,7 @@ def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
     """print(model) with its parameter count, and describe_shapes() on the spec's first batch;
     the model and the batch are built on the meta device, so a preview allocates nothing
     however large the setup (only the real batch's lengths are read)."""
-    ds = data.build(spec.data, spec.seed)
+    ds = datasets.build(spec.data, spec.seed)
     with torch.device("meta"):
         model = build(spec, ds.in_features, ds.n_classes)
     bs = min(spec.train.batch_size, len(ds.x_train))

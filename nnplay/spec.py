@@ -8,8 +8,9 @@ are the names the registries in `data`, `models` and `train` implement; tests ch
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -23,49 +24,9 @@ from pydantic import (
 from nnplay import concepts
 from nnplay.concepts import LossInfo, Task
 
-
-@dataclass(frozen=True)
-class DatasetInfo:
-    """What the page and validation need to know about a dataset before building it."""
-
-    task: Task
-    kind: Literal["2d", "1d", "image", "table", "sequence", "tokens"]
-    label: str
-    classes: int = 0  # default number of classes (0 for regression)
-    max_classes: int = 0  # the most classes the generator can make
-    downloads: bool = False  # torchvision downloads the files on first use
-    features: int = 2  # input features of one sample (pixels for images)
-    upload: bool = False  # rows come from an uploaded CSV (see nnplay.tabular)
-    seq_len: int = 0  # sequence tasks: default and shortest sequence length (0: not a sequence)
-    min_seq_len: int = 0
-    per_step: bool = False  # targets can be given at every time step (sequence-to-sequence)
-
-
-DATASETS: dict[str, DatasetInfo] = {
-    "circle": DatasetInfo("classification", "2d", "Circle", 2, 2),
-    "xor": DatasetInfo("classification", "2d", "XOR", 2, 2),
-    "gauss": DatasetInfo("classification", "2d", "Gaussian blobs", 2, 6),
-    "spiral": DatasetInfo("classification", "2d", "Spiral", 2, 6),
-    "moons": DatasetInfo("classification", "2d", "Two moons", 2, 2),
-    "sine": DatasetInfo("regression", "1d", "Sine (1D regression)", features=1),
-    "plane": DatasetInfo("regression", "2d", "Plane (2D regression)"),
-    "digits": DatasetInfo("classification", "image", "Digits 8x8 (scikit-learn)", 10, 10,
-                          features=64),
-    "mnist": DatasetInfo("classification", "image", "MNIST (torchvision)", 10, 10, True, 784),
-    "fashion-mnist": DatasetInfo(
-        "classification", "image", "FashionMNIST (torchvision)", 10, 10, True, 784
-    ),
-    "sine-forecast": DatasetInfo("regression", "sequence", "Sine forecast (sequence)", features=1,
-                                 seq_len=30, min_seq_len=4, per_step=True),
-    "sentiment": DatasetInfo("classification", "tokens", "Sentiment (short sentences)", 2, 2,
-                             features=56, seq_len=12, min_seq_len=10),  # 56: vocabulary size
-    "parity": DatasetInfo("classification", "sequence", "Parity of bits (memory)", 2, 2,
-                          features=1, seq_len=10, min_seq_len=2),
-    "adding": DatasetInfo("regression", "sequence", "Adding problem (memory)", features=2,
-                          seq_len=20, min_seq_len=2),
-    "csv": DatasetInfo("classification", "table", "Your CSV (upload)", 2, 10, features=0,
-                       upload=True),
-}
+# Datasets, by name, from their records (nnplay.concepts): task, kind, label, classes, settings.
+DatasetInfo = concepts.DatasetRecord
+DATASETS: dict[str, DatasetInfo] = concepts.DATASETS
 
 # Input features of uploaded CSVs by (file id, target column); nnplay.tabular fills it in when
 # it reads a file, so an upload's DataSpec.info can say how wide its rows are.
@@ -133,15 +94,21 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _data_field(key: str, description: str) -> Any:
+    """A DataSpec field whose default and bounds are its concepts.DATA_SETTINGS entry's."""
+    s = concepts.DATA_SETTINGS[key]
+    return Field(s.default, ge=s.low, le=s.high, description=description)
+
+
 class DataSpec(_Frozen):
     """Which dataset, and how it is generated and split."""
 
     name: Literal[tuple(DATASETS)] = "spiral"  # type: ignore[valid-type]
-    noise: float = Field(0.1, ge=0.0, le=0.5, description="noise, as a fraction")
-    n_samples: int = Field(1000, ge=50, le=2000, description="samples (generated sets)")
-    train_fraction: float = Field(0.5, ge=0.1, le=0.9, description="share used for training")
+    noise: float = _data_field("noise", "noise, as a fraction")
+    n_samples: int = _data_field("n_samples", "samples (generated sets)")
+    train_fraction: float = _data_field("train_fraction", "share used for training")
     classes: int = Field(0, ge=0, le=10, description="classes (0: the dataset's default)")
-    subset: int = Field(0, ge=0, le=60000, description="training subset for image sets (0: all)")
+    subset: int = _data_field("subset", "training subset for image sets (0: all)")
     # An uploaded CSV (name "csv") is its content hash, a target column and a task; other
     # datasets ignore these three.
     file: str = Field("", max_length=64, pattern=r"^[0-9a-f]*$", description="uploaded CSV id")
@@ -149,8 +116,8 @@ class DataSpec(_Frozen):
     task: Literal["auto", "classification", "regression"] = "auto"
     # Sequence tasks only: their length, how far sine-forecast looks ahead, and whether targets
     # come at every step (sequence-to-sequence) or after the last one.
-    seq_len: int = Field(0, ge=0, le=200, description="sequence length (0: the task's default)")
-    horizon: int = Field(1, ge=1, le=10, description="values to forecast ahead")
+    seq_len: int = _data_field("seq_len", "sequence length (0: the task's default)")
+    horizon: int = _data_field("horizon", "values to forecast ahead")
     per_step: bool = False
     # 2D data only: the engineered inputs the model reads (see INPUTS).
     inputs: tuple[Literal[tuple(INPUTS)], ...] = Field(  # type: ignore[valid-type]
@@ -396,20 +363,54 @@ class ExperimentSpec(_Frozen):
         """A copy with dotted-path changes applied, e.g. {"optimizer.lr": 0.1}; validated."""
         tree = self.model_dump()
         for path, value in changes.items():
-            node = tree
-            *parents, leaf = path.split(".")
-            for key in parents:
-                if not isinstance(node.get(key), dict):
-                    raise SpecError(f"unknown setting '{path}'")
-                node = node[key]
-            if leaf not in node:
-                raise SpecError(f"unknown setting '{path}'")
-            node[leaf] = value
+            put(tree, path, value, known=True)
         return parse(tree)
 
 
 class SpecError(ValueError):
     """A spec that does not validate, with a message a person can read."""
+
+
+# --- a spec's settings by dotted path ("optimizer.lr"): widgets, links, --set, contenders -------
+
+
+def flatten(tree: Mapping[str, Any], items: bool = False, prefix: str = "") -> dict[str, Any]:
+    """A spec's dump as {dotted path: value}; a list (the layer stack) is one value, or with
+    `items` one path per item (model.layers.0.units), an empty one still a value of its own."""
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if items and isinstance(value, list | tuple) and value:
+            value = {str(i): item for i, item in enumerate(value)}
+        if isinstance(value, Mapping) and value:
+            out |= flatten(value, items, path + ".")
+        else:
+            out[path] = value
+    return out
+
+
+def put(tree: dict[str, Any], path: str, value: object, known: bool = False) -> None:
+    """Set tree's value at a dotted path, making the dicts on the way; with `known`, only a
+    setting the tree already has (SpecError for an unknown one)."""
+    *parents, leaf = path.split(".")
+    node = tree
+    for key in parents:
+        if not isinstance(node.get(key), dict):
+            if known:
+                raise SpecError(f"unknown setting '{path}'")
+            node[key] = {}
+        node = node[key]
+    if known and leaf not in node:
+        raise SpecError(f"unknown setting '{path}'")
+    node[leaf] = value
+
+
+def unflatten(flat: Mapping[str, object]) -> dict[str, Any]:
+    """{dotted path: value} as the nested dict a spec validates from (flatten's inverse)."""
+    tree: dict[str, Any] = {}
+    for path, value in flat.items():
+        put(tree, path, value)
+    return tree
 
 
 def explain(error: ValidationError) -> str:

@@ -4,9 +4,12 @@ the records' names (none missing, none extra) and agreeing with what each record
 from __future__ import annotations
 
 import math
+import os
+import re
 import subprocess
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -15,18 +18,21 @@ from torch import nn
 
 from nnplay import (
     activations,
+    codegen,
     concepts,
     doctor,
     fused,
     instruments,
     models,
     race,
+    sequences,
     spec,
     surfaces,
     train,
 )
-from nnplay.concepts import ActivationRecord, LossRecord, OptimizerRecord
-from nnplay.spec import ExperimentSpec, OptimizerSpec
+from nnplay import data as datasets
+from nnplay.concepts import ActivationRecord, DatasetRecord, LossRecord, OptimizerRecord
+from nnplay.spec import DataSpec, ExperimentSpec, OptimizerSpec
 
 FAMILIES = ("sgd", "adaptive")
 
@@ -44,7 +50,10 @@ def gaps(record: object) -> list[str]:
     """What a record leaves out or gets wrong on its own (empty: complete)."""
     out = []
     name = getattr(record, "name", "")
-    if not name or not name.isidentifier():
+    if isinstance(record, DatasetRecord):
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name):
+            out.append(f"{record!r}: name must be lower-case words joined by '-' (a link's)")
+    elif not name or not name.isidentifier():
         out.append(f"{record!r}: name must be a torch class name")
     if len(getattr(record, "note", "")) < 30:
         out.append(f"{name}: note must say in a sentence what it is")
@@ -73,13 +82,51 @@ def gaps(record: object) -> list[str]:
         for key in record.settings:
             if key not in concepts.OPTIMIZER_SETTINGS or key not in OptimizerSpec.model_fields:
                 out.append(f"{name}: setting {key!r} has no record or no OptimizerSpec field")
+    elif isinstance(record, DatasetRecord):
+        out += _dataset_gaps(record)
     else:
         out.append(f"{record!r} is not a record")
     return out
 
 
+def _dataset_gaps(r: DatasetRecord) -> list[str]:
+    """What a dataset record leaves out or gets wrong on its own."""
+    out, name = [], r.name
+    if not r.label or r.kind not in get_args(concepts.DataKind) or \
+            r.source not in get_args(concepts.Source):
+        out.append(f"{name}: no label, or an unknown kind or source")
+    if not set(r.settings) <= set(concepts.DATASET_SETTINGS):
+        out.append(f"{name}: reads settings no DataSpec field holds")
+    if r.task == "classification" and not 2 <= r.classes <= r.max_classes <= 10:
+        out.append(f"{name}: classes must be 2 to max_classes (at most 10)")
+    if r.task == "regression" and (r.classes or r.max_classes):
+        out.append(f"{name}: a regression set has no classes")
+    needs = {"generated": {"noise", "n_samples", "train_fraction"},
+             "sequence": {"noise", "n_samples", "train_fraction", "seq_len"},
+             "upload": {"train_fraction", "file", "target"}, "torchvision": {"subset"},
+             "bundled": {"subset"}}.get(r.source, set())
+    if not needs <= set(r.settings):
+        out.append(f"{name}: a {r.source} set reads {sorted(needs)}")
+    if (r.source == "torchvision") != bool(r.torchvision):
+        out.append(f"{name}: a torchvision set (and only one) names its torchvision class")
+    if (r.source in ("torchvision", "bundled")) != (r.samples > 0):
+        out.append(f"{name}: a fixed set (and only one) gives its size")
+    sequence = r.kind in ("sequence", "tokens")
+    if sequence and (r.source != "sequence" or not 0 < r.min_seq_len <= r.seq_len):
+        out.append(f"{name}: a sequence task gives its default and least length")
+    if not sequence and (r.source == "sequence" or r.seq_len or r.min_seq_len):
+        out.append(f"{name}: only a sequence task has a sequence length")
+    if r.memory and not sequence:
+        out.append(f"{name}: only a sequence task can be a memory task")
+    if r.per_step and "horizon" not in r.settings:
+        out.append(f"{name}: a task with a target per step reads its horizon")
+    if r.features < (0 if r.upload else 1):
+        out.append(f"{name}: features must be the inputs of one sample")
+    return out
+
+
 ALL_RECORDS = [*concepts.ACTIVATIONS.values(), *concepts.LOSSES.values(),
-               *concepts.OPTIMIZERS.values()]
+               *concepts.OPTIMIZERS.values(), *concepts.DATASETS.values()]
 
 
 @pytest.mark.parametrize("record", ALL_RECORDS, ids=lambda r: r.name)
@@ -88,7 +135,7 @@ def test_every_record_is_complete(record) -> None:
 
 
 def test_tables_are_keyed_by_their_records_names() -> None:
-    for table in (concepts.ACTIVATIONS, concepts.LOSSES, concepts.OPTIMIZERS):
+    for table in (concepts.ACTIVATIONS, concepts.LOSSES, concepts.OPTIMIZERS, concepts.DATASETS):
         assert all(key == record.name for key, record in table.items())
 
 
@@ -101,6 +148,18 @@ def test_tables_are_keyed_by_their_records_names() -> None:
     replace(concepts.OPTIMIZERS["SGD"], settings=("momentum", "dampening")),
     replace(concepts.OPTIMIZERS["SGD"], typical_lr=100.0),
     replace(concepts.OPTIMIZERS["SGD"], name=""),
+    replace(concepts.DATASETS["spiral"], name="Spiral arms"),
+    replace(concepts.DATASETS["spiral"], note="arms"),
+    replace(concepts.DATASETS["spiral"], settings=("noise", "n_samples")),
+    replace(concepts.DATASETS["spiral"], settings=(*concepts.DATASETS["spiral"].settings, "lr")),
+    replace(concepts.DATASETS["spiral"], max_classes=1),
+    replace(concepts.DATASETS["sine"], classes=2),
+    replace(concepts.DATASETS["mnist"], torchvision=""),
+    replace(concepts.DATASETS["mnist"], samples=0),
+    replace(concepts.DATASETS["parity"], seq_len=0),
+    replace(concepts.DATASETS["parity"], min_seq_len=20),
+    replace(concepts.DATASETS["spiral"], memory=True),
+    replace(concepts.DATASETS["sine-forecast"], settings=("per_step",)),
 ], ids=lambda r: r.name or "no name")
 def test_an_incomplete_record_is_caught(broken) -> None:
     assert gaps(broken)
@@ -203,6 +262,62 @@ def test_records_import_nothing_heavy() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_dataset_settings_fit_the_spec() -> None:
+    fields = DataSpec.model_fields
+    assert spec.DATASETS is concepts.DATASETS
+    assert get_args(fields["name"].annotation) == tuple(concepts.DATASETS)
+    assert set(concepts.DATA_SETTINGS) <= set(concepts.DATASET_SETTINGS) <= set(fields)
+    for key, setting in concepts.DATA_SETTINGS.items():
+        low, high = (next(getattr(m, k) for m in fields[key].metadata if hasattr(m, k))
+                     for k in ("ge", "le"))
+        assert (fields[key].default, low, high) == (setting.default, setting.low, setting.high)
+        assert setting.low <= setting.default <= setting.high and setting.step > 0, key
+        assert type(setting.default) is type(setting.low) is type(setting.step), key  # int/float
+
+
+def test_dataset_builders_match_the_records() -> None:
+    import torchvision.datasets
+
+    assert tuple(datasets.BUILDERS) == tuple(concepts.DATASETS)  # none missing, none extra
+    assert set(datasets.SOURCES) == set(get_args(concepts.Source))
+    by_source = {s: {n for n, r in concepts.DATASETS.items() if r.source == s}
+                 for s in get_args(concepts.Source)}
+    assert set(datasets.GENERATORS) == by_source["generated"]
+    assert set(sequences.BUILDERS) == by_source["sequence"]
+    assert set(codegen.DATA_CODE) == set(concepts.DATASETS) - by_source["upload"] | {"csv"}
+    for name in by_source["torchvision"]:
+        cls = getattr(torchvision.datasets, concepts.DATASETS[name].torchvision)
+        assert datasets._raw_files(cls), name  # an MNIST-style class, read from its raw files
+
+
+BUILT = [n for n, r in concepts.DATASETS.items() if r.source not in ("torchvision", "upload")]
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_a_built_dataset_is_what_its_record_says(name: str) -> None:
+    """Shape, task and classes as the record gives them; every setting it says it reads
+    changes the data, and every one it does not leaves the very same Dataset."""
+    record = concepts.DATASETS[name]
+    small = {"n_samples": 120} if "n_samples" in record.settings else {"subset": 300}
+    base = DataSpec(name=name, **small)
+    ds = datasets.build(base, seed=0)
+    assert (ds.task, ds.n_classes, ds.in_features) == (record.task, record.classes,
+                                                      record.features)
+    assert ds.kind == record.kind
+    if record.samples and "subset" not in small:
+        assert len(ds.x_train) == round(record.samples * base.train_fraction)
+    changes = {"noise": 0.4, "n_samples": 200, "train_fraction": 0.8, "subset": 200,
+               "seq_len": record.seq_len + 3, "horizon": 3, "per_step": True}
+    for key, value in changes.items():
+        if key in record.settings:  # validated: a value the dataset takes
+            got = datasets.build(DataSpec.model_validate(base.model_dump() | {key: value}), 0)
+            assert any(a.shape != b.shape or not torch.equal(a, b) for a, b in zip(
+                (ds.x_train, ds.y_train), (got.x_train, got.y_train))), (name, key)
+        else:  # any value, even one validation would refuse: the dataset never reads it
+            got = datasets.build(base.model_copy(update={key: value}), seed=0)
+            assert got is ds, (name, key)  # the cache's key leaves it out
+
+
 NEW_ACTIVATION = """
 from dataclasses import replace
 from nnplay import concepts
@@ -223,3 +338,48 @@ def test_a_new_record_reaches_the_spec_and_the_link_and_asks_for_its_module() ->
     out = subprocess.run([sys.executable, "-c", NEW_ACTIVATION], capture_output=True, text=True)
     assert "spec and link take it" in out.stdout, out.stderr
     assert out.returncode != 0 and "ACTIVATION_MODULES) == ACTIVATIONS" in out.stderr
+
+
+NEW_DATASET = '''
+from dataclasses import replace
+import numpy as np
+from nnplay import concepts
+concepts.DATASETS["ring"] = replace(concepts.DATASETS["circle"], name="ring", label="Ring")
+
+
+def gen_ring(n, noise, classes, rng):
+    """Class 1 on a ring of radius 0.8, class 0 at the centre."""
+    y = np.arange(n) % 2
+    angle = rng.uniform(0.0, 2 * np.pi, n)
+    r = 0.8 * y + rng.normal(0.0, 0.1 + noise, n)
+    return np.stack([r * np.cos(angle), r * np.sin(angle)], axis=1).astype(np.float32), y
+
+
+from nnplay import codegen, data, spec, urls
+s = spec.ExperimentSpec().with_changes({"data.name": "ring", "train.epochs": 2})
+back, warnings, _ = urls.parse(urls.to_params(s))
+assert back == s and not warnings, warnings
+print("spec and link take it")
+try:
+    data.build(s.data, s.seed)
+except KeyError:
+    print("no generator yet")
+data.GENERATORS["ring"] = gen_ring
+ds = data.build(s.data, s.seed)
+assert ds.kind == "2d" and ds.n_classes == 2 and len(ds.x_train) == 500
+code = codegen.script(s)
+assert "def gen_ring(n, noise, classes, rng):" in code and "Ring:" in code
+print("built and exported")
+'''
+
+
+def test_a_new_dataset_is_one_record_and_its_generator(tmp_path) -> None:
+    """The recipe, run: one record and the spec and the link accept the name; with its generator
+    registered, data builds it and codegen exports it (the generator's own source)."""
+    script = tmp_path / "ring.py"  # a file, so that codegen can read the generator's source
+    script.write_text(NEW_DATASET)
+    root = str(Path(__file__).resolve().parents[1])
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=os.environ | {"PYTHONPATH": root})
+    assert out.stdout.split("\n")[:3] == ["spec and link take it", "no generator yet",
+                                          "built and exported"], out.stderr

@@ -135,7 +135,7 @@ def test_digits_subset_and_classes() -> None:
 @pytest.mark.parametrize("name, first_class", [("mnist", "0"), ("fashion-mnist", "T-shirt/top")])
 def test_torchvision_sets_from_idx_files(tmp_path, name: str, first_class: str) -> None:
     data.write_idx_files(tmp_path, name, n_train=200, n_test=50, seed=1)
-    ds = build(DataSpec(name=name), 0, data_dir=tmp_path)
+    ds = build(DataSpec(name=name), 0, root=tmp_path)
     assert ds.x_train.shape == (200, 784) and ds.x_test.shape == (50, 784)
     assert ds.x_train.dtype == torch.float32 and ds.y_train.dtype == torch.int64
     assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
@@ -148,9 +148,9 @@ def test_torchvision_sets_from_idx_files(tmp_path, name: str, first_class: str) 
     assert torch.equal(ds.x_test, ref.data.reshape(50, -1).float() / 255)
     assert torch.equal(ds.y_test, ref.targets)
 
-    small = build(DataSpec(name=name, subset=60), 0, data_dir=tmp_path)
+    small = build(DataSpec(name=name, subset=60), 0, root=tmp_path)
     assert small.x_train.shape == (60, 784) and len(small.x_test) == 50
-    assert build(DataSpec(name=name, subset=60), 0, data_dir=tmp_path) is small
+    assert build(DataSpec(name=name, subset=60), 0, root=tmp_path) is small
 
 
 def test_torchvision_unavailable_offline(tmp_path, monkeypatch) -> None:
@@ -179,13 +179,13 @@ def test_write_idx_files_full_size_header(tmp_path) -> None:
 
 def test_subset_caps_the_test_set(tmp_path) -> None:
     data.write_idx_files(tmp_path, "mnist", n_train=300, n_test=1200)
-    ds = build(DataSpec(name="mnist", subset=200), 0, data_dir=tmp_path)
+    ds = build(DataSpec(name="mnist", subset=200), 0, root=tmp_path)
     assert len(ds.x_train) == 200 and len(ds.x_test) == 1000  # max(1000, subset // 4)
-    assert len(build(DataSpec(name="mnist"), 0, data_dir=tmp_path).x_test) == 1200
+    assert len(build(DataSpec(name="mnist"), 0, root=tmp_path).x_test) == 1200
 
 
 def test_unreadable_files_are_a_sentence(tmp_path) -> None:
     data.write_idx_files(tmp_path, "mnist", n_train=10, n_test=10)
     (tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte").write_bytes(b"not an idx file")
     with pytest.raises(DataUnavailable, match="could not be read"):
-        build(DataSpec(name="mnist"), 0, data_dir=tmp_path)
+        build(DataSpec(name="mnist"), 0, root=tmp_path)

@@ -7,7 +7,7 @@ import numpy as np
 
 from nnplay import overlay
 from nnplay.overlay_chart import overlay_accuracy_chart, overlay_loss_chart
-from nnplay.spec import ExperimentSpec
+from nnplay.spec import ExperimentSpec, flatten
 
 A, B, C = "a" * 32, "0123456789abcdef" * 2, "f" * 32
 
@@ -34,18 +34,18 @@ def test_a_link_keeps_at_most_eight_runs():
 def test_flatten_gives_dotted_paths_with_list_items_by_index():
     spec = ExperimentSpec.model_validate(
         {"model": {"layers": [{"type": "linear", "units": 5}, {"type": "activation"}]}})
-    flat = overlay.flatten(spec.model_dump())
+    flat = flatten(spec.model_dump(), items=True)
     assert flat["model.layers.0.units"] == 5 and flat["model.layers.1.name"] == "ReLU"
     assert flat["optimizer.lr"] == 0.01 and flat["data.name"] == "spiral"
     assert flat["model.recurrent"] is None
-    assert overlay.flatten({"model": {"layers": []}}) == {"model.layers": []}
+    assert flatten({"model": {"layers": []}}, items=True) == {"model.layers": []}
 
 
 def test_differing_names_exactly_the_settings_that_differ_including_missing_ones():
     one = ExperimentSpec()
     two = ExperimentSpec.model_validate({"optimizer": {"lr": 0.1}, "seed": 3})
     three = ExperimentSpec.model_validate({"model": {"layers": []}, "seed": 3})
-    flats = [overlay.flatten(s.model_dump()) for s in (one, two, three)]
+    flats = [flatten(s.model_dump(), items=True) for s in (one, two, three)]
     layers = {p for p in flats[0] if p.startswith("model.layers")}
     assert set(overlay.differing(flats[:2])) == {"optimizer.lr", "seed"}
     assert set(overlay.differing(flats)) == {"optimizer.lr", "seed", "model.layers"} | layers

@@ -63,25 +63,9 @@ def data_tab() -> None:
         st.session_state["seq.task"] = st.session_state["data.name"]
     if not st.session_state.get("data.seq_len"):
         st.session_state["data.seq_len"] = info.seq_len
-    st.slider("Sequence length", info.min_seq_len, int(serving.WIDGET_RANGES["data.seq_len"][1]),
-              key="data.seq_len",
-              help="Steps per sequence (for sentences: the most words; shorter ones are "
-                   "padded and packed).")  # fmt: skip
-    if info.per_step:
-        st.slider("Forecast horizon", 1, 10, key="data.horizon",
-                  help="How many values after the window the model forecasts.")
-    notes = {
-        "sentiment": "Sentences from a built-in vocabulary with negation ('not good'), "
-                     "intensifiers and 'but'; noise adds filler words. The test set's "
-                     "**negation** subset holds the sentences with 'not' or 'never'.",
-        "sine-forecast": "Sums of two sines with random frequencies and phases; noise is "
-                         "added to the inputs, the targets are the clean values.",
-        "parity": "Is the number of ones odd? Training strings have random lengths (short "
-                  "ones teach the rule); test strings have the full length.",
-        "adding": "Pairs (value, marker): predict the sum of the two marked values, one in "
-                  "each half of the sequence.",
-    }  # fmt: skip
-    st.caption(notes.get(st.session_state["data.name"], ""))
+    ui.data_setting("seq_len", low=info.min_seq_len)
+    if "horizon" in info.settings:
+        ui.data_setting("horizon")
 
 
 def model_tab() -> None:
@@ -290,7 +274,7 @@ def compare() -> None:
                    "for 'good but not great', which a bag of words cannot see.")
         if st.button("Compare on the negation subset", key="cmp.start", disabled=bool(problem)):
             start_group([({"name": n, "kind": "subset"}, c) for n, c in SUBSET_VARIANTS])
-    elif spec.data.name in ("parity", "adding"):
+    elif info.memory:
         st.multiselect("Sequence lengths", [5, 10, 20, 30, 40, 60], default=[5, 10, 20],
                        key="cmp.lengths")
         lengths = st.session_state["cmp.lengths"]
@@ -302,7 +286,8 @@ def compare() -> None:
                           {R + "cell": c, R + "bidirectional": False, "data.seq_len": n})
                          for c in GROW_CELLS for n in sorted(lengths)])  # fmt: skip
     else:
-        st.caption("Comparisons are offered for sentiment, parity and adding.")
+        offered = [i.label for i in DATASETS.values() if i.memory or i.kind == "tokens"]
+        st.caption(f"Comparisons are offered for {', '.join(offered)}.")
     if "cmp.error" in st.session_state:
         st.error(st.session_state.pop("cmp.error"))
     group = st.session_state.get("cmp.runs", [])

@@ -10,7 +10,7 @@ import serving
 import ui
 from nnplay import codegen, escape, overlay, runs, urls
 from nnplay.overlay_chart import overlay_accuracy_chart, overlay_loss_chart
-from nnplay.spec import ExperimentSpec, SpecError
+from nnplay.spec import ExperimentSpec, SpecError, flatten
 
 st.title("Runs")
 st.caption("Runs started in this browser, and runs you opened from a link. Nobody else sees "
@@ -120,7 +120,7 @@ def compare_section() -> None:
         st.info("These runs trained on different data (another dataset, or other data "
                 "settings), so only their losses are overlaid: accuracies on different data "
                 "do not compare.")
-    rows = overlay.settings_rows([overlay.flatten(s) for s in specs])
+    rows = overlay.settings_rows([flatten(s, items=True) for s in specs])
     rows.sort(key=lambda row: not row[2])  # the settings that differ first
     settings = pd.DataFrame([v for _, v, _ in rows], columns=titles,
                             index=pd.Index([p for p, _, _ in rows], name="Setting"))

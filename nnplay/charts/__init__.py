@@ -7,7 +7,8 @@ multiplied by ``scale`` (presentation mode passes ~1.5). Figures are built as pl
 
 The modules import one way: values <- style <- curves, model_views, sequences, explainers,
 progress <- compare (model_views' boundary) <- panel. Callers keep reading ``charts.name``;
-the ``_name as _name`` imports are the house helpers network_chart and overlay_chart read.
+chart modules outside the package that share the house helpers (``style._layout``,
+``values._section``) import those modules themselves.
 """
 
 from __future__ import annotations
@@ -22,10 +23,6 @@ from nnplay.charts.curves import (
     loss_chart,
 )
 from nnplay.charts.explainers import activation_curve_chart, softmax_chart
-from nnplay.charts.model_views import _class_label as _class_label
-from nnplay.charts.model_views import _points as _points
-from nnplay.charts.model_views import _square_axes as _square_axes
-from nnplay.charts.model_views import _xy as _xy
 from nnplay.charts.model_views import (
     boundary_chart,
     confusion_chart,
@@ -75,15 +72,7 @@ from nnplay.charts.style import (
     WAITING,
     WAITING_EVAL,
 )
-from nnplay.charts.style import _layout as _layout
-from nnplay.charts.style import _line as _line
-from nnplay.charts.style import _message as _message
-from nnplay.charts.style import _px as _px
-from nnplay.charts.style import _rgba as _rgba
 from nnplay.charts.values import KEEP_LAST, MAX_POINTS, MAX_SCATTER, Snapshot, downsample, ema
-from nnplay.charts.values import _arr as _arr
-from nnplay.charts.values import _f32 as _f32
-from nnplay.charts.values import _section as _section
 
 __all__ = [
     "AXIS", "BASE_FONT", "BLUES", "CHANGE_LABELS", "CLASS_COLOURS", "DASHES", "GATE_TITLES",
