@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import streamlit as st
 
 import serving
+import ui_draw
 import ui_network
 from nnplay import charts, codegen, concepts, doctor, escape, models, presets, tabular, urls
 from nnplay.charts.weights import weights_chart
@@ -216,11 +217,14 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
                         help="Train on this many images only, to keep a class demo fast.")
         if info.downloads:
             st.caption("Downloaded by torchvision on first use into NNPLAY_DATA_DIR.")
+    elif st.session_state["data.name"] == "draw":
+        ui_draw.panel(widget_classes(), scale())  # every drawn point trains: no share to set
     else:
         st.slider("Noise", 0.0, 0.5, step=0.01, key="data.noise", format="%.2f")
         st.slider("Samples", 50, 2000, step=50, key="data.n_samples")
     input_widgets(info.kind == "2d")
-    st.slider("Training share", 0.1, 0.9, step=0.05, key="data.train_fraction")
+    if st.session_state["data.name"] != "draw":
+        st.slider("Training share", 0.1, 0.9, step=0.05, key="data.train_fraction")
     if info.max_classes > 2 and not info.upload:
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",

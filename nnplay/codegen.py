@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nnplay import data, features, models, network, recurrent, sequences, tabular, train
+from nnplay import data, drawn, features, models, network, recurrent, sequences, tabular, train
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, loss_info
 
 
@@ -184,12 +184,41 @@ def _csv(spec: ExperimentSpec) -> DataCode:
     return DataCode(("import pandas as pd",), body, "pandas")
 
 
+def _drawn(spec: ExperimentSpec) -> DataCode:
+    """The drawn points as grid cells, class by class, turned into coordinates as data._drawn
+    does (drawn.arrays)."""
+    d = spec.data
+    groups = drawn.decode(d.points)
+    rows = "\n".join(textwrap.fill(f"{c}: {cells!r},", 96, initial_indent=" " * 4,
+                                    subsequent_indent=" " * 8) for c, cells in enumerate(groups))
+    total = sum(len(g) for g in groups)
+    body = _dedent(f'''
+        # Your drawing: for each class, its points as (column, row) cells of a
+        # {drawn.LEVELS} x {drawn.LEVELS} grid over [-{drawn.LIMIT}, {drawn.LIMIT}] on both axes
+        # (rows counted upwards).
+        GRID = np.linspace(-{drawn.LIMIT!r}, {drawn.LIMIT!r}, {drawn.LEVELS}).astype(np.float32)
+        CELLS = {{
+        ROWS
+        }}
+
+
+        def load_data():
+            """Your {total} drawn points, every one for training and for evaluation alike."""
+            cells = np.array([cell for c in CELLS for cell in CELLS[c]], dtype=np.int64)
+            x = np.stack([GRID[cells[:, 0]], GRID[cells[:, 1]]], axis=1).astype(np.float32)
+            y = np.array([c for c in CELLS for _ in CELLS[c]], dtype=np.int64)
+            return x, y, x.copy(), y.copy()
+    ''').replace("ROWS", rows)
+    return DataCode((), body)
+
+
 DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
     **{name: (lambda spec, name=name: _generated(name, spec)) for name in data.GENERATORS},
     "digits": _digits,
     "mnist": lambda spec: _torchvision("mnist", spec),
     "fashion-mnist": lambda spec: _torchvision("fashion-mnist", spec),
     "csv": _csv,
+    "draw": _drawn,
 }
 
 

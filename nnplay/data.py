@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnplay import sequences, settings, tabular
+from nnplay import drawn, sequences, settings, tabular
 from nnplay.arrays import Arrays, DataUnavailable  # callers may import both from here
 from nnplay.spec import DATASETS, DataSpec
 
@@ -259,7 +259,15 @@ BUILDERS: dict[str, Builder] = {
     "mnist": functools.partial(_torchvision, "mnist"),
     "fashion-mnist": functools.partial(_torchvision, "fashion-mnist"),
     "csv": lambda spec, seed, root: _uploaded(spec, seed),
+    "draw": lambda spec, seed, root: _drawn(spec),
 }
+
+
+def _drawn(spec: DataSpec) -> Arrays:
+    """The drawn points, every one of them for training and for evaluation alike."""
+    x, y = drawn.arrays(spec.points)
+    names = tuple(str(c) for c in range(spec.n_classes))
+    return Arrays(x, y, x.copy(), y.copy(), names)
 
 
 def _uploaded(spec: DataSpec, seed: int) -> Arrays:
@@ -298,12 +306,15 @@ def build(
 # The DataSpec fields each kind of dataset ignores: specs that differ only in these share one
 # cached Dataset (a link cannot fill the cache with copies of FashionMNIST that differ in noise).
 IGNORED: dict[str, tuple[str, ...]] = {
-    "generated": ("subset", "file", "target", "seq_len", "horizon", "per_step"),
-    "digits": ("noise", "n_samples", "file", "target", "seq_len", "horizon", "per_step"),
+    "generated": ("subset", "file", "target", "seq_len", "horizon", "per_step", "points"),
+    "digits": ("noise", "n_samples", "file", "target", "seq_len", "horizon", "per_step",
+               "points"),
     "torchvision": ("noise", "n_samples", "train_fraction", "file", "target", "seq_len",
-                    "horizon", "per_step"),
-    "csv": ("noise", "n_samples", "subset", "seq_len", "horizon", "per_step"),
-    "sequence": ("subset", "file", "target"),
+                    "horizon", "per_step", "points"),
+    "csv": ("noise", "n_samples", "subset", "seq_len", "horizon", "per_step", "points"),
+    "sequence": ("subset", "file", "target", "points"),
+    "draw": ("noise", "n_samples", "train_fraction", "subset", "file", "target", "seq_len",
+             "horizon", "per_step"),
 }  # fmt: skip
 
 

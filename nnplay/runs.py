@@ -402,8 +402,11 @@ def _points(ds) -> dict:
     x_tr, x_te = ds.x_train.cpu().numpy(), ds.x_test.cpu().numpy()
     if ds.kind == "1d":
         x_tr, x_te = x_tr[:, 0], x_te[:, 0]
+    y_te = squeeze(ds.y_test.cpu().numpy())
+    if x_tr.shape == x_te.shape and np.array_equal(x_tr, x_te):  # drawn points: tested on the
+        x_te, y_te = x_te[:0], y_te[:0]  # training points, so drawn once, as training points
     return {"train": (x_tr, squeeze(ds.y_train.cpu().numpy())),
-            "test": (x_te, squeeze(ds.y_test.cpu().numpy())),
+            "test": (x_te, y_te),
             "class_names": list(ds.class_names),
             "feature_names": list(ds.feature_names)}  # fmt: skip
 

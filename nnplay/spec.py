@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from nnplay import concepts
+from nnplay import concepts, drawn
 from nnplay.concepts import LossInfo, Task
 
 
@@ -65,6 +65,7 @@ DATASETS: dict[str, DatasetInfo] = {
                           seq_len=20, min_seq_len=2),
     "csv": DatasetInfo("classification", "table", "Your CSV (upload)", 2, 10, features=0,
                        upload=True),
+    "draw": DatasetInfo("classification", "2d", "Draw your own", 2, 6),  # data.points
 }
 
 # Input features of uploaded CSVs by (file id, target column); nnplay.tabular fills it in when
@@ -156,6 +157,10 @@ class DataSpec(_Frozen):
     inputs: tuple[Literal[tuple(INPUTS)], ...] = Field(  # type: ignore[valid-type]
         DEFAULT_INPUTS, min_length=1, max_length=len(INPUTS), description="inputs")
 
+    # "Draw your own" only: the drawn points, as nnplay.drawn writes them (two characters a point).
+    points: str = Field("", max_length=drawn.MAX_TEXT, pattern=r"^[A-Za-z0-9_.-]*$",
+                        description="drawn points")
+
     @field_validator("inputs", mode="before")
     @classmethod
     def _inputs(cls, value: object) -> object:
@@ -208,6 +213,10 @@ class DataSpec(_Frozen):
             raise ValueError(f"{info.label} is not a forecast: it has no horizon to set")
         if self.per_step and not info.per_step:
             raise ValueError(f"{info.label} has one target per sequence, not one per step")
+        if self.name == "draw":
+            drawing = drawn.problem(self.points, self.n_classes)
+            if drawing is not None:
+                raise ValueError(drawing)
         if info.task == "classification" and self.classes:
             if self.classes < 2 or self.classes > info.max_classes:
                 raise ValueError(
