@@ -16,7 +16,6 @@ import serving
 import ui_draw
 import ui_network
 from nnplay import charts, codegen, concepts, doctor, escape, models, presets, tabular, urls
-from nnplay.charts.weights import weights_chart
 from nnplay.limits import LimitExceeded
 from nnplay.runs import ACTIVE, Run, RunManager, data_preview
 from nnplay.spec import (
@@ -688,7 +687,7 @@ def run_charts(snap: dict, key: str = "") -> None:
     with st.container():  # a slot of its own: the view appears after the first frames, and
         # the charts below must keep their places (a moved chart is drawn anew, blank between)
         ui_network.panel(snap, name("network"), big, reset=None if key else reset_run)
-    figure(weights_chart(snap, scale=big), name("tiles"))  # image sets: the first layer's units
+    figure(charts.weights_chart(snap, scale=big), name("tiles"))  # image sets: first-layer units
     accuracy = figs["accuracy"]  # None for regression: the loss alone
     cols = chart_columns(2) if accuracy is not None else [st.container()]
     with cols[0]:

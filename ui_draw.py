@@ -36,7 +36,8 @@ def panel(classes: int, scale: float = 1.0) -> None:
              help="Click the canvas to add a point of this class, or to erase the nearest one.")
     _take_click()
     text = st.session_state.get("data.points", "")
-    fig = drawing_chart(text, classes, scale=scale)
+    x, y = drawn.arrays(text)
+    fig = drawing_chart(x, y, classes, drawn.axis(), scale=scale)
     st.plotly_chart(fig, key=_chart_key(), width="stretch", on_select="rerun",
                     selection_mode="points", config={"displaylogo": False})
     counts = drawn.counts(text, classes)

@@ -184,13 +184,25 @@ def _csv(spec: ExperimentSpec) -> DataCode:
     return DataCode(("import pandas as pd",), body, "pandas")
 
 
+def _wrapped(head: str, items: list[str], tail: str, width: int = 96) -> str:
+    """head, the items separated by commas, tail: broken between items, not inside one."""
+    lines, line = [], head
+    for i, item in enumerate(items):
+        piece = item + (", " if i < len(items) - 1 else "")
+        if len(line) + len(piece.rstrip()) > width and line.strip():
+            lines.append(line.rstrip())
+            line = " " * 8
+        line += piece
+    return "\n".join([*lines, line + tail])
+
+
 def _drawn(spec: ExperimentSpec) -> DataCode:
     """The drawn points as grid cells, class by class, turned into coordinates as data._drawn
     does (drawn.arrays)."""
     d = spec.data
     groups = drawn.decode(d.points)
-    rows = "\n".join(textwrap.fill(f"{c}: {cells!r},", 96, initial_indent=" " * 4,
-                                    subsequent_indent=" " * 8) for c, cells in enumerate(groups))
+    rows = "\n".join(_wrapped(f"    {c}: [", [repr(cell) for cell in cells], "],")
+                     for c, cells in enumerate(groups))
     total = sum(len(g) for g in groups)
     body = _dedent(f'''
         # Your drawing: for each class, its points as (column, row) cells of a

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnplay import codegen, data, drawn, train, urls
+from nnplay.charts.drawing import GRID_TRACE, drawing_chart
 from nnplay.spec import ExperimentSpec, SpecError
 from tests.test_codegen_changes import assert_reproduces
 
@@ -128,3 +130,18 @@ def test_the_exported_script_reproduces_a_run_on_a_drawing(tmp_path):
     path.write_text(codegen.script(spec))
     result = train.run_spec(spec)
     assert_reproduces(path, result.history)
+
+
+def test_the_canvas_has_a_grid_of_every_cell_under_the_points():
+    text = drawn.encode([[(0, 0), (63, 63)], [(10, 20)], [(5, 5)]])
+    x, y = drawn.arrays(text)
+    fig = drawing_chart(x, y, 3, drawn.axis())
+    go.Figure(fig.to_dict())  # valid for plotly
+    grid = fig.data[GRID_TRACE]
+    assert grid.name == "grid" and len(grid.x) == drawn.LEVELS ** 2
+    cells = {(drawn.cell(a), drawn.cell(b)) for a, b in zip(grid.x, grid.y)}
+    assert len(cells) == drawn.LEVELS ** 2  # each cell once: a click lands on its nearest
+    classes = [t for t in fig.data if (t.name or "").startswith("class")]
+    assert [len(t.x) for t in classes] == [2, 1, 1]
+    assert all(t.hoverinfo == "skip" for t in classes)  # clicks go to the grid, not a point
+    assert (classes[1].x[0], classes[1].y[0]) == (drawn.axis()[10], drawn.axis()[20])

@@ -84,6 +84,7 @@ from nnplay.charts.values import KEEP_LAST, MAX_POINTS, MAX_SCATTER, Snapshot, d
 from nnplay.charts.values import _arr as _arr
 from nnplay.charts.values import _f32 as _f32
 from nnplay.charts.values import _section as _section
+from nnplay.charts.weights import weights_chart as weights_chart
 
 __all__ = [
     "AXIS", "BASE_FONT", "BLUES", "CHANGE_LABELS", "CLASS_COLOURS", "DASHES", "GATE_TITLES",

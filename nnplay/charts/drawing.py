@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnplay import drawn
 from nnplay.charts.style import CLASS_COLOURS, MARKER_SIZE, _layout, _px
 from nnplay.figures import Figure, plotly_figure, trace
 
@@ -13,25 +12,25 @@ GRID_TRACE = 0  # the index of the invisible grid's trace: the clicks to read
 HEIGHT = 380
 
 
-def grid_points() -> tuple[np.ndarray, np.ndarray]:
-    """Every cell's centre, (x, y) flat, column by column."""
-    axis = drawn.axis()
+def grid_points(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every cell's centre, (x, y) flat, column by column, from the cells' coordinates."""
     gx, gy = np.meshgrid(axis, axis, indexing="ij")
     return gx.ravel(), gy.ravel()
 
 
 @plotly_figure
-def drawing_chart(points: str, classes: int, scale: float = 1.0) -> Figure:
-    """The drawing on a square canvas over [-LIMIT, LIMIT]², each class in its colour; under it
-    the grid of cells that takes the clicks (drawn invisible)."""
+def drawing_chart(x: np.ndarray, y: np.ndarray, classes: int, axis: np.ndarray,
+                  scale: float = 1.0) -> Figure:
+    """The drawn points x (N, 2) of classes y (N,) on a square canvas, each class in its colour;
+    under them the grid of cells (axis: each cell's coordinate) that takes the clicks, drawn
+    invisible."""
     fig = Figure()
-    gx, gy = grid_points()
+    gx, gy = grid_points(axis)
     fig.add_trace(trace("scatter", x=gx, y=gy, mode="markers", name="grid", showlegend=False,
                         hoverinfo="none",
                         marker=dict(size=_px(9, scale), color="rgba(0,0,0,0)"),
                         selected=dict(marker=dict(opacity=0)),
                         unselected=dict(marker=dict(opacity=0))))  # fmt: skip
-    x, y = drawn.arrays(points)
     for k in range(max(classes, int(y.max()) + 1 if len(y) else 0)):
         mine = y == k
         colour = CLASS_COLOURS[k % len(CLASS_COLOURS)]
@@ -43,7 +42,7 @@ def drawing_chart(points: str, classes: int, scale: float = 1.0) -> Figure:
         ))
     _layout(fig, "your points: click to draw", scale, hovermode="closest",
             height=HEIGHT * scale)
-    end = drawn.LIMIT + 0.05
+    end = float(np.abs(axis).max()) + 0.05
     fig.update_xaxes(range=[-end, end], fixedrange=True, constrain="domain", showgrid=True)
     fig.update_yaxes(range=[-end, end], fixedrange=True, constrain="domain", scaleanchor="x",
                      scaleratio=1, showgrid=True)
