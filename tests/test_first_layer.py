@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from nnplay import first_layer, runs, train
+from nnplay import first_layer, runs, store, train
 from nnplay.charts import weights
 from nnplay.spec import ExperimentSpec
 
@@ -155,3 +155,11 @@ def test_the_tiles_follow_training_and_the_last_equals_the_final_weights():
     final = model.fc1.weight.detach().numpy().reshape(16, 8, 8)
     np.testing.assert_array_equal(keep.seen[-1], final)
     assert not np.array_equal(keep.seen[-1], start.numpy().reshape(16, 8, 8))
+
+
+def test_stored_tiles_come_back_as_the_same_chart():
+    ds, model, _ = train.prepare(digits_spec(), CPU)
+    snap = {"tiles": first_layer.weight_tiles(model, ds.image_shape)}
+    back = store.loads(store.dumps({"final": snap}))["final"]  # as a finished run keeps them
+    np.testing.assert_array_equal(back["tiles"]["tiles"], snap["tiles"]["tiles"])
+    assert weights.weights_chart(back).to_json() == weights.weights_chart(snap).to_json()
