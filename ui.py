@@ -14,6 +14,7 @@ import streamlit as st
 
 import serving
 import ui_chart
+import ui_draw
 import ui_network
 from nnplay import charts, codegen, concepts, doctor, escape, models, presets, tabular, urls
 from nnplay.limits import LimitExceeded
@@ -217,8 +218,11 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
             data_setting(key)
     if info.downloads:
         st.caption("Downloaded by torchvision on first use into NNPLAY_DATA_DIR.")
+    if "points" in info.settings:
+        ui_draw.panel(widget_classes(), scale())  # every drawn point trains: no share to set
     input_widgets(info.kind == "2d")
-    data_setting("train_fraction")  # every dataset's control, as the seed's
+    if "points" not in info.settings:
+        data_setting("train_fraction")  # every other dataset's control, as the seed's
     if info.max_classes > 2 and not info.upload:
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",
@@ -691,6 +695,7 @@ def run_charts(snap: dict, key: str = "") -> None:
     with st.container():  # a slot of its own: the view appears after the first frames, and
         # the charts below must keep their places (a moved chart is drawn anew, blank between)
         ui_network.panel(snap, name("network"), big, reset=None if key else reset_run)
+    figure(charts.weights_chart(snap, scale=big), name("tiles"))  # image sets: first-layer units
     accuracy = figs["accuracy"]  # None for regression: the loss alone
     cols = chart_columns(2) if accuracy is not None else [st.container()]
     with cols[0]:

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from nnplay import data as datasets
-from nnplay import features, models, network, recurrent, sequences, tabular, train
+from nnplay import drawn, features, models, network, recurrent, sequences, tabular, train
 from nnplay.spec import DATASETS, ExperimentSpec, SettingChange, SpecError, loss_info
 
 
@@ -186,12 +186,53 @@ def _csv(name: str, spec: ExperimentSpec) -> DataCode:
     return DataCode(("import pandas as pd",), body, "pandas")
 
 
+def _wrapped(head: str, items: list[str], tail: str, width: int = 96) -> str:
+    """head, the items separated by commas, tail: broken between items, not inside one."""
+    lines, line = [], head
+    for i, item in enumerate(items):
+        piece = item + (", " if i < len(items) - 1 else "")
+        if len(line) + len(piece.rstrip()) > width and line.strip():
+            lines.append(line.rstrip())
+            line = " " * 8
+        line += piece
+    return "\n".join([*lines, line + tail])
+
+
+def _drawn(spec: ExperimentSpec) -> DataCode:
+    """The drawn points as grid cells, class by class, turned into coordinates as data._drawn
+    does (drawn.arrays)."""
+    d = spec.data
+    groups = drawn.decode(d.points)
+    rows = "\n".join(_wrapped(f"    {c}: [", [repr(cell) for cell in cells], "],")
+                     for c, cells in enumerate(groups))
+    total = sum(len(g) for g in groups)
+    body = _dedent(f'''
+        # Your drawing: for each class, its points as (column, row) cells of a
+        # {drawn.LEVELS} x {drawn.LEVELS} grid over [-{drawn.LIMIT}, {drawn.LIMIT}] on both axes
+        # (rows counted upwards).
+        GRID = np.linspace(-{drawn.LIMIT!r}, {drawn.LIMIT!r}, {drawn.LEVELS}).astype(np.float32)
+        CELLS = {{
+        ROWS
+        }}
+
+
+        def load_data():
+            """Your {total} drawn points, every one for training and for evaluation alike."""
+            cells = np.array([cell for c in CELLS for cell in CELLS[c]], dtype=np.int64)
+            x = np.stack([GRID[cells[:, 0]], GRID[cells[:, 1]]], axis=1).astype(np.float32)
+            y = np.array([c for c in CELLS for _ in CELLS[c]], dtype=np.int64)
+            return x, y, x.copy(), y.copy()
+    ''').replace("ROWS", rows)
+    return DataCode((), body)
+
+
 # load_data() for each source of a dataset record, given the dataset's name (as datasets.SOURCES).
 SOURCE_CODE: dict[str, Callable[[str, ExperimentSpec], DataCode]] = {
     "generated": _generated,
     "bundled": _digits,
     "torchvision": _torchvision,
     "upload": _csv,
+    "drawn": lambda name, spec: _drawn(spec),
 }
 
 DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {

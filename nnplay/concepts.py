@@ -229,7 +229,7 @@ class DataSetting:
 # The DataSpec fields only some datasets read; a record's `settings` names the ones it reads.
 # Specs that differ only in fields their dataset does not read share one built dataset.
 DATASET_SETTINGS = ("noise", "n_samples", "train_fraction", "subset", "file", "target",
-                    "seq_len", "horizon", "per_step")  # fmt: skip
+                    "seq_len", "horizon", "per_step", "points")  # fmt: skip
 
 # The numbers among them, keyed by the DataSpec field (seq_len 0: the task's own length).
 DATA_SETTINGS: dict[str, DataSetting] = {
@@ -248,8 +248,9 @@ DATA_SETTINGS: dict[str, DataSetting] = {
 DataKind = Literal["2d", "1d", "image", "table", "sequence", "tokens"]
 # Which builder family makes a dataset (data.SOURCES; codegen writes each family's load_data):
 # a numpy generator in data.GENERATORS, scikit-learn's bundled digits, a torchvision class read
-# from its files, an uploaded CSV (nnplay.tabular), a sequence task (sequences.BUILDERS).
-Source = Literal["generated", "bundled", "torchvision", "upload", "sequence"]
+# from its files, an uploaded CSV (nnplay.tabular), a sequence task (sequences.BUILDERS), the
+# points drawn on the page (nnplay.drawn).
+Source = Literal["generated", "bundled", "torchvision", "upload", "sequence", "drawn"]
 
 
 @dataclass(frozen=True)
@@ -348,4 +349,7 @@ DATASETS = _datasets(
     DatasetRecord("csv", "Your CSV (upload)", "classification", "table", "upload",
                   "Your own table: a header row, one row per example; choose the column to "
                   "predict.", ("train_fraction", "file", "target"), 2, 10, features=0),
+    DatasetRecord("draw", "Draw your own", "classification", "2d", "drawn",
+                  "Your own points: click the chart to add a point of the chosen class, or "
+                  "start from another set's points and edit them.", ("points",), 2, 6),
 )  # fmt: skip

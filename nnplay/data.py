@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnplay import sequences, settings, tabular
+from nnplay import drawn, sequences, settings, tabular
 from nnplay.arrays import Arrays, DataUnavailable  # callers may import both from here
 from nnplay.concepts import DATASET_SETTINGS
 from nnplay.spec import DATASETS, DataSpec
@@ -254,6 +254,13 @@ def _torchvision(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arr
     return _images(xs, ys, 255.0, spec, seed, n_test, names)
 
 
+def _drawn(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
+    """The drawn points, every one of them for training and for evaluation alike."""
+    x, y = drawn.arrays(spec.points)
+    names = tuple(str(c) for c in range(spec.n_classes))
+    return Arrays(x, y, x.copy(), y.copy(), names)
+
+
 def _uploaded(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
     return tabular.arrays(spec, seed)
 
@@ -269,6 +276,7 @@ SOURCES: dict[str, Callable[[str, DataSpec, int, Path | None], Arrays]] = {
     "torchvision": _torchvision,
     "upload": _uploaded,
     "sequence": _sequences,
+    "drawn": _drawn,
 }
 
 Builder = Callable[[DataSpec, int, Path | None], Arrays]

@@ -52,6 +52,7 @@ class Run(train.Callback):
         self.grad_norms: list[np.ndarray] = []
         self.view: dict | None = None
         self.network: dict | None = None  # the network view's unit pictures and weights
+        self.tiles: dict | None = None  # an image model's first-layer weights, per unit
         self.changes: list[SettingChange] = []  # settings changed while it trained, in order
         self.requested: dict[str, float] = {}  # the latest value asked for, per setting
         self.points: dict = {}
@@ -103,6 +104,8 @@ class Run(train.Callback):
                 self.view = chunk["view"]
             if chunk.get("network") is not None:
                 self.network = chunk["network"]
+            if chunk.get("tiles") is not None:
+                self.tiles = chunk["tiles"]
             if self.status in ("running", "paused"):
                 self.status = "paused" if self.control.paused else "running"
         self._data.set()
@@ -210,7 +213,7 @@ class Run(train.Callback):
                     f"Its weights could not be saved: {train.failure_message(e)}"
         with self._lock:
             final = {"progress": dict(self.progress), "hist": list(self.hist),
-                     "view": self.view, "network": self.network,
+                     "view": self.view, "network": self.network, "tiles": self.tiles,
                      "changes": [c.model_dump() for c in self.changes]}  # fmt: skip
         try:  # the end is recorded even without weights; on a full disk, once space returns
             store.finish(self.id, self.status, self.message, self.record, final, checkpoint)
@@ -308,7 +311,8 @@ class Run(train.Callback):
                 },
                 "grads": {"names": list(info.get("grad_names", [])),
                           "step": list(self.grad_steps), "norm": grads},
-                "view": view, "network": self.network, "record": self.record,
+                "view": view, "network": self.network, "tiles": self.tiles,
+                "record": self.record,
                 "changes": [c.model_dump() for c in self.changes],
                 "created": self.created,
                 "name": self.name, "ahead": self.ahead,
@@ -338,6 +342,7 @@ class Run(train.Callback):
         run.grad_norms = [v for _, v in samples.get("grads", [])]
         run.hist, run.view = final.get("hist", []), final.get("view")
         run.network = final.get("network")
+        run.tiles = final.get("tiles")
         run.changes = [SettingChange.model_validate(c) for c in final.get("changes", [])]
         step = run.steps["step"][-1] if run.steps["step"] else 0
         run.progress = final.get("progress") or (
@@ -397,8 +402,11 @@ def _points(ds) -> dict:
     x_tr, x_te = ds.x_train.cpu().numpy(), ds.x_test.cpu().numpy()
     if ds.kind == "1d":
         x_tr, x_te = x_tr[:, 0], x_te[:, 0]
+    y_te = squeeze(ds.y_test.cpu().numpy())
+    if x_tr.shape == x_te.shape and np.array_equal(x_tr, x_te):  # drawn points: tested on the
+        x_te, y_te = x_te[:0], y_te[:0]  # training points, so drawn once, as training points
     return {"train": (x_tr, squeeze(ds.y_train.cpu().numpy())),
-            "test": (x_te, squeeze(ds.y_test.cpu().numpy())),
+            "test": (x_te, y_te),
             "class_names": list(ds.class_names),
             "feature_names": list(ds.feature_names)}  # fmt: skip
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from nnplay import concepts
+from nnplay import concepts, drawn
 from nnplay.concepts import LossInfo, Task
 
 # Datasets, by name, from their records (nnplay.concepts): task, kind, label, classes, settings.
@@ -123,6 +123,10 @@ class DataSpec(_Frozen):
     inputs: tuple[Literal[tuple(INPUTS)], ...] = Field(  # type: ignore[valid-type]
         DEFAULT_INPUTS, min_length=1, max_length=len(INPUTS), description="inputs")
 
+    # "Draw your own" only: the drawn points, as nnplay.drawn writes them (two characters a point).
+    points: str = Field("", max_length=drawn.MAX_TEXT, pattern=r"^[A-Za-z0-9_.-]*$",
+                        description="drawn points")
+
     @field_validator("inputs", mode="before")
     @classmethod
     def _inputs(cls, value: object) -> object:
@@ -175,6 +179,10 @@ class DataSpec(_Frozen):
             raise ValueError(f"{info.label} is not a forecast: it has no horizon to set")
         if self.per_step and not info.per_step:
             raise ValueError(f"{info.label} has one target per sequence, not one per step")
+        if self.name == "draw":
+            drawing = drawn.problem(self.points, self.n_classes)
+            if drawing is not None:
+                raise ValueError(drawing)
         if info.task == "classification" and self.classes:
             if self.classes < 2 or self.classes > info.max_classes:
                 raise ValueError(

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnplay import data as datasets
-from nnplay import fused, instruments, models, network, unitgrid
+from nnplay import first_layer, fused, instruments, models, network, unitgrid
 from nnplay.spec import (
     OPTIMIZERS,
     ExperimentSpec,
@@ -367,6 +367,7 @@ class _Loop:
         )  # images have no grid view: no copy of the whole set (220 MB for FashionMNIST)
         self.network = self.view_ctx is not None and unitgrid.applies(model, ds.in_features,
                                                                        ds.kind)
+        self.tiles = first_layer.applies(model, ds.kind, ds.image_shape)  # image sets' weights
         self.losses = torch.zeros(BUFFER, device=device)
         self.penalties = torch.zeros(3, BUFFER, device=device)  # penalty, its L1 and L2 parts
         self.grads: torch.Tensor | None = None
@@ -498,11 +499,15 @@ class _Loop:
         if probe or force or now - self.last_probe >= PROBE_SECONDS:
             acts = self.probe.activations()
             self.last_probe = now
-        view = network = None
-        if self.view_fn is not None and (now - self.last_view >= VIEW_SECONDS or force):
+        view = network = tiles = None
+        due = now - self.last_view >= VIEW_SECONDS or force
+        if self.view_fn is not None and due:
             view = self.view_fn(self.model, self.view_ctx)
             if self.network:
                 network = unitgrid.network_view(self.model, self.view_ctx)
+            self.last_view = now
+        if self.tiles and due:  # an image model's first-layer weights, at the view's rate
+            tiles = first_layer.weight_tiles(self.model, self.ds.image_shape)
             self.last_view = now
         host = torch.cat([self.losses[:n], self.penalties[:, :n].reshape(-1)]).tolist()  # one sync
         self.pending = 0
@@ -514,7 +519,7 @@ class _Loop:
             "step": list(range(first, self.step + 1)), "loss": losses, "penalty": host[n:2 * n],
             "l1": host[2 * n:3 * n], "l2": host[3 * n:],
             "progress": self.progress(time.monotonic()),  # after the sync: device time counted
-            "view": view, "network": network, "activations": None, "grads": None,
+            "view": view, "network": network, "tiles": tiles, "activations": None, "grads": None,
         }  # fmt: skip
         if acts is not None:
             stats, values = acts

@@ -257,7 +257,7 @@ def test_records_import_nothing_heavy() -> None:
     code = ("import sys, nnplay.concepts, nnplay.spec; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'numpy', "
             "'streamlit') or (m.startswith('nnplay.') and m not in ('nnplay.concepts', "
-            "'nnplay.spec'))))")
+            "'nnplay.spec', 'nnplay.drawn'))))")  # drawn: the drawings' text, pure Python
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -298,7 +298,8 @@ def test_a_built_dataset_is_what_its_record_says(name: str) -> None:
     """Shape, task and classes as the record gives them; every setting it says it reads
     changes the data, and every one it does not leaves the very same Dataset."""
     record = concepts.DATASETS[name]
-    small = {"n_samples": 120} if "n_samples" in record.settings else {"subset": 300}
+    small = ({"n_samples": 120} if "n_samples" in record.settings else
+             {"points": "AAABAC.zzzyzx"} if "points" in record.settings else {"subset": 300})
     base = DataSpec(name=name, **small)
     ds = datasets.build(base, seed=0)
     assert (ds.task, ds.n_classes, ds.in_features) == (record.task, record.classes,
@@ -307,7 +308,8 @@ def test_a_built_dataset_is_what_its_record_says(name: str) -> None:
     if record.samples and "subset" not in small:
         assert len(ds.x_train) == round(record.samples * base.train_fraction)
     changes = {"noise": 0.4, "n_samples": 200, "train_fraction": 0.8, "subset": 200,
-               "seq_len": record.seq_len + 3, "horizon": 3, "per_step": True}
+               "seq_len": record.seq_len + 3, "horizon": 3, "per_step": True,
+               "points": "AAABACAD.zzzyzx"}
     for key, value in changes.items():
         if key in record.settings:  # validated: a value the dataset takes
             got = datasets.build(DataSpec.model_validate(base.model_dump() | {key: value}), 0)

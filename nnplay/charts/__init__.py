@@ -73,6 +73,7 @@ from nnplay.charts.style import (
     WAITING_EVAL,
 )
 from nnplay.charts.values import KEEP_LAST, MAX_POINTS, MAX_SCATTER, Snapshot, downsample, ema
+from nnplay.charts.weights import weights_chart as weights_chart
 
 __all__ = [
     "AXIS", "BASE_FONT", "BLUES", "CHANGE_LABELS", "CLASS_COLOURS", "DASHES", "GATE_TITLES",
