@@ -60,18 +60,23 @@ export default function ({ data, parentElement, setTriggerValue }) {
       }
     }).observe(gd);
   }
-  gd.nnNext = data;  // a frame that arrives while plotly.js loads replaces the one waiting
-  loadPlotly(data.src).then(() => {
-    const next = gd.nnNext;
+  // The payload is JSON bytes (see chart()); a frame that arrives while plotly.js loads
+  // replaces the one waiting, and a frame equal to the one shown is not drawn again.
+  const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+  if (text === gd.nnShown) return;
+  gd.nnNext = text;
+  loadPlotly(JSON.parse(text).src).then(() => {
+    const raw = gd.nnNext;
     gd.nnNext = null;
-    if (!next || next.figure === gd.nnShown) return;
-    const figure = JSON.parse(next.figure);
+    if (!raw || raw === gd.nnShown) return;
+    const next = JSON.parse(raw);
+    const figure = next.figure;
     const layout = figure.layout || {};
     layout.autosize = true;
     layout.font = Object.assign({family: getComputedStyle(document.body).fontFamily},
                                 layout.font || {});
     window.Plotly.react(gd, figure.data || [], layout, next.config);
-    gd.nnShown = next.figure;
+    gd.nnShown = raw;
     if (next.clicks && !gd.nnClicks) {  // a click on a point says which: {curve, index}
       gd.nnClicks = true;
       gd.on("plotly_click", (event) => {
@@ -107,7 +112,8 @@ def chart(fig, key: str, clicks: bool = False) -> dict | None:
     With clicks, a click on a point reruns the script (the fragment, inside one), and the call in
     that rerun returns which point: {"curve": trace index, "index": point index}; else None.
     """
-    data = {"figure": figure_json(fig), "src": plotly_src(), "config": CONFIG, "clicks": clicks}
+    head = json.dumps({"src": plotly_src(), "config": CONFIG, "clicks": clicks})
+    data = f'{head[:-1]},"figure":{figure_json(fig)}}}'.encode()  # the figure's JSON as it is
     callbacks = {"on_click_change": _clicked} if clicks else {}
     result = _chart(key=key, data=data, width="stretch", height="content", **callbacks)
     return result.get("click") if clicks else None
@@ -115,8 +121,3 @@ def chart(fig, key: str, clicks: bool = False) -> dict | None:
 
 def _clicked() -> None:
     """A click's rerun needs nothing more: chart() returns the point."""
-
-
-def shown(element) -> dict:
-    """The figure a drawn chart element carries (for tests reading the page's charts)."""
-    return json.loads(json.loads(element.proto.json)["figure"])

@@ -13,8 +13,8 @@ def plotly_charts(at: AppTest) -> list[SimpleNamespace]:
     """Every chart on the page, in page order."""
     found = []
     for element in at.get("bidi_component"):
-        data = json.loads(element.proto.json)
+        data = json.loads(element.proto.bytes or element.proto.json or "{}")
         if "figure" in data:
-            found.append(SimpleNamespace(proto=SimpleNamespace(id=element.proto.id,
-                                                               spec=data["figure"])))
+            spec = json.dumps(data["figure"])
+            found.append(SimpleNamespace(proto=SimpleNamespace(id=element.proto.id, spec=spec)))
     return found
