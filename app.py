@@ -30,6 +30,10 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
+import ui_chart  # noqa: E402  (streamlit and plotly's files only: no torch)
+
+with st.sidebar:
+    ui_chart.preload()  # plotly.js loads while torch does, on a cold server
 # Presentation mode: ui.scale() enlarges the charts, ui.presentation_style() the text and the
 # layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",

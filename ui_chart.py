@@ -43,6 +43,12 @@ function loadPlotly(src) {
 }
 
 export default function ({ data, parentElement, setTriggerValue }) {
+  const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+  if (text.startsWith('{"preload"')) {  // preload(): fetch plotly.js now, draw nothing
+    parentElement.closest(".stElementContainer").style.display = "none";
+    loadPlotly(JSON.parse(text).src);
+    return;
+  }
   let gd = parentElement.querySelector(".CLASS");
   if (!gd) {
     gd = document.createElement("div");
@@ -62,7 +68,6 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }
   // The payload is JSON bytes (see chart()); a frame that arrives while plotly.js loads
   // replaces the one waiting, and a frame equal to the one shown is not drawn again.
-  const text = typeof data === "string" ? data : new TextDecoder().decode(data);
   if (text === gd.nnShown) return;
   gd.nnNext = text;
   loadPlotly(JSON.parse(text).src).then(() => {
@@ -117,6 +122,13 @@ def chart(fig, key: str, clicks: bool = False) -> dict | None:
     callbacks = {"on_click_change": _clicked} if clicks else {}
     result = _chart(key=key, data=data, width="stretch", height="content", **callbacks)
     return result.get("click") if clicks else None
+
+
+def preload() -> None:
+    """An invisible element that has the browser fetch plotly.js now (on a cold server, while
+    torch loads), so that the first chart does not wait for it."""
+    head = json.dumps({"preload": True, "src": plotly_src()})
+    _chart(key="plotly-preload", data=head.encode(), width="stretch", height="content")
 
 
 def _clicked() -> None:
