@@ -130,6 +130,7 @@ class PathJob:
         self._cancel = threading.Event()
         self._arrived = threading.Condition(self._lock)
         self._done = False
+        self._chunks = 0
         self.error = ""
         _POOL.submit(self._run)
 
@@ -141,6 +142,7 @@ class PathJob:
                         for part, rows in zip(self._parts, new):
                             part.append(rows)
                         self._status = status
+                        self._chunks += 1
                         self._arrived.notify_all()
         except Exception as e:  # a bug here must not kill the worker: the page says it
             self.error = f"{type(e).__name__}: {e}"
@@ -162,6 +164,18 @@ class PathJob:
         """Wait until some points have arrived (or the job is done), at most timeout seconds."""
         with self._lock:
             self._arrived.wait_for(lambda: self._done or any(self._parts), timeout)
+
+    def wait_past(self, seen: int, timeout: float) -> None:
+        """Wait until more than `seen` chunks have arrived (or the job is done), at most
+        timeout seconds."""
+        with self._lock:
+            self._arrived.wait_for(lambda: self._done or self._chunks > seen, timeout)
+
+    @property
+    def chunks(self) -> int:
+        """How many chunks of points have arrived so far."""
+        with self._lock:
+            return self._chunks
 
     def join(self, timeout: float) -> bool:
         """Wait until the job is done, at most timeout seconds; True when it is."""
