@@ -11,7 +11,7 @@ import ui
 from nnplay import escape, landscape, landscape_chart, race
 from nnplay.limits import LimitExceeded
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.5  # the longest a redraw waits for news
 
 
 def _steps(snaps: Mapping[str, Mapping]) -> list[int]:
@@ -49,25 +49,31 @@ def panel(current: race.Race, snaps: Mapping[str, Mapping]) -> None:
                    "their shared start.")  # fmt: skip
         return
     titles = current.spec.titles()
-    was_active = not job.snapshot()["done"]
-
-    @st.fragment(run_every=POLL_SECONDS if was_active else None)
-    def view() -> None:
+    # redrawn within this run as the grid fills (each redraw is where a change made meanwhile
+    # interrupts it), not by a polling fragment: see ui_paths.draw
+    bar, note, slot, words = st.empty(), st.empty(), st.empty(), st.empty()
+    drawn, redraws = None, 0
+    while True:
         snap = job.snapshot()
         if snap["error"]:
-            st.warning(escape.markdown(f"No landscape for this race: {snap['error']}"))
+            bar.warning(escape.markdown(f"No landscape for this race: {snap['error']}"))
             return
-        if not snap["done"]:
-            st.progress(snap["progress"], text=f"Landscape: {snap['stage']} "
-                                               f"({snap['progress']:.0%} of the grid)")
+        if snap["done"]:
+            bar.empty()
+        else:
+            bar.progress(snap["progress"], text=f"Landscape: {snap['stage']} "
+                                                f"({snap['progress']:.0%} of the grid)")
         if snap["note"]:
-            st.caption(escape.markdown(snap["note"]))
-        ui.figure(landscape_chart.landscape_figure(snap, titles, scale=ui.scale()),
-                  "race.landscape")
-        words = landscape_chart.caption(snap)
-        if words:
-            st.caption(words)
-        if was_active and snap["done"]:
-            st.rerun(scope="app")  # stop polling
-
-    view()
+            note.caption(escape.markdown(snap["note"]))
+        state = (snap["stage"], snap["progress"], snap["done"])
+        if state != drawn:  # a figure drawn twice in one run would clash
+            with slot.container():
+                redraws += 1  # a key per redraw: one run draws the chart several times
+                ui.figure(landscape_chart.landscape_figure(snap, titles, scale=ui.scale()),
+                          "race.landscape" if snap["done"] else f"race.landscape.{redraws}")
+            drawn = state
+            if landscape_chart.caption(snap):
+                words.caption(landscape_chart.caption(snap))
+        if snap["done"]:
+            return
+        job.wait_change(POLL_SECONDS)

@@ -211,6 +211,7 @@ class LandscapeJob:
         self.side = grid_size(self.limits, side)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._version = 0  # counts the changes of _state
         self._cancel = threading.Event()
         self._state: dict = {"stage": "waiting", "progress": 0.0, "done": False, "error": "",
                              "note": ""}  # fmt: skip
@@ -219,6 +220,7 @@ class LandscapeJob:
     def _set(self, **values) -> None:
         with self._lock:
             self._state.update(values)
+            self._version += 1
             self._changed.notify_all()
 
     def _run(self) -> None:
@@ -254,6 +256,12 @@ class LandscapeJob:
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def wait_change(self, timeout: float) -> None:
+        """Wait until the job's state changes (or it is done), at most timeout seconds."""
+        with self._lock:
+            seen = self._version
+            self._changed.wait_for(lambda: self._state["done"] or self._version != seen, timeout)
 
     def join(self, timeout: float) -> bool:
         """Wait until the job is done, at most timeout seconds; True when it is."""
