@@ -171,7 +171,7 @@ def _pick(key: str) -> None:
             return
 
 
-def _panel(job: paths.PathJob, snap: dict, final: bool) -> None:
+def _panel(job: paths.PathJob, snap: dict, final: bool, redraw: int = 0) -> None:
     """The figure and the table of one snapshot; the final one (complete paths) takes clicks
     and has the widgets' keys, the ones before it are drawn over each other."""
     if snap["error"]:
@@ -184,8 +184,8 @@ def _panel(job: paths.PathJob, snap: dict, final: bool) -> None:
             key = f"surface.figure.{st.session_state.get('surface.clicks', 0)}"
             st.plotly_chart(fig, key=key, width="stretch", on_select=lambda: _pick(key),
                             selection_mode="points", config=config)  # fmt: skip
-        else:
-            st.plotly_chart(fig, width="stretch", config=config)
+        else:  # a key per redraw: one run draws the live chart several times
+            ui.figure(fig, f"surface.live.{redraw}")
     st.dataframe(surface_charts.status_rows(job.spec, snap), hide_index=True,
                  key="surface.table" if final else None, width="stretch", column_config={
                      "ends at x": st.column_config.NumberColumn(format="%.4f"),
@@ -214,7 +214,7 @@ def draw(job: paths.PathJob) -> None:
             return
         if seen != drawn:  # a figure drawn twice in one run would clash
             with live.container():
-                _panel(job, snap, final=False)
+                _panel(job, snap, final=False, redraw=seen)
             drawn = seen
         step = max((len(p) for p in snap["paths"]), default=1) - 1
         # also the point where a widget changed meanwhile interrupts this run
