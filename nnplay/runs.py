@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from nnplay import budget, doctor, instruments, settings, sizes, train
+from nnplay import budget, doctor, instruments, keyframes, settings, sizes, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
@@ -63,6 +63,9 @@ class Run(train.Callback):
         self.stop_note = ""  # why the manager stopped it, added to the stop message
         self.unsaved = ""  # why the store does not keep it (a full disk), added to its message
         self.limits: Limits | None = None  # the manager's, whose max_run_seconds it keeps to
+        self.keep_keyframes = True  # keyframes are taken (off only to measure what they cost)
+        self.keyframe_store: Store | None = None  # where its keyframes are (else in memory)
+        self.keyframe_note = ""  # why a keyframe could not be kept (a full disk)
         self.seen = time.monotonic()  # when a page last read its snapshot (it polls each second)
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
@@ -123,6 +126,40 @@ class Run(train.Callback):
     def on_change(self, change: SettingChange) -> None:
         with self._lock:
             self.changes.append(change)
+
+    def keyframe_steps(self, total_steps: int, size: int) -> list[int]:
+        if not self.keep_keyframes:
+            return []
+        return keyframes.schedule(total_steps, keyframes.budget(size))
+
+    def on_keyframe(self, copied: dict) -> None:
+        keyframes.WRITER.put(copied, self._keep_keyframe, self._keyframe_failed)
+
+    def _keep_keyframe(self, step: int, data: bytes) -> None:
+        """Store one serialised keyframe (in the writer's thread)."""
+        if not self.keep_keyframes:  # deleted meanwhile
+            return
+        if self.keyframe_store is not None:
+            self.keyframe_store.save_keyframe(self.id, step, data)
+        else:
+            keyframes.MEMORY.put(self.id, step, data)
+
+    def _keyframe_failed(self, error: Exception) -> None:
+        self.keyframe_note = f"A keyframe could not be kept: {train.failure_message(error)}"
+
+    def frames(self) -> list[int]:
+        """The steps this run has keyframes at, so far (its state can be read back at each)."""
+        if self.keyframe_store is not None:
+            return self.keyframe_store.keyframe_steps(self.id)
+        return keyframes.MEMORY.steps(self.id)
+
+    def frame(self, step: int) -> dict | None:
+        """The keyframe at step (keyframes.deserialise), or None when it is not kept."""
+        if self.keyframe_store is not None:
+            data = self.keyframe_store.load_keyframe(self.id, step)
+        else:
+            data = keyframes.MEMORY.get(self.id, step)
+        return None if data is None else keyframes.deserialise(data)
 
     def change(self, setting: str, value: object) -> str | None:
         """Change a setting (spec.CHANGEABLE) from the next step on; None when asked, else a
@@ -204,6 +241,7 @@ class Run(train.Callback):
                                                    self.spec.to_json())
                 if self.limits is not None:
                     store.prune(self.limits.max_home_mb * 2**20)
+                    store.prune_keyframes(self.limits.max_keyframes_mb * 2**20)
         except Exception as e:  # noqa: BLE001 - a full disk must not take the app down
             with self._lock:
                 self.message = (self.message + " " if self.message else "") + \
@@ -466,7 +504,8 @@ class RunManager:
 
     def __init__(self, max_runs: int | None = None, store: Store | None = None,
                  limits: Limits | None = None, keep_finished: int = KEEP_FINISHED,
-                 threads: int | None = None, speed: budget.Speed | None = None):
+                 threads: int | None = None, speed: budget.Speed | None = None,
+                 keep_keyframes: bool = True):
         self.max_runs = max_runs or default_max_runs()
         # torch intra-op threads per run: the cores shared out so that full slots never
         # oversubscribe them
@@ -474,6 +513,7 @@ class RunManager:
         self.store = store
         self.limits = limits if limits is not None else Limits.from_env()
         self.keep_finished = keep_finished
+        self.keep_keyframes = keep_keyframes  # off only to measure what keyframes cost
         self._speed = speed  # this machine's, measured at the first start unless given
         self._runs: dict[str, Run] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()  # oldest first
@@ -498,6 +538,7 @@ class RunManager:
         self._reap_paused()
         run = Run(spec, owner, setup=setup)
         run.limits = self.limits
+        run.keep_keyframes = self.keep_keyframes
         if paused:
             run.control.pause()
         with self._lock:
@@ -514,7 +555,7 @@ class RunManager:
         if self.store is not None:
             try:
                 self.store.create(run.id, spec.to_json(), owner, run.created)
-                run.store = self.store
+                run.store = run.keyframe_store = self.store
             except sqlite3.Error as e:  # a full disk: the run trains, but is not kept
                 run.unsaved = run.message = (f"This run is not being kept: the server could not "
                                              f"record it ({e}).")
@@ -540,6 +581,7 @@ class RunManager:
             run = Run.restore(row, self.store.history(run_id))
         except ValueError:  # a spec stored by an nnplay whose settings have since changed
             return None
+        run.keyframe_store = self.store
         with self._lock:
             run = self._runs.setdefault(run_id, run)
             self._retire(run)
@@ -659,10 +701,12 @@ class RunManager:
         run = self._runs.get(run_id)
         if run is not None:
             run.store = None  # its last events must not re-create rows after the delete
+            run.keep_keyframes = False
             self.stop(run_id)
             with self._lock:
                 self._runs.pop(run_id, None)
                 self._finished.pop(run_id, None)
+        keyframes.MEMORY.delete(run_id)
         if self.store is not None:
             self.store.delete(run_id)
 
@@ -673,6 +717,7 @@ class RunManager:
                 self.stop(run.id)
         for run in list(self._runs.values()):
             run.wait(timeout)
+        keyframes.WRITER.drain()
         if self.store is not None:
             self.store.close()
 

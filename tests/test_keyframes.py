@@ -9,7 +9,10 @@ import pytest
 import torch
 
 from nnplay import keyframes, train
+from nnplay.limits import Limits
+from nnplay.runs import RunManager
 from nnplay.spec import ExperimentSpec, SettingChange
+from nnplay.store import Store
 
 torch.set_num_threads(1)
 
@@ -144,3 +147,69 @@ def test_the_writer_stores_off_the_training_thread_and_reports_a_failure():
     assert stored[0][0] == 3 and torch.equal(keyframes.deserialise(stored[0][1])["model"]["w"],
                                              torch.ones(2))
     assert len(errors) == 1 and isinstance(errors[0], ZeroDivisionError)
+
+
+# --- kept by the run store, or in memory --------------------------------------------------
+
+
+STORED = ExperimentSpec().with_changes({**SMALL, "train.max_steps": 200})
+
+
+def test_a_stored_runs_keyframes_survive_a_restart_and_resume_it_exactly(tmp_path):
+    manager = RunManager(max_runs=1, threads=1, store=Store(tmp_path), limits=Limits())
+    run = manager.start(STORED, owner="a")
+    assert run.wait(120) and run.status == "finished"
+    manager.close()  # every keyframe written
+    losses = dict(zip(run.steps["step"], run.steps["loss"]))
+    files = sorted((tmp_path / "keyframes" / run.id).glob("*.pt"))
+    assert 5 <= len(files) <= keyframes.MAX_KEYFRAMES + 1
+
+    again = RunManager(max_runs=1, threads=1, store=Store(tmp_path), limits=Limits())
+    stored = again.get(run.id)
+    steps = stored.frames()
+    assert steps[0] == 0 and steps[-1] == 200 and len(steps) == len(files)
+    frame = stored.frame(steps[len(steps) // 2])
+    part, _ = fit(STORED, resume=frame)
+    assert [part.losses[s] for s in sorted(part.losses)] == \
+        [losses[s] for s in sorted(part.losses)]
+    again.delete(run.id, "a")
+    assert not (tmp_path / "keyframes" / run.id).exists()
+    again.close()
+
+
+def test_without_a_store_keyframes_are_kept_in_memory():
+    manager = RunManager(max_runs=1, threads=1, store=None, limits=Limits())
+    run = manager.start(STORED, owner="a")
+    assert run.wait(120) and run.status == "finished"
+    keyframes.WRITER.drain()
+    assert run.frames()[0] == 0 and run.frames()[-1] == 200
+    assert run.frame(run.frames()[3])["step"] == run.frames()[3]
+    manager.delete(run.id, "a")
+    assert keyframes.MEMORY.steps(run.id) == []
+    manager.close()
+
+
+def test_switched_off_no_keyframe_is_taken(tmp_path):
+    manager = RunManager(max_runs=1, threads=1, store=Store(tmp_path), limits=Limits(),
+                         keep_keyframes=False)
+    run = manager.start(STORED, owner="a")
+    assert run.wait(120) and run.status == "finished"
+    manager.close()
+    assert run.frames() == []
+
+
+def test_the_servers_keyframes_are_bounded_the_oldest_runs_pruned_first(tmp_path):
+    store = Store(tmp_path)
+    manager = RunManager(max_runs=1, threads=1, store=store, limits=Limits())
+    ids = []
+    for seed in range(3):
+        run = manager.start(STORED.with_changes({"seed": seed}), owner="a")
+        assert run.wait(120)
+        ids.append(run.id)
+    keyframes.WRITER.drain()
+    one = sum(f.stat().st_size for f in store.keyframe_dir(ids[0]).glob("*.pt"))
+    total = sum(f.stat().st_size for f in store.keyframes.glob("*/*.pt"))
+    assert store.prune_keyframes(total - one // 2) == [ids[0]]
+    assert store.keyframe_steps(ids[0]) == [] and store.keyframe_steps(ids[2])
+    assert store.load_state_dict(ids[0]) is not None  # its final weights stay
+    manager.close()
