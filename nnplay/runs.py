@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from nnplay import budget, doctor, instruments, keyframes, settings, sizes, train
+from nnplay import branch, budget, doctor, instruments, keyframes, settings, sizes, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
@@ -30,7 +30,8 @@ class Run(train.Callback):
     """One experiment's thread, status and history; the page reads it through snapshot()."""
 
     def __init__(self, spec: ExperimentSpec, owner: str = "", run_id: str | None = None,
-                 setup: Setup | None = None):
+                 setup: Setup | None = None, resume: dict | None = None,
+                 origin: dict | None = None):
         self.id = run_id or uuid.uuid4().hex
         self.spec = spec
         self.setup = setup or train.prepare  # builds (data, model, device); a race shares them
@@ -66,6 +67,8 @@ class Run(train.Callback):
         self.keep_keyframes = True  # keyframes are taken (off only to measure what they cost)
         self.keyframe_store: Store | None = None  # where its keyframes are (else in memory)
         self.keyframe_note = ""  # why a keyframe could not be kept (a full disk)
+        self.resume = resume  # the keyframe a branch goes on from (dropped once it has)
+        self.origin = origin  # a branch's parent, step and the parent's curve (branch.origin)
         self.seen = time.monotonic()  # when a page last read its snapshot (it polls each second)
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
@@ -130,7 +133,9 @@ class Run(train.Callback):
     def keyframe_steps(self, total_steps: int, size: int) -> list[int]:
         if not self.keep_keyframes:
             return []
-        return keyframes.schedule(total_steps, keyframes.budget(size))
+        start = 0 if self.origin is None else self.origin["step"]  # a branch: from its step
+        return [start + s for s in keyframes.schedule(total_steps - start,
+                                                      keyframes.budget(size))]
 
     def on_keyframe(self, copied: dict) -> None:
         keyframes.WRITER.put(copied, self._keep_keyframe, self._keyframe_failed)
@@ -219,7 +224,8 @@ class Run(train.Callback):
                 torch.set_num_threads(threads)
             ds, model, device = self.setup(self.spec, device)
             self.points = _points(ds)
-            train.fit(model, ds, self.spec, device, [self], self.control)
+            resume, self.resume = self.resume, None
+            train.fit(model, ds, self.spec, device, [self], self.control, resume=resume)
         except Exception as e:  # noqa: BLE001 - data or model errors end this run only
             self.on_end("failed", train.failure_message(e), None)
         finally:
@@ -348,6 +354,7 @@ class Run(train.Callback):
                           "step": list(self.grad_steps), "norm": grads},
                 "view": view, "network": self.network, "record": self.record,
                 "changes": [c.model_dump() for c in self.changes],
+                "origin": self.origin,
                 "created": self.created,
                 "name": self.name, "ahead": self.ahead,
             }  # fmt: skip
@@ -377,6 +384,7 @@ class Run(train.Callback):
         run.hist, run.view = final.get("hist", []), final.get("view")
         run.network = final.get("network")
         run.changes = [SettingChange.model_validate(c) for c in final.get("changes", [])]
+        run.origin = loads(row["origin"]) if "origin" in row.keys() else None
         step = run.steps["step"][-1] if run.steps["step"] else 0
         run.progress = final.get("progress") or (
             run.progress | {"step": step, "total_steps": run.info.get("total_steps", step)})
@@ -528,7 +536,8 @@ class RunManager:
             threading.Thread(target=self.speed, name="calibrate-budget", daemon=True).start()
 
     def start(self, spec: ExperimentSpec, owner: str = "", paused: bool = False,
-              setup: Setup | None = None) -> Run:
+              setup: Setup | None = None, resume: dict | None = None,
+              origin: dict | None = None) -> Run:
         """Create a run for spec; it starts now if under the cap, else waits in the queue.
 
         Raises LimitExceeded (one sentence) when the spec or owner's other runs break a limit.
@@ -536,7 +545,7 @@ class RunManager:
         self.limits.check(spec, sizes.estimated_train_size(spec))
         budget.check(spec, self.limits, self.speed())
         self._reap_paused()
-        run = Run(spec, owner, setup=setup)
+        run = Run(spec, owner, setup=setup, resume=resume, origin=origin)
         run.limits = self.limits
         run.keep_keyframes = self.keep_keyframes
         if paused:
@@ -560,6 +569,34 @@ class RunManager:
                 run.unsaved = run.message = (f"This run is not being kept: the server could not "
                                              f"record it ({e}).")
         self._dispatch()
+        return run
+
+    def branch(self, parent_id: str, step: int, owner: str, spec: ExperimentSpec) -> Run:
+        """Start spec as a branch of a run from its keyframe at step, owned by owner (anyone
+        who can see the parent may branch it). Raises BranchError or LimitExceeded (a sentence).
+        """
+        parent = self.get(parent_id)
+        if parent is None:
+            raise branch.BranchError("That run is not on this server any more.")
+        frame = parent.frame(step)
+        if frame is None:
+            raise branch.BranchError(f"The run keeps no state at step {step:,} (its keyframes "
+                                     f"may have been pruned); pick another step.")
+        branch.edits_between(branch.spec_at(parent.spec, frame["changes"]), spec)
+        with parent._lock:
+            steps, losses = parent.steps["step"], parent.steps["loss"]
+            k = int(np.searchsorted(np.asarray(steps), step, side="right"))
+            curve = {"step": list(steps[:k]), "loss": list(losses[:k])}
+        before = parent.origin["curve"] if parent.origin else {"step": [], "loss": []}
+        curve = {key: list(before[key]) + curve[key] for key in curve}
+        origin = branch.origin(parent.id, step, parent.spec, frame["changes"], curve)
+        if parent.origin:
+            origin["origin"] = {k: v for k, v in parent.origin.items() if k != "curve"}
+        run = self.start(spec, owner, resume=frame, origin=origin)
+        data = keyframes.serialise(frame)  # the child keeps the state it starts from
+        if run.keyframe_store is not None:
+            run.keyframe_store.set_origin(run.id, origin)
+        run._keep_keyframe(step, data)
         return run
 
     def speed(self) -> budget.Speed:

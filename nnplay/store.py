@@ -138,6 +138,7 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             _add_columns(db, "steps", STEP_COLUMNS)
+            _add_columns(db, "runs", {"origin": "TEXT"})  # a branch's parent, step and curve
         self._pending: list[tuple[str, tuple]] = []
         self._pending_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -234,6 +235,10 @@ class Store:
                 db.execute("INSERT OR REPLACE INTO runs (id, owner, spec, status, created, "
                            "server) VALUES (?, ?, ?, ?, ?, ?)",
                            (run_id, owner, spec_json, status, created, self.server))
+
+    def set_origin(self, run_id: str, origin: dict) -> None:
+        """What a branch keeps of its parent (branch.origin)."""
+        self._queue("UPDATE runs SET origin = ? WHERE id = ?", (dumps(origin), run_id))
 
     def started(self, run_id: str, info: dict) -> None:
         self._queue("UPDATE runs SET status = 'running', started = ?, info = ? WHERE id = ?",
