@@ -19,7 +19,7 @@ FIXED = ("A branch goes on with its parent's weights, so its layers and data sta
          "(change {what} in a new run instead).")
 
 
-class BranchError(ValueError):
+class BranchError(SpecError):
     """A branch that cannot be made; the message is one sentence for the page."""
 
 
@@ -97,6 +97,16 @@ def origin(parent_id: str, step: int, parent_spec: ExperimentSpec,
                       "loss": [float(v) for v in curve["loss"]]}}  # fmt: skip
 
 
+def exported(spec: ExperimentSpec, changes: Sequence[SettingChange],
+             origin: Mapping | None) -> tuple[ExperimentSpec, list[SettingChange]]:
+    """(spec, changes) an exported script of a run is written from: a branch replays its
+    parent (replay), then makes its own changes; BranchError when it cannot."""
+    if not origin:
+        return spec, list(changes)
+    base, before = replay(spec, origin)
+    return base, before + list(changes)
+
+
 def replay(spec: ExperimentSpec, origin: Mapping) -> tuple[ExperimentSpec, list[SettingChange]]:
     """(spec, changes) for an exported script that reproduces a branch by replaying its parent
     up to the branch's step and then changing settings; BranchError when a changed setting is
@@ -113,7 +123,11 @@ def replay(spec: ExperimentSpec, origin: Mapping) -> tuple[ExperimentSpec, list[
                           f"between two steps; it cannot change {', '.join(odd)} there, so it "
                           f"reproduces only branches that change the learning rate, momentum, "
                           f"weight decay, L1/L2 or the length.")
-    length = {k: edits[k] for k in ("train.epochs", "train.max_steps") if k in edits}
-    base = parent.with_changes(length) if length else parent
-    return base, before + [SettingChange(step=step + 1, setting=k, value=float(v))
-                           for k, v in later.items()]
+    script = before
+    if origin.get("origin"):  # the parent is a branch too: replay its parent first
+        parent, script = replay(parent, origin["origin"])
+        script += [c for c in before if c.step > origin["origin"]["step"]]
+    length = {k: spec.train.model_dump()[k.split(".")[1]] for k in ("train.epochs",
+                                                                     "train.max_steps")}
+    return parent.with_changes(length), script + [
+        SettingChange(step=step + 1, setting=k, value=float(v)) for k, v in later.items()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nnplay import branch, codegen, keyframes
+from nnplay import branch, codegen, keyframes, train
 from nnplay.limits import Limits
 from nnplay.runs import RunManager
 from nnplay.spec import ExperimentSpec
@@ -31,6 +31,16 @@ def finished(manager: RunManager, spec: ExperimentSpec = SPEC, owner: str = "tea
     assert run.wait(120) and run.status == "finished", run.message
     keyframes.WRITER.drain()
     return run
+
+
+class Losses(train.Callback):
+    """Every step loss of a fit."""
+
+    def __init__(self) -> None:
+        self.losses: dict[int, float] = {}
+
+    def on_flush(self, chunk: dict) -> None:
+        self.losses.update(zip(chunk["step"], chunk["loss"]))
 
 
 def losses(run) -> dict[int, float]:
@@ -115,8 +125,10 @@ def test_the_manager_refuses_other_layers_or_a_missing_keyframe(manager):
 def test_a_branch_outlives_its_parent_and_a_restart(tmp_path, manager):
     parent = finished(manager)
     step = parent.frames()[4]
-    child = manager.branch(parent.id, step, "student", parent.spec)
+    lower = branch.branch_spec(parent.spec, {"optimizer.lr": 0.001})
+    child = manager.branch(parent.id, step, "student", lower)
     assert child.wait(120)
+    keyframes.WRITER.drain()
     manager.delete(parent.id, "teacher")
     manager.close()
     again = RunManager(max_runs=1, threads=1, store=Store(tmp_path), limits=Limits())
@@ -125,9 +137,31 @@ def test_a_branch_outlives_its_parent_and_a_restart(tmp_path, manager):
         stored = again.get(child.id)
         assert stored.origin["parent"] == parent.id and stored.origin["step"] == step
         assert stored.frames()[0] == step  # the state it started from is its own
-        grandchild = again.branch(child.id, step, "student", child.spec)
+        later = next(s for s in stored.frames() if s > step + 10)
+        decayed = branch.branch_spec(stored.spec, {"optimizer.weight_decay": 0.01})
+        grandchild = again.branch(child.id, later, "student", decayed)
         assert grandchild.wait(120) and grandchild.status == "finished"
-        assert losses(grandchild) == {s: v for s, v in losses(stored).items()
-                                      if s in losses(grandchild)}
+        assert grandchild.snapshot()["origin"]["curve"]["step"] == list(range(1, later + 1))
+        # replayed from the first parent's spec with both branches' changes: the same losses
+        spec, changes = branch.exported(grandchild.spec, grandchild.changes, grandchild.origin)
+        assert [(c.step, c.setting) for c in changes] == [(step + 1, "optimizer.lr"),
+                                                          (later + 1, "optimizer.weight_decay")]
+        replayed = Losses()
+        train.run_spec(spec, [replayed], device=torch.device("cpu"), changes=changes)
+        assert {s: replayed.losses[s] for s in losses(grandchild)} == losses(grandchild)
+        assert {s: replayed.losses[s] for s in range(step + 1, later + 1)} == \
+            {s: losses(stored)[s] for s in range(step + 1, later + 1)}
     finally:
         again.close()
+
+
+def test_the_loss_chart_draws_the_parents_curve_up_to_the_branch_step():
+    from nnplay import charts
+
+    snap = {"steps": {"step": [11, 12], "loss": [0.5, 0.4]}, "evals": {},
+            "origin": {"step": 10, "curve": {"step": list(range(1, 11)), "loss": [1.0] * 10}}}
+    fig = charts.loss_chart(snap)
+    parent = next(t for t in fig.data if t.name == "parent (smoothed)")
+    assert list(parent.x)[-1] == 10
+    assert min(next(t for t in fig.data if t.name == "per step").x) == 11
+    assert any("branched at step 10" in a.text for a in fig.layout.annotations)

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+import ui_branch
 import ui_changes
 from nnplay import presets
 from nnplay.spec import DATASETS, ExperimentSpec, SpecError
@@ -68,6 +69,7 @@ with stage:
     if not problem and live_run is not None:
         ui_changes.follow(live_run, spec, live_run.owner == ui.owner(),
                           lambda k, v: ui.manager().change(live_run.id, ui.owner(), k, v))
+        ui_branch.controls(live_run, "branch", ui_branch.page_settings(spec))
 
 with stage:
     ui.live(ui.run_charts, preview=None if problem else spec)
@@ -77,7 +79,8 @@ with stage, st.expander("PyTorch code", icon=":material/code:"):
     if shown is not None and shown.spec != spec:
         st.caption("The code of the run shown above; the controls have changed since it started.")
     ui.code_panel(shown.spec if shown is not None else spec,
-                  changes=shown.changes if shown is not None else ())
+                  changes=shown.changes if shown is not None else (),
+                  origin=shown.origin if shown is not None else None)
 
 if DATASETS[spec.data.name].downloads:
     st.caption("MNIST and FashionMNIST are downloaded by torchvision on first use.")

@@ -58,6 +58,7 @@ def loss_chart(
     x, loss = _arr(steps.get("step")), _arr(steps.get("loss"))
     ex = _arr(evals.get("step"))
     fig = Figure()
+    _origin(fig, snap, scale)
     if len(x):
         fig.add_trace(_line(x, loss, "per step", STEP_COLOUR, scale, width=1, opacity=0.6))
         fig.add_trace(_line(x, ema(loss), "smoothed", SMOOTH_COLOUR, scale))
@@ -97,6 +98,25 @@ def _changes(fig: Figure, snap: Snapshot, scale: float) -> None:
                       annotation=dict(text=label, textangle=-90, yanchor="top",
                                       font=dict(size=_px(BASE_FONT - 3, scale), color="#444"),
                                       bgcolor="rgba(255,255,255,0.8)"))
+
+
+PARENT_COLOUR = "#8a8a8a"
+
+
+def _origin(fig: Figure, snap: Snapshot, scale: float) -> None:
+    """A branch's parent: its smoothed loss up to the step the branch starts from, and a mark
+    there, so both futures can be compared."""
+    origin = snap.get("origin") if isinstance(snap, Mapping) else None
+    if not origin:
+        return
+    curve = origin.get("curve") or {}
+    x, y = _arr(curve.get("step")), _arr(curve.get("loss"))
+    if len(x):
+        fig.add_trace(_line(x, ema(y), "parent (smoothed)", PARENT_COLOUR, scale, dash="dash"))
+    fig.add_vline(float(origin["step"]), line=dict(color=PARENT_COLOUR, width=_px(1.5, scale)),
+                  annotation=dict(text=f"branched at step {origin['step']:,}", yanchor="top",
+                                  font=dict(size=_px(BASE_FONT - 3, scale),
+                                            color=PARENT_COLOUR)))
 
 
 def _baseline(fig: Figure, snap: Snapshot, scale: float) -> None:
