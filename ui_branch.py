@@ -14,6 +14,8 @@ from nnplay.runs import Run
 from nnplay.spec import OPTIMIZERS, ExperimentSpec
 
 BRANCHES_FROM = ("paused", "stopped", "finished", "interrupted")
+HINT = ("Goes on from that step with the settings on the left: the optimiser and its rate, "
+        "regularisation, dropout, batch size or length.")
 
 
 def status(run: Run) -> str:
@@ -44,8 +46,8 @@ def _start(run_id: str, key: str, wanted: Callable[[ExperimentSpec], ExperimentS
                                   f"parent's curve up to it.")
 
 
-def controls(run: Run | None, key: str,
-             wanted: Callable[[ExperimentSpec], ExperimentSpec]) -> None:
+def controls(run: Run | None, key: str, wanted: Callable[[ExperimentSpec], ExperimentSpec],
+             hint: str = "") -> None:
     """The slider over the run's keyframes and the Branch from here button, for a run that is
     paused, stopped or finished; wanted turns the spec at the chosen step into the branch's."""
     if run is None or status(run) not in BRANCHES_FROM:
@@ -53,14 +55,17 @@ def controls(run: Run | None, key: str,
     steps = run.frames()
     if not steps:
         return
+    middle = min(steps, key=lambda s: abs(s - steps[-1] / 2))  # a moment mid-run
     with st.container(border=True, key=f"{key}.box"):
-        st.select_slider("Branch from step", steps, value=steps[-1], key=f"{key}.step",
+        st.select_slider("Branch from step", steps, value=middle, key=f"{key}.step",
                          format_func=lambda s: f"{s:,}",
                          help="The steps whose whole training state this run kept (denser "
                               "early). A branch goes on from there with the settings you "
                               "choose; layers and data stay.")  # fmt: skip
-        st.button("Branch from here", key=key, icon=":material/call_split:",
-                  on_click=_start, args=(run.id, key, wanted))
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.button("Branch from here", key=key, icon=":material/call_split:",
+                      on_click=_start, args=(run.id, key, wanted))
+            st.caption(hint)
 
 
 def page_settings(spec: ExperimentSpec) -> Callable[[ExperimentSpec], ExperimentSpec]:

@@ -18,7 +18,7 @@ import torch
 
 from nnplay import branch, budget, doctor, instruments, keyframes, settings, sizes, train
 from nnplay import data as datasets
-from nnplay.limits import LimitExceeded, Limits, env_name
+from nnplay.limits import LimitExceeded, Limits, env_name, total_steps
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
 from nnplay.store import STEP_KEYS, Store, loads
 
@@ -583,6 +583,11 @@ class RunManager:
             raise branch.BranchError(f"The run keeps no state at step {step:,} (its keyframes "
                                      f"may have been pruned); pick another step.")
         branch.edits_between(branch.spec_at(parent.spec, frame["changes"]), spec)
+        total = total_steps(spec, sizes.estimated_train_size(spec))
+        if total <= step:
+            raise branch.BranchError(
+                f"This branch would train no further: its setup ends at step {total:,} and it "
+                f"starts from step {step:,}, so raise the epochs or pick an earlier step.")
         with parent._lock:
             steps, losses = parent.steps["step"], parent.steps["loss"]
             k = int(np.searchsorted(np.asarray(steps), step, side="right"))

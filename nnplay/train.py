@@ -389,9 +389,10 @@ class _Loop:
         self.started = time.monotonic()
         self.applied: list[SettingChange] = []  # changes made so far, for keyframes
         self.kf_steps: set[int] = set()
-        for cb in callbacks:
-            self.kf_steps.update(cb.keyframe_steps(self.plan.total_steps,
-                                                   keyframes.state_bytes(model)))
+        for cb in callbacks:  # (a callback need not derive from Callback)
+            wanted = getattr(cb, "keyframe_steps", None)
+            if wanted is not None:
+                self.kf_steps.update(wanted(self.plan.total_steps, keyframes.state_bytes(model)))
         self.kf_last = -1  # the step of the last keyframe taken
         self.offset = 0  # the next sample of the epoch's order to train on
         self.epoch_rng: torch.Tensor | None = None  # the shuffling generator before this epoch
@@ -499,7 +500,7 @@ class _Loop:
             rng, offset = self.epoch_rng, self.offset
         dropout = models.dropout_generator(self.model)
         self.kf_last = self.step
-        self.emit("on_keyframe", {
+        copied = {
             "step": self.step, "offset": offset, "perm_rng": rng,
             "dropout_rng": None if dropout is None else dropout.get_state(),
             "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
@@ -507,7 +508,10 @@ class _Loop:
             "optimizer": keyframes.copy_optimizer(self.optimizer, self.fused),
             "best": [float(self.best[0]), int(self.best[1])], "since_best": self.since_best,
             "changes": [c.model_dump() for c in self.applied],
-        })  # fmt: skip
+        }  # fmt: skip
+        for cb in self.callbacks:
+            if hasattr(cb, "on_keyframe"):
+                cb.on_keyframe(copied)
 
     def restore(self, frame: dict) -> None:
         """Go on from a keyframe: its weights, optimiser state (when the optimiser is the

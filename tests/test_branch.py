@@ -118,6 +118,8 @@ def test_the_manager_refuses_other_layers_or_a_missing_keyframe(manager):
     missing = next(s for s in range(1, 160) if s not in parent.frames())
     with pytest.raises(branch.BranchError, match=f"no state at step {missing}"):
         manager.branch(parent.id, missing, "student", SPEC)
+    with pytest.raises(branch.BranchError, match="train no further"):
+        manager.branch(parent.id, parent.frames()[-1], "student", SPEC)  # the final step
     with pytest.raises(branch.BranchError, match="not on this server"):
         manager.branch("0" * 32, 1, "student", SPEC)
 

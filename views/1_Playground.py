@@ -69,7 +69,7 @@ with stage:
     if not problem and live_run is not None:
         ui_changes.follow(live_run, spec, live_run.owner == ui.owner(),
                           lambda k, v: ui.manager().change(live_run.id, ui.owner(), k, v))
-        ui_branch.controls(live_run, "branch", ui_branch.page_settings(spec))
+        ui_branch.controls(live_run, "branch", ui_branch.page_settings(spec), ui_branch.HINT)
 
 with stage:
     ui.live(ui.run_charts, preview=None if problem else spec)
