@@ -66,13 +66,16 @@ with model_tab, st.expander("print(model)", expanded=True):
 with stage:
     ui.run_controls(None if problem else spec)
     live_run = ui.active_run()
+    shown_step = None
     if not problem and live_run is not None:
         ui_changes.follow(live_run, spec, live_run.owner == ui.owner(),
                           lambda k, v: ui.manager().change(live_run.id, ui.owner(), k, v))
-        ui_branch.controls(live_run, "branch", ui_branch.page_settings(spec), ui_branch.HINT)
+        shown_step = ui_branch.controls(live_run, "branch", ui_branch.page_settings(spec),
+                                        ui_branch.HINT)
 
 with stage:
-    ui.live(ui.run_charts, preview=None if problem else spec)
+    ui.live(ui_branch.drawn(ui.run_charts, live_run, shown_step),
+            preview=None if problem else spec)
 
 with stage, st.expander("PyTorch code", icon=":material/code:"):
     shown = ui.active_run()

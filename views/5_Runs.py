@@ -235,8 +235,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                   args=(run.id,))
 if script is None:
     st.caption(why)
-if branching:
-    ui_branch.controls(run, "runs.branch", branch_spec)
+shown_step = ui_branch.controls(run, "runs.branch", branch_spec) if branching else None
 if "run.refused" in st.session_state:
     st.error(st.session_state.pop("run.refused"))
 if "notice" in st.session_state:
@@ -246,4 +245,4 @@ if run.origin:
                f"{run.origin['step']:,}.")
 
 # --- its charts (live while it trains) ---
-ui.live(lambda s: ui.run_charts(s, key="runs"), run=run)
+ui.live(ui_branch.drawn(lambda s: ui.run_charts(s, key="runs"), run, shown_step), run=run)

@@ -74,6 +74,7 @@ def loss_chart(
     _baseline(fig, snap, scale)
     _layout(fig, "loss", scale, x_title="step", y_title="loss", height=height, log_y=log_y)
     _changes(fig, snap, scale)
+    _cursor(fig, snap, scale)
     if not _has_data(x, ex):
         return _message(fig, WAITING, scale)
     if isinstance(snap, Mapping) and snap.get("status") == "diverged" and len(x):
@@ -101,6 +102,17 @@ def _changes(fig: Figure, snap: Snapshot, scale: float) -> None:
 
 
 PARENT_COLOUR = "#8a8a8a"
+CURSOR_COLOUR = "#7b2cbf"
+
+
+def _cursor(fig: Figure, snap: Snapshot, scale: float) -> None:
+    """The step the page is showing the run at (scrubbing back through its keyframes)."""
+    step = snap.get("cursor") if isinstance(snap, Mapping) else None
+    if step is not None:
+        fig.add_vline(float(step), line=dict(color=CURSOR_COLOUR, width=_px(2, scale)),
+                      annotation=dict(text=f"showing step {step:,}", yanchor="bottom", y=0,
+                                      font=dict(size=_px(BASE_FONT - 3, scale),
+                                                color=CURSOR_COLOUR)))
 
 
 def _origin(fig: Figure, snap: Snapshot, scale: float) -> None:

@@ -67,6 +67,8 @@ def test_the_runs_page_branches_the_run_it_shows(app, poll):
     at.query_params["run"] = parent
     at.run()
     assert not at.exception
+    steps = ui.manager().get(parent).frames()
+    at.select_slider(key="runs.branch.step").set_value(steps[len(steps) // 2])
     at.selectbox(key="runs.branch.optimizer").set_value("SGD")
     at.number_input(key="runs.branch.lr").set_value(0.05)
     at.button(key="runs.branch").click().run()
@@ -79,3 +81,23 @@ def test_the_runs_page_branches_the_run_it_shows(app, poll):
     assert any("A branch of run" in c for c in texts(at.caption))
     poll(at, lambda a: ui.manager().get(child).done)
     assert ui.manager().get(child).status == "finished"
+
+
+def test_scrubbing_redraws_the_run_at_a_keyframe_and_play_starts_from_the_first(app, poll):
+    at, parent = train_xor(app, poll)
+    steps = ui.manager().get(parent).frames()
+    assert at.select_slider(key="branch.step").value == steps[-1]  # the run as it ended
+    assert "showing step" not in charts_json(at)
+    at.select_slider(key="branch.step").set_value(steps[3]).run()
+    assert not at.exception
+    assert f"showing step {steps[3]:,}" in charts_json(at)
+    at.button(key="branch.play").click().run()  # plays on from the step shown
+    assert not at.exception
+    assert at.session_state["branch.playing"] and at.button(key="branch.play").label == "Hold"
+    assert at.select_slider(key="branch.step").value == steps[3]
+    at.button(key="branch.play").click().run()
+    assert not at.session_state["branch.playing"]
+    at.select_slider(key="branch.step").set_value(steps[-1]).run()
+    at.button(key="branch.play").click().run()  # from the end, it starts over
+    assert at.select_slider(key="branch.step").value == steps[0]
+    assert "showing step 0" in charts_json(at)
