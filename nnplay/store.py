@@ -1,6 +1,6 @@
 """Stored runs: SQLite (WAL) under NNPLAY_HOME for specs, statuses and full metric histories,
 checkpoint files beside it (a state_dict, with the spec as JSON next to it) and keyframes (the
-whole training state at some steps, keyframes/<run id>/<step>.pt).
+whole training state at some steps, keyframes/<run id>/<step>.kf).
 
 Writes from training threads go to an in-memory pending list; one writer thread commits it every
 FLUSH_SECONDS in a single transaction, so storing costs the training loop almost nothing. Reads
@@ -283,7 +283,7 @@ class Store:
         path.with_suffix(".json").write_text(spec_json)
         return path.name
 
-    # --- keyframes: keyframes/<id>/<step>.pt beside the checkpoints, one file each ---
+    # --- keyframes: keyframes/<id>/<step>.kf beside the checkpoints, one file each ---
     def keyframe_dir(self, run_id: str) -> Path:
         return self.keyframes / run_id
 
@@ -291,7 +291,7 @@ class Store:
         """Write one keyframe's bytes (keyframes.serialise) atomically."""
         folder = self.keyframe_dir(run_id)
         folder.mkdir(exist_ok=True)
-        path = folder / f"{int(step)}.pt"
+        path = folder / f"{int(step)}.kf"
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
@@ -301,10 +301,10 @@ class Store:
         folder = self.keyframe_dir(run_id)
         if not folder.is_dir():
             return []
-        return sorted(int(p.stem) for p in folder.glob("*.pt") if p.stem.isdigit())
+        return sorted(int(p.stem) for p in folder.glob("*.kf") if p.stem.isdigit())
 
     def load_keyframe(self, run_id: str, step: int) -> bytes | None:
-        path = self.keyframe_dir(run_id) / f"{int(step)}.pt"
+        path = self.keyframe_dir(run_id) / f"{int(step)}.kf"
         return path.read_bytes() if path.is_file() else None
 
     def delete_keyframes(self, run_id: str) -> None:
@@ -313,7 +313,7 @@ class Store:
     def prune_keyframes(self, max_bytes: float) -> list[str]:
         """Delete the keyframes of the oldest ended runs until all runs' keyframes take at most
         max_bytes (a running run's are never touched); the ids whose keyframes went."""
-        sizes = {d.name: sum(f.stat().st_size for f in d.glob("*.pt"))
+        sizes = {d.name: sum(f.stat().st_size for f in d.glob("*.kf"))
                  for d in self.keyframes.iterdir() if d.is_dir()}
         used = sum(sizes.values())
         pruned: list[str] = []

@@ -161,7 +161,7 @@ def test_a_stored_runs_keyframes_survive_a_restart_and_resume_it_exactly(tmp_pat
     assert run.wait(120) and run.status == "finished"
     manager.close()  # every keyframe written
     losses = dict(zip(run.steps["step"], run.steps["loss"]))
-    files = sorted((tmp_path / "keyframes" / run.id).glob("*.pt"))
+    files = sorted((tmp_path / "keyframes" / run.id).glob("*.kf"))
     assert 5 <= len(files) <= keyframes.MAX_KEYFRAMES + 1
 
     again = RunManager(max_runs=1, threads=1, store=Store(tmp_path), limits=Limits())
@@ -207,8 +207,8 @@ def test_the_servers_keyframes_are_bounded_the_oldest_runs_pruned_first(tmp_path
         assert run.wait(120)
         ids.append(run.id)
     keyframes.WRITER.drain()
-    one = sum(f.stat().st_size for f in store.keyframe_dir(ids[0]).glob("*.pt"))
-    total = sum(f.stat().st_size for f in store.keyframes.glob("*/*.pt"))
+    one = sum(f.stat().st_size for f in store.keyframe_dir(ids[0]).glob("*.kf"))
+    total = sum(f.stat().st_size for f in store.keyframes.glob("*/*.kf"))
     assert store.prune_keyframes(total - one // 2) == [ids[0]]
     assert store.keyframe_steps(ids[0]) == [] and store.keyframe_steps(ids[2])
     assert store.load_state_dict(ids[0]) is not None  # its final weights stay

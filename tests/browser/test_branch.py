@@ -1,6 +1,7 @@
-"""Branch from here, in a real browser: a finished Playground run offers a slider over its
-keyframes; pressing Branch from here starts a new run (its id in the address bar) whose loss
-chart draws the parent's curve up to the chosen step, marked there, and its own curve after it."""
+"""The timeline and Branch from here, in a real browser: a finished Playground run offers a
+slider over its keyframes; moving it redraws the page at that step (a cursor on the loss chart),
+and Branch from here starts a new run (its id in the address bar) whose loss chart draws the
+parent's curve up to the chosen step, marked there, and its own curve after it."""
 
 from __future__ import annotations
 
@@ -29,14 +30,22 @@ def test_branch_from_here_starts_a_run_whose_curve_starts_at_the_parents_step(
     expect(page.get_by_text("Finished.").first).to_be_visible(timeout=120_000)
     expect(button(page, "Branch from here")).to_be_visible(timeout=60_000)
     parent = run_in_url(page)
+    thumb = page.locator(".st-key-branch-box [role=slider]").first
+    thumb.focus()
+    for _ in range(5):  # five keyframes back from the end
+        thumb.press("ArrowLeft")
+    loss = page.locator(".st-key-loss")
+    cursor = loss.get_by_text(re.compile(r"showing step [\d,]+"))
+    expect(cursor).to_be_visible(timeout=60_000)  # the page shows the run at that keyframe
+    shown = re.search(r"showing step ([\d,]+)", cursor.inner_text()).group(1)
     button(page, "Branch from here").click()
     notice = page.get_by_text(re.compile(r"Branched from step [\d,]+"))
     expect(notice).to_be_visible(timeout=60_000)
     step = re.search(r"Branched from step ([\d,]+)", notice.inner_text()).group(1)
+    assert step == shown
     page.wait_for_function(f"() => /[?&]run=[0-9a-f]{{32}}/.test(location.search) && "
                            f"!location.search.includes('{parent}')", timeout=30_000)
     expect(page.get_by_text("Finished.").first).to_be_visible(timeout=120_000)
-    loss = page.locator(".st-key-loss")
     expect(loss.get_by_text(f"branched at step {step}")).to_be_visible(timeout=60_000)
     expect(loss.get_by_text("parent (smoothed)")).to_be_visible()
     screenshot(page, "branched")
