@@ -109,10 +109,9 @@ def to_cpu(value: object) -> object:
 
 
 def finish(copied: dict) -> dict:
-    """A keyframe as stored: plain optimiser state, everything on the CPU."""
-    plain = dict(copied)
-    plain["optimizer"] = plain_optimizer(copied["optimizer"])
-    return to_cpu(plain)
+    """A keyframe as stored: everything on the CPU (a fused step's moments stay flat until a
+    run goes on from it: splitting them per parameter is restore's work, not the writer's)."""
+    return to_cpu(copied)
 
 
 MAGIC = b"NNKF1\n"  # a JSON header (its length first), then the tensors' raw bytes
@@ -174,7 +173,8 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, frame: dict) -> bool:
     if frame.get("optimizer_name") != type(optimizer).__name__:
         return False
     groups = optimizer.state_dict()["param_groups"]
-    optimizer.load_state_dict({"state": frame["optimizer"], "param_groups": groups})
+    optimizer.load_state_dict({"state": plain_optimizer(frame["optimizer"]),
+                               "param_groups": groups})
     return True
 
 
