@@ -30,14 +30,15 @@ def test_branch_from_here_starts_a_run_whose_curve_starts_at_the_parents_step(
     expect(page.get_by_text("Finished.").first).to_be_visible(timeout=120_000)
     expect(button(page, "Branch from here")).to_be_visible(timeout=60_000)
     parent = run_in_url(page)
-    thumb = page.locator(".st-key-branch-box [role=slider]").first
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    thumb = page.locator(".st-key-branch-step").get_by_role("slider")
     thumb.focus()
-    for _ in range(5):  # five keyframes back from the end
-        thumb.press("ArrowLeft")
+    thumb.press("ArrowLeft")  # one keyframe back from the end
     loss = page.locator(".st-key-loss")
     cursor = loss.get_by_text(re.compile(r"showing step [\d,]+"))
     expect(cursor).to_be_visible(timeout=60_000)  # the page shows the run at that keyframe
-    shown = re.search(r"showing step ([\d,]+)", cursor.inner_text()).group(1)
+    shown = re.search(r"showing step ([\d,]+)", cursor.text_content()).group(1)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
     button(page, "Branch from here").click()
     notice = page.get_by_text(re.compile(r"Branched from step [\d,]+"))
     expect(notice).to_be_visible(timeout=60_000)
