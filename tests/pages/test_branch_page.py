@@ -88,9 +88,11 @@ def test_scrubbing_redraws_the_run_at_a_keyframe_and_play_starts_from_the_first(
     steps = ui.manager().get(parent).frames()
     assert at.select_slider(key="branch.step").value == steps[-1]  # the run as it ended
     assert "showing step" not in charts_json(at)
+    boundary = at.get("plotly_chart")[0].proto.spec  # the view: the decision boundary
     at.select_slider(key="branch.step").set_value(steps[3]).run()
     assert not at.exception
     assert f"showing step {steps[3]:,}" in charts_json(at)
+    assert at.get("plotly_chart")[0].proto.spec != boundary  # redrawn from those weights
     at.button(key="branch.play").click().run()  # plays on from the step shown
     assert not at.exception
     assert at.session_state["branch.playing"] and at.button(key="branch.play").label == "Hold"
