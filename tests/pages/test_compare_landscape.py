@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from nnplay.spec import ExperimentSpec
+from tests.pages.drawn import plotly_charts
 from tests.pages.test_compare_page import PAGE, SMALL, open_compare, race_done
 
 
@@ -20,7 +21,7 @@ def test_a_finished_race_draws_its_landscape(app, poll):
     job = at.session_state["landscape.job"]
     assert job.join(240)
     at.run()
-    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    figures = [json.loads(c.proto.spec) for c in plotly_charts(at)]
     landscape = [f for f in figures if "landscape" in f["layout"]["title"]["text"]]
     assert landscape, [f["layout"]["title"]["text"] for f in figures]
     kinds = [t["type"] for t in landscape[0]["data"]]
