@@ -16,7 +16,18 @@ import serving
 import ui_chart
 import ui_draw
 import ui_network
-from nnplay import charts, codegen, concepts, doctor, escape, models, presets, tabular, urls
+from nnplay import (
+    branch,
+    charts,
+    codegen,
+    concepts,
+    doctor,
+    escape,
+    models,
+    presets,
+    tabular,
+    urls,
+)
 from nnplay.limits import LimitExceeded
 from nnplay.runs import ACTIVE, Run, RunManager, data_preview
 from nnplay.spec import (
@@ -862,11 +873,13 @@ def share_link(query: str) -> None:
 
 
 def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code",
-               changes: Iterable = ()) -> None:
+               changes: Iterable = (), origin: dict | None = None) -> None:
     """spec as a standalone PyTorch script: shown (with st.code's copy button) and as a .py;
-    changes (a run's settings changed while it trained) are made at their steps."""
+    changes (a run's settings changed while it trained) are made at their steps; a branch's
+    (origin) replays its parent up to the step it branched from."""
     try:
-        text = codegen.script(spec, title, list(changes))
+        base, replayed = branch.exported(spec, list(changes), origin)
+        text = codegen.script(base, title, replayed)
     except SpecError as e:
         st.info(str(e))
         return

@@ -152,27 +152,74 @@ def job_for(spec: SurfaceSpec) -> paths.PathJob:
     return job
 
 
+def _pick(key: str) -> None:
+    """A click on the contour plot (a callback, before the page's run): the start point moves
+    to the point it selected."""
+    points = ((st.session_state.get(key) or {}).get("selection") or {}).get("points") or []
+    info = surfaces.SURFACES[st.session_state["surface.name"]]
+    (x_lo, x_hi), (y_lo, y_hi) = info.x_range, info.y_range
+    for point in points:
+        x, y = point.get("x"), point.get("y")
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) \
+                and x_lo <= x <= x_hi and y_lo <= y <= y_hi:  # fmt: skip
+            st.session_state["surface.x0"] = round(x, 3)
+            st.session_state["surface.y0"] = round(y, 3)
+            st.session_state["surface.preset"] = OWN
+            # a new key: the chart forgets this selection, so that a later click on the same
+            # point is a new selection (plotly sends none for a point already selected)
+            st.session_state["surface.clicks"] = st.session_state.get("surface.clicks", 0) + 1
+            return
+
+
+def _panel(job: paths.PathJob, snap: dict, final: bool, redraw: int = 0) -> None:
+    """The figure and the table of one snapshot; the final one (complete paths) takes clicks
+    and has the widgets' keys, the ones before it are drawn over each other."""
+    if snap["error"]:
+        st.error(f"The paths could not be computed: {snap['error']}")
+    fig = surface_charts.path_figure(job.spec, snap, scale=ui.scale(), stacked=ui.presenting(),
+                                     pickable=final)  # fmt: skip
+    config = {"displaylogo": False}
+    with st.container(key="surface-figure" if final else None):
+        if final:  # the one chart of this mode drawn with on_select rather than ui.figure
+            key = f"surface.figure.{st.session_state.get('surface.clicks', 0)}"
+            st.plotly_chart(fig, key=key, width="stretch", on_select=lambda: _pick(key),
+                            selection_mode="points", config=config)  # fmt: skip
+        else:  # a key per redraw: one run draws the live chart several times
+            ui.figure(fig, f"surface.live.{redraw}")
+    st.dataframe(surface_charts.status_rows(job.spec, snap), hide_index=True,
+                 key="surface.table" if final else None, width="stretch", column_config={
+                     "ends at x": st.column_config.NumberColumn(format="%.4f"),
+                     "y": st.column_config.NumberColumn(format="%.4f"),
+                     "loss": st.column_config.NumberColumn(format="%.4g")})  # fmt: skip
+
+
 def draw(job: paths.PathJob) -> None:
-    """The figure and the table, from the job's points so far; redrawn while it computes."""
-    was_active = not job.done
+    """The figure and the table, redrawn in this run as the worker's points arrive (a run
+    takes about a second; a widget changed meanwhile interrupts it at the next redraw).
 
-    @st.fragment(run_every=POLL_SECONDS if was_active else None)
-    def panel() -> None:
-        snap = job.snapshot()
-        if snap["error"]:
-            st.error(f"The paths could not be computed: {snap['error']}")
-        fig = surface_charts.path_figure(job.spec, snap, scale=ui.scale(),
-                                         stacked=ui.presenting())
-        ui.figure(fig, "surface.figure")
-        st.dataframe(surface_charts.status_rows(job.spec, snap), hide_index=True,
-                     key="surface.table", width="stretch", column_config={
-                         "ends at x": st.column_config.NumberColumn(format="%.4f"),
-                         "y": st.column_config.NumberColumn(format="%.4f"),
-                         "loss": st.column_config.NumberColumn(format="%.4g")})  # fmt: skip
-        if was_active and snap["done"]:
-            st.rerun(scope="app")  # stop polling; the figure gets its Play button
-
-    panel()
+    Not a polling fragment: its st.rerun(scope="app") when the paths were complete could leave
+    the page's widgets showing their defaults (Streamlit issue 11266), and the next change then
+    sent those defaults back (the learning-rate slider at its floor)."""
+    # the complete figure gets a slot of its own: a chart that takes clicks must be mounted as
+    # one, not be a live chart updated into one
+    note, live, final = st.empty(), st.empty(), st.empty()
+    drawn = -1
+    while True:
+        seen, snap = job.chunks, job.snapshot()
+        if snap["done"]:
+            note.empty()
+            live.empty()
+            with final.container():
+                _panel(job, snap, final=True)
+            return
+        if seen != drawn:  # a figure drawn twice in one run would clash
+            with live.container():
+                _panel(job, snap, final=False, redraw=seen)
+            drawn = seen
+        step = max((len(p) for p in snap["paths"]), default=1) - 1
+        # also the point where a widget changed meanwhile interrupts this run
+        note.caption(f"Computing the paths: step {max(step, 0):,} of {job.spec.steps:,}")
+        job.wait_past(seen, POLL_SECONDS)
 
 
 def write_link(spec: SurfaceSpec) -> str:

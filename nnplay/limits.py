@@ -41,6 +41,7 @@ class Limits:
     max_run_seconds: float = _default("max_run_seconds")  # a run's training time (its budget)
     max_queue: int = _default("max_queue")  # runs waiting, all browsers together
     max_home_mb: float = _default("max_home_mb")  # checkpoints kept under NNPLAY_HOME
+    max_keyframes_mb: float = _default("max_keyframes_mb")  # keyframes kept under NNPLAY_HOME
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:

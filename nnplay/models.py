@@ -157,6 +157,12 @@ def set_dropout_generator(model: nn.Module, generator: torch.Generator | None) -
             module.generator = generator
 
 
+def dropout_generator(model: nn.Module) -> torch.Generator | None:
+    """The run's generator its dropout masks are drawn from (None: it has no dropout)."""
+    return next((m.generator for m in model.modules()
+                 if isinstance(m, DrawsFromGenerator) and m.generator is not None), None)
+
+
 def parameter_count(model: nn.Module) -> int:
     """Trainable parameters."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -10,7 +10,6 @@ a standalone PyTorch script that prints the same paths.
 from __future__ import annotations
 
 import inspect
-import math
 import os
 import threading
 from collections.abc import Iterator
@@ -36,46 +35,76 @@ def optimizer(params: list[torch.nn.Parameter], opt: OptimizerSpec) -> torch.opt
     return train.OPTIMIZER_BUILDERS[opt.name](params, opt)
 
 
+def _merged(params: list[torch.nn.Parameter],
+            specs: tuple[OptimizerSpec, ...]) -> list[torch.optim.Optimizer]:
+    """One optimiser per torch.optim class, a param group per contender with its own settings:
+    torch steps each group alone, so this is the contenders' own optimisers in fewer calls."""
+    merged: dict[str, torch.optim.Optimizer] = {}
+    for p, opt in zip(params, specs):
+        own = optimizer([p], opt)
+        if opt.name in merged:
+            merged[opt.name].add_param_group({"params": [p], **own.defaults})
+        else:
+            merged[opt.name] = own
+    return list(merged.values())
+
+
+def _stops(rows: np.ndarray, first: int, last: int, box: tuple[float, ...]) -> tuple[int, str]:
+    """Where a contender's chunk of rows (steps first..last) ends its path, and why: (the
+    number of rows kept, its status)."""
+    x_lo, x_hi, y_lo, y_hi = box
+    bad = ~np.isfinite(rows).all(axis=1)
+    out = ~((x_lo <= rows[:, 0]) & (rows[:, 0] <= x_hi) & (y_lo <= rows[:, 1])
+            & (rows[:, 1] <= y_hi))  # fmt: skip
+    for j in range(len(rows)):
+        if bad[j]:
+            return j + 1, f"diverged at step {first + j}"
+        if out[j]:
+            return j + 1, f"far off the plot at step {first + j}"
+    return len(rows), "finished" if first + len(rows) - 1 == last else "running"
+
+
 def walk(spec: SurfaceSpec, chunk: int = CHUNK,
          cancel: threading.Event | None = None) -> Iterator[tuple[list[np.ndarray], list[str]]]:
     """Step every contender from spec.start; yield (new points, statuses) every chunk steps.
 
     Points are rows (x, y, loss): the start, then one row after each step. A contender stops,
     with a status that says why, when its loss is no longer finite or it has left the plot far
-    behind (surfaces.far_box); the others go on.
+    behind (surfaces.far_box); the others go on. All contenders are one vector of losses and one
+    backward per step, recorded on the device and read back once a chunk: a contender that stops
+    inside a chunk takes a few more steps nobody sees, which change nothing for the others (each
+    loss depends on its own parameter only).
     """
-    fn, settings = spec.info.fn, spec.settings()
-    x_lo, x_hi, y_lo, y_hi = surfaces.far_box(spec.info)
-    params = [torch.nn.Parameter(torch.tensor(spec.start, dtype=DTYPE)) for _ in spec.contenders]
-    optimizers = [optimizer([p], opt) for p, opt in zip(params, spec.contenders)]
-    status = ["running"] * len(params)
-    rows: list[list[tuple[float, float, float]]] = [[] for _ in params]
-    for step in range(spec.steps + 1):
-        live = [i for i, s in enumerate(status) if s == "running"]
-        losses = [fn(params[i][0], params[i][1], **settings) for i in live]
-        for i, loss in zip(live, losses):
-            x, y = params[i].tolist()
-            value = loss.item()
-            rows[i].append((x, y, value))
-            if not math.isfinite(value) or not (math.isfinite(x) and math.isfinite(y)):
-                status[i] = f"diverged at step {step}"
-            elif not (x_lo <= x <= x_hi and y_lo <= y <= y_hi):
-                status[i] = f"far off the plot at step {step}"
-            elif step == spec.steps:
-                status[i] = "finished"
-        going = [(i, loss) for i, loss in zip(live, losses) if status[i] == "running"]
-        if going:
-            for i, _ in going:
-                optimizers[i].zero_grad()
-            # one backward for all: each loss depends on its own parameter only, so every
-            # gradient is exactly what its own backward would give
-            torch.stack([loss for _, loss in going]).sum().backward()
-            for i, _ in going:
-                optimizers[i].step()
-        if step % chunk == chunk - 1 or not going:
-            yield [np.asarray(r, dtype=float).reshape(-1, 3) for r in rows], list(status)
-            rows = [[] for _ in params]
-        if not going or (cancel is not None and cancel.is_set()):
+    box = surfaces.far_box(spec.info)
+    n = len(spec.contenders)
+    params = [torch.nn.Parameter(torch.tensor(spec.start, dtype=DTYPE)) for _ in range(n)]
+    groups = _merged(params, spec.contenders)
+    status = ["running"] * n
+    live = list(range(n))
+    first = 0
+    while live:
+        last = min(first + chunk - 1, spec.steps)
+        rows = []
+        for step in range(first, last + 1):
+            points = torch.stack([params[i] for i in live])  # (live, 2)
+            loss = spec.value(points[:, 0], points[:, 1])  # (live,)
+            rows.append(torch.cat([points.detach(), loss.detach()[:, None]], 1))
+            if step == spec.steps:
+                break
+            for p in params:
+                p.grad = None  # a stopped contender keeps none, so its optimiser skips it
+            loss.sum().backward()
+            for optim in groups:
+                optim.step()
+        new = [np.zeros((0, 3))] * n
+        block = torch.stack(rows).numpy()  # (steps, live, 3): the chunk's one read-back
+        for k, i in enumerate(live):
+            kept, status[i] = _stops(block[:, k], first, spec.steps, box)
+            new[i] = block[:kept, k]
+        live = [i for i in live if status[i] == "running"]
+        yield new, list(status)
+        first = last + 1
+        if cancel is not None and cancel.is_set():
             return
 
 
@@ -101,6 +130,7 @@ class PathJob:
         self._cancel = threading.Event()
         self._arrived = threading.Condition(self._lock)
         self._done = False
+        self._chunks = 0
         self.error = ""
         _POOL.submit(self._run)
 
@@ -112,6 +142,7 @@ class PathJob:
                         for part, rows in zip(self._parts, new):
                             part.append(rows)
                         self._status = status
+                        self._chunks += 1
                         self._arrived.notify_all()
         except Exception as e:  # a bug here must not kill the worker: the page says it
             self.error = f"{type(e).__name__}: {e}"
@@ -133,6 +164,18 @@ class PathJob:
         """Wait until some points have arrived (or the job is done), at most timeout seconds."""
         with self._lock:
             self._arrived.wait_for(lambda: self._done or any(self._parts), timeout)
+
+    def wait_past(self, seen: int, timeout: float) -> None:
+        """Wait until more than `seen` chunks have arrived (or the job is done), at most
+        timeout seconds."""
+        with self._lock:
+            self._arrived.wait_for(lambda: self._done or self._chunks > seen, timeout)
+
+    @property
+    def chunks(self) -> int:
+        """How many chunks of points have arrived so far."""
+        with self._lock:
+            return self._chunks
 
     def join(self, timeout: float) -> bool:
         """Wait until the job is done, at most timeout seconds; True when it is."""

@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from nnplay import budget, doctor, instruments, settings, sizes, train
+from nnplay import branch, budget, doctor, instruments, keyframes, settings, sizes, train
 from nnplay import data as datasets
-from nnplay.limits import LimitExceeded, Limits, env_name
+from nnplay.limits import LimitExceeded, Limits, env_name, total_steps
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
 from nnplay.store import STEP_KEYS, Store, loads
 
@@ -30,7 +30,8 @@ class Run(train.Callback):
     """One experiment's thread, status and history; the page reads it through snapshot()."""
 
     def __init__(self, spec: ExperimentSpec, owner: str = "", run_id: str | None = None,
-                 setup: Setup | None = None):
+                 setup: Setup | None = None, resume: dict | None = None,
+                 origin: dict | None = None):
         self.id = run_id or uuid.uuid4().hex
         self.spec = spec
         self.setup = setup or train.prepare  # builds (data, model, device); a race shares them
@@ -64,6 +65,11 @@ class Run(train.Callback):
         self.stop_note = ""  # why the manager stopped it, added to the stop message
         self.unsaved = ""  # why the store does not keep it (a full disk), added to its message
         self.limits: Limits | None = None  # the manager's, whose max_run_seconds it keeps to
+        self.keep_keyframes = True  # keyframes are taken (off only to measure what they cost)
+        self.keyframe_store: Store | None = None  # where its keyframes are (else in memory)
+        self.keyframe_note = ""  # why a keyframe could not be kept (a full disk)
+        self.resume = resume  # the keyframe a branch goes on from (dropped once it has)
+        self.origin = origin  # a branch's parent, step and the parent's curve (branch.origin)
         self.seen = time.monotonic()  # when a page last read its snapshot (it polls each second)
         self._view_done = False  # the view already holds its data points (stored or released)
         self._lock = threading.Lock()
@@ -127,6 +133,42 @@ class Run(train.Callback):
         with self._lock:
             self.changes.append(change)
 
+    def keyframe_steps(self, total_steps: int, size: int) -> list[int]:
+        if not self.keep_keyframes:
+            return []
+        start = 0 if self.origin is None else self.origin["step"]  # a branch: from its step
+        return [start + s for s in keyframes.schedule(total_steps - start,
+                                                      keyframes.budget(size))]
+
+    def on_keyframe(self, copied: dict) -> None:
+        keyframes.WRITER.put(copied, self._keep_keyframe, self._keyframe_failed)
+
+    def _keep_keyframe(self, step: int, data: bytes) -> None:
+        """Store one serialised keyframe (in the writer's thread)."""
+        if not self.keep_keyframes:  # deleted meanwhile
+            return
+        if self.keyframe_store is not None:
+            self.keyframe_store.save_keyframe(self.id, step, data)
+        else:
+            keyframes.MEMORY.put(self.id, step, data)
+
+    def _keyframe_failed(self, error: Exception) -> None:
+        self.keyframe_note = f"A keyframe could not be kept: {train.failure_message(error)}"
+
+    def frames(self) -> list[int]:
+        """The steps this run has keyframes at, so far (its state can be read back at each)."""
+        if self.keyframe_store is not None:
+            return self.keyframe_store.keyframe_steps(self.id)
+        return keyframes.MEMORY.steps(self.id)
+
+    def frame(self, step: int) -> dict | None:
+        """The keyframe at step (keyframes.deserialise), or None when it is not kept."""
+        if self.keyframe_store is not None:
+            data = self.keyframe_store.load_keyframe(self.id, step)
+        else:
+            data = keyframes.MEMORY.get(self.id, step)
+        return None if data is None else keyframes.deserialise(data)
+
     def change(self, setting: str, value: object) -> str | None:
         """Change a setting (spec.CHANGEABLE) from the next step on; None when asked, else a
         sentence saying why not. Ownership is checked by RunManager.change."""
@@ -185,7 +227,8 @@ class Run(train.Callback):
                 torch.set_num_threads(threads)
             ds, model, device = self.setup(self.spec, device)
             self.points = _points(ds)
-            train.fit(model, ds, self.spec, device, [self], self.control)
+            resume, self.resume = self.resume, None
+            train.fit(model, ds, self.spec, device, [self], self.control, resume=resume)
         except Exception as e:  # noqa: BLE001 - data or model errors end this run only
             self.on_end("failed", train.failure_message(e), None)
         finally:
@@ -207,6 +250,7 @@ class Run(train.Callback):
                                                    self.spec.to_json())
                 if self.limits is not None:
                     store.prune(self.limits.max_home_mb * 2**20)
+                    store.prune_keyframes(self.limits.max_keyframes_mb * 2**20)
         except Exception as e:  # noqa: BLE001 - a full disk must not take the app down
             with self._lock:
                 self.message = (self.message + " " if self.message else "") + \
@@ -314,6 +358,7 @@ class Run(train.Callback):
                 "view": view, "network": self.network, "tiles": self.tiles,
                 "record": self.record,
                 "changes": [c.model_dump() for c in self.changes],
+                "origin": self.origin,
                 "created": self.created,
                 "name": self.name, "ahead": self.ahead,
             }  # fmt: skip
@@ -344,6 +389,7 @@ class Run(train.Callback):
         run.network = final.get("network")
         run.tiles = final.get("tiles")
         run.changes = [SettingChange.model_validate(c) for c in final.get("changes", [])]
+        run.origin = loads(row["origin"]) if "origin" in row.keys() else None
         step = run.steps["step"][-1] if run.steps["step"] else 0
         run.progress = final.get("progress") or (
             run.progress | {"step": step, "total_steps": run.info.get("total_steps", step)})
@@ -474,7 +520,8 @@ class RunManager:
 
     def __init__(self, max_runs: int | None = None, store: Store | None = None,
                  limits: Limits | None = None, keep_finished: int = KEEP_FINISHED,
-                 threads: int | None = None, speed: budget.Speed | None = None):
+                 threads: int | None = None, speed: budget.Speed | None = None,
+                 keep_keyframes: bool = True):
         self.max_runs = max_runs or default_max_runs()
         # torch intra-op threads per run: the cores shared out so that full slots never
         # oversubscribe them
@@ -482,6 +529,7 @@ class RunManager:
         self.store = store
         self.limits = limits if limits is not None else Limits.from_env()
         self.keep_finished = keep_finished
+        self.keep_keyframes = keep_keyframes  # off only to measure what keyframes cost
         self._speed = speed  # this machine's, measured at the first start unless given
         self._runs: dict[str, Run] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()  # oldest first
@@ -496,7 +544,8 @@ class RunManager:
             threading.Thread(target=self.speed, name="calibrate-budget", daemon=True).start()
 
     def start(self, spec: ExperimentSpec, owner: str = "", paused: bool = False,
-              setup: Setup | None = None) -> Run:
+              setup: Setup | None = None, resume: dict | None = None,
+              origin: dict | None = None) -> Run:
         """Create a run for spec; it starts now if under the cap, else waits in the queue.
 
         Raises LimitExceeded (one sentence) when the spec or owner's other runs break a limit.
@@ -504,8 +553,9 @@ class RunManager:
         self.limits.check(spec, sizes.estimated_train_size(spec))
         budget.check(spec, self.limits, self.speed())
         self._reap_paused()
-        run = Run(spec, owner, setup=setup)
+        run = Run(spec, owner, setup=setup, resume=resume, origin=origin)
         run.limits = self.limits
+        run.keep_keyframes = self.keep_keyframes
         if paused:
             run.control.pause()
         with self._lock:
@@ -522,11 +572,44 @@ class RunManager:
         if self.store is not None:
             try:
                 self.store.create(run.id, spec.to_json(), owner, run.created)
-                run.store = self.store
+                run.store = run.keyframe_store = self.store
             except sqlite3.Error as e:  # a full disk: the run trains, but is not kept
                 run.unsaved = run.message = (f"This run is not being kept: the server could not "
                                              f"record it ({e}).")
         self._dispatch()
+        return run
+
+    def branch(self, parent_id: str, step: int, owner: str, spec: ExperimentSpec) -> Run:
+        """Start spec as a branch of a run from its keyframe at step, owned by owner (anyone
+        who can see the parent may branch it). Raises BranchError or LimitExceeded (a sentence).
+        """
+        parent = self.get(parent_id)
+        if parent is None:
+            raise branch.BranchError("That run is not on this server any more.")
+        frame = parent.frame(step)
+        if frame is None:
+            raise branch.BranchError(f"The run keeps no state at step {step:,} (its keyframes "
+                                     f"may have been pruned); pick another step.")
+        branch.edits_between(branch.spec_at(parent.spec, frame["changes"]), spec)
+        total = total_steps(spec, sizes.estimated_train_size(spec))
+        if total <= step:
+            raise branch.BranchError(
+                f"This branch would train no further: its setup ends at step {total:,} and it "
+                f"starts from step {step:,}, so raise the epochs or pick an earlier step.")
+        with parent._lock:
+            steps, losses = parent.steps["step"], parent.steps["loss"]
+            k = int(np.searchsorted(np.asarray(steps), step, side="right"))
+            curve = {"step": list(steps[:k]), "loss": list(losses[:k])}
+        before = parent.origin["curve"] if parent.origin else {"step": [], "loss": []}
+        curve = {key: list(before[key]) + curve[key] for key in curve}
+        origin = branch.origin(parent.id, step, parent.spec, frame["changes"], curve)
+        if parent.origin:
+            origin["origin"] = {k: v for k, v in parent.origin.items() if k != "curve"}
+        run = self.start(spec, owner, resume=frame, origin=origin)
+        data = keyframes.serialise(frame)  # the child keeps the state it starts from
+        if run.keyframe_store is not None:
+            run.keyframe_store.set_origin(run.id, origin)
+        run._keep_keyframe(step, data)
         return run
 
     def speed(self) -> budget.Speed:
@@ -548,6 +631,7 @@ class RunManager:
             run = Run.restore(row, self.store.history(run_id))
         except ValueError:  # a spec stored by an nnplay whose settings have since changed
             return None
+        run.keyframe_store = self.store
         with self._lock:
             run = self._runs.setdefault(run_id, run)
             self._retire(run)
@@ -667,10 +751,12 @@ class RunManager:
         run = self._runs.get(run_id)
         if run is not None:
             run.store = None  # its last events must not re-create rows after the delete
+            run.keep_keyframes = False
             self.stop(run_id)
             with self._lock:
                 self._runs.pop(run_id, None)
                 self._finished.pop(run_id, None)
+        keyframes.MEMORY.delete(run_id)
         if self.store is not None:
             self.store.delete(run_id)
 
@@ -681,6 +767,7 @@ class RunManager:
                 self.stop(run.id)
         for run in list(self._runs.values()):
             run.wait(timeout)
+        keyframes.WRITER.drain()
         if self.store is not None:
             self.store.close()
 

@@ -57,6 +57,9 @@ SETTINGS: dict[str, Setting] = {
                                   "encoded CSV; the cache of built datasets holds 4 times this)"),
     "NNPLAY_MAX_HOME_MB": Setting("float", 2048.0, "MB of checkpoints kept under NNPLAY_HOME; "
                                   "past it the oldest finished runs' checkpoints are pruned"),
+    "NNPLAY_MAX_KEYFRAMES_MB": Setting("float", 1024.0, "MB of keyframes (runs' states at some "
+                                       "steps, to scrub and branch) kept under NNPLAY_HOME; past "
+                                       "it the oldest ended runs' keyframes are pruned"),
 }  # fmt: skip
 
 ACCEPTS = {"int": "a whole number", "float": "a number", "path": "a folder path",

@@ -1,5 +1,6 @@
 """Stored runs: SQLite (WAL) under NNPLAY_HOME for specs, statuses and full metric histories,
-and checkpoint files beside it (a state_dict, with the spec as JSON next to it).
+checkpoint files beside it (a state_dict, with the spec as JSON next to it) and keyframes (the
+whole training state at some steps, keyframes/<run id>/<step>.kf).
 
 Writes from training threads go to an in-memory pending list; one writer thread commits it every
 FLUSH_SECONDS in a single transaction, so storing costs the training loop almost nothing. Reads
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import threading
@@ -128,12 +130,15 @@ class Store:
         self.root.mkdir(parents=True, exist_ok=True)
         self.checkpoints = self.root / "checkpoints"
         self.checkpoints.mkdir(exist_ok=True)
+        self.keyframes = self.root / "keyframes"
+        self.keyframes.mkdir(exist_ok=True)
         self.path = self.root / "runs.sqlite"
         self.server = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             _add_columns(db, "steps", STEP_COLUMNS)
+            _add_columns(db, "runs", {"origin": "TEXT"})  # a branch's parent, step and curve
         self._pending: list[tuple[str, tuple]] = []
         self._pending_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -231,6 +236,10 @@ class Store:
                            "server) VALUES (?, ?, ?, ?, ?, ?)",
                            (run_id, owner, spec_json, status, created, self.server))
 
+    def set_origin(self, run_id: str, origin: dict) -> None:
+        """What a branch keeps of its parent (branch.origin)."""
+        self._queue("UPDATE runs SET origin = ? WHERE id = ?", (dumps(origin), run_id))
+
     def started(self, run_id: str, info: dict) -> None:
         self._queue("UPDATE runs SET status = 'running', started = ?, info = ? WHERE id = ?",
                     (time.time(), dumps(info), run_id))
@@ -273,6 +282,54 @@ class Store:
         tmp.replace(path)
         path.with_suffix(".json").write_text(spec_json)
         return path.name
+
+    # --- keyframes: keyframes/<id>/<step>.kf beside the checkpoints, one file each ---
+    def keyframe_dir(self, run_id: str) -> Path:
+        return self.keyframes / run_id
+
+    def save_keyframe(self, run_id: str, step: int, data: bytes) -> None:
+        """Write one keyframe's bytes (keyframes.serialise) atomically."""
+        folder = self.keyframe_dir(run_id)
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{int(step)}.kf"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+    def keyframe_steps(self, run_id: str) -> list[int]:
+        """The steps the run has keyframes for, in order."""
+        folder = self.keyframe_dir(run_id)
+        if not folder.is_dir():
+            return []
+        return sorted(int(p.stem) for p in folder.glob("*.kf") if p.stem.isdigit())
+
+    def load_keyframe(self, run_id: str, step: int) -> bytes | None:
+        path = self.keyframe_dir(run_id) / f"{int(step)}.kf"
+        return path.read_bytes() if path.is_file() else None
+
+    def delete_keyframes(self, run_id: str) -> None:
+        shutil.rmtree(self.keyframe_dir(run_id), ignore_errors=True)
+
+    def prune_keyframes(self, max_bytes: float) -> list[str]:
+        """Delete the keyframes of the oldest ended runs until all runs' keyframes take at most
+        max_bytes (a running run's are never touched); the ids whose keyframes went."""
+        sizes = {d.name: sum(f.stat().st_size for f in d.glob("*.kf"))
+                 for d in self.keyframes.iterdir() if d.is_dir()}
+        used = sum(sizes.values())
+        pruned: list[str] = []
+        if used <= max_bytes:
+            return pruned
+        with self._read() as db:
+            ended = [r["id"] for r in db.execute(
+                f"SELECT id FROM runs WHERE status NOT IN {ACTIVE} ORDER BY created")]
+        for run_id in ended:
+            if run_id in sizes:
+                self.delete_keyframes(run_id)
+                pruned.append(run_id)
+                used -= sizes[run_id]
+                if used <= max_bytes:
+                    break
+        return pruned
 
     def prune(self, max_bytes: float) -> list[str]:
         """Delete the checkpoints of the oldest finished runs until the home folder holds at
@@ -324,6 +381,7 @@ class Store:
         self._try_flush()
         for suffix in (".pt", ".json"):
             (self.checkpoints / f"{run_id}{suffix}").unlink(missing_ok=True)
+        self.delete_keyframes(run_id)
 
     def open_for(self, owner: str, run_id: str) -> None:
         """List another owner's run for owner too (they opened its link)."""

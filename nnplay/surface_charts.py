@@ -26,6 +26,8 @@ MARK_SYMBOLS = {"minimum": "star", "saddle": "x", "maximum": "triangle-up"}
 # White low ground to a light grey-blue high: the paths' colours stand out everywhere.
 LEVELS = [[0.0, "#ffffff"], [0.5, "#dbe5f0"], [1.0, "#98afc7"]]
 LOSS_FLOOR = 1e-12  # losses below this sit at it on a log axis (0 has no logarithm)
+PICKER = "start here"  # the invisible grid of points a click on the contour plot selects
+PICK_POINTS = 41  # per side: a tenth of the plot's width on the smallest surface is 4 points
 
 
 def _px(value: float, scale: float) -> float:
@@ -49,6 +51,26 @@ def _contour(spec: SurfaceSpec, n: int) -> dict:
         contours=dict(start=lo, end=hi, size=(hi - lo) / 18 or 1.0, coloring="fill"),
         line=dict(width=0.6, color="rgba(60,70,90,0.35)"), name=what,
         hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>", showlegend=False,
+    )
+
+
+def picker_grid(info: surfaces.SurfaceInfo, n: int = PICK_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """The points a click on the contour plot can choose as the start: an n x n grid over the
+    plot's box (flattened x and y), so that a click lands on round numbers."""
+    xs = np.linspace(*info.x_range, n)
+    ys = np.linspace(*info.y_range, n)
+    gx, gy = np.meshgrid(xs, ys)
+    return gx.ravel(), gy.ravel()
+
+
+def _picker(info: surfaces.SurfaceInfo) -> dict:
+    """Invisible points under the contours that a click selects (plotly selects points, not
+    areas); their hover says what a click does."""
+    x, y = picker_grid(info)
+    return trace(
+        "scatter", x=_f32(x), y=_f32(y), mode="markers", name=PICKER, showlegend=False,
+        marker=dict(size=6, opacity=0, color="#000"),
+        hovertemplate="click to start here<br>(%{x:.3g}, %{y:.3g})<extra></extra>",
     )
 
 
@@ -125,9 +147,12 @@ def _controls(frames: list[dict], scale: float, below: float) -> dict:
 
 
 def path_figure(spec: SurfaceSpec, snap: Mapping[str, Any], scale: float = 1.0,
-                stacked: bool = False, grid_points: int = 101) -> go.Figure:
+                stacked: bool = False, grid_points: int = 101, pickable: bool = False
+                ) -> go.Figure:
     """The contour plot with every contender's path and current point, and beside it (or
-    under it, stacked) the loss per step; animation frames once every path is complete."""
+    under it, stacked) the loss per step; animation frames once every path is complete.
+    pickable: invisible points under the contours (the last trace) for a click to choose the
+    start point from."""
     info = spec.info
     titles = spec.titles()
     paths = [np.asarray(p, dtype=float).reshape(-1, 3) for p in snap.get("paths", ())]
@@ -167,6 +192,8 @@ def path_figure(spec: SurfaceSpec, snap: Mapping[str, Any], scale: float = 1.0,
             line=dict(color=PALETTE[i % len(PALETTE)], width=width),
             hovertemplate=f"{title}<br>step %{{x}}: loss %{{y:.4g}}<extra></extra>",
         ), *loss_cell)  # fmt: skip
+    if pickable:
+        fig.add_trace(_picker(info), 1, 1)
     font, tick = dict(size=_px(BASE_FONT, scale)), dict(size=_px(BASE_FONT - 1, scale))
     axis = dict(showline=True, linecolor="#888", ticks="outside", tickfont=tick, zeroline=False,
                 showgrid=False)  # fmt: skip

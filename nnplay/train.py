@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnplay import data as datasets
-from nnplay import first_layer, fused, instruments, models, network, unitgrid
+from nnplay import first_layer, fused, instruments, keyframes, models, network, unitgrid
 from nnplay.spec import (
     OPTIMIZERS,
     ExperimentSpec,
@@ -232,6 +232,13 @@ class Callback:
     def on_change(self, change: SettingChange) -> None:
         """A setting changed: change.step is the first step taken with the new value."""
 
+    def keyframe_steps(self, total_steps: int, size: int) -> Sequence[int]:
+        """The steps after which this callback wants a keyframe (size: bytes of one)."""
+        return ()
+
+    def on_keyframe(self, copied: dict) -> None:
+        """A keyframe's state, copied on the device (keyframes.finish makes it plain)."""
+
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         """Once, at the end: finished, stopped, diverged or failed, with the last evaluation."""
 
@@ -311,10 +318,13 @@ def predicted_class(out: torch.Tensor, info: LossInfo) -> torch.Tensor:
 
 def fit(model: nn.Module, ds: datasets.Dataset, spec: ExperimentSpec, device: torch.device,
         callbacks: Sequence[Callback] = (), control: Control | None = None,
-        changes: Sequence[SettingChange] = ()) -> Result:
+        changes: Sequence[SettingChange] = (), resume: dict | None = None) -> Result:
     """Train model on ds as spec says, emitting events; returns how it ended. changes are
-    settings changed at given steps (as a run recorded them, or the CLI's --change)."""
+    settings changed at given steps (as a run recorded them, or the CLI's --change); resume is
+    a keyframe (keyframes.deserialise) to go on from, with spec's settings."""
     loop = _Loop(model, ds, spec, device, list(callbacks), control or Control(), changes)
+    if resume is not None:
+        loop.restore(resume)
     return loop.run()
 
 
@@ -378,6 +388,15 @@ class _Loop:
         self.since_best = 0  # evaluations since the best test loss
         self.last_flush = self.last_view = self.last_probe = 0.0
         self.started = time.monotonic()
+        self.applied: list[SettingChange] = []  # changes made so far, for keyframes
+        self.kf_steps: set[int] = set()
+        for cb in callbacks:  # (a callback need not derive from Callback)
+            wanted = getattr(cb, "keyframe_steps", None)
+            if wanted is not None:
+                self.kf_steps.update(wanted(self.plan.total_steps, keyframes.state_bytes(model)))
+        self.kf_last = -1  # the step of the last keyframe taken
+        self.offset = 0  # the next sample of the epoch's order to train on
+        self.epoch_rng: torch.Tensor | None = None  # the shuffling generator before this epoch
 
     # events
     def emit(self, hook: str, *args) -> None:
@@ -396,6 +415,8 @@ class _Loop:
         except Exception as e:  # noqa: BLE001 - any failure ends this run, not the app
             status, message = "failed", failure_message(e)
         record = self.finish(status)
+        if self.kf_steps and status in ("finished", "stopped") and self.kf_last != self.step:
+            self.keyframe()  # the final step's
         self.emit("on_end", status, message, record)
         return Result(status, message, record, self.history, dict(self.extra))
 
@@ -417,11 +438,15 @@ class _Loop:
         bs, plan = self.spec.train.batch_size, self.plan
         l1, l2 = self.l1, self.l2
         self.model.train()
+        start = self.offset
+        if self.step == 0 and 0 in self.kf_steps:
+            self.keyframe()
         while self.step < plan.total_steps:
+            self.epoch_rng = self.perm_gen.get_state() if self.kf_steps else None
             perm_cpu = torch.randperm(len(x), generator=self.perm_gen)
             perm = perm_cpu.to(self.device)
             self.emit("on_epoch", self.step // plan.steps_per_epoch + 1, perm)
-            for i in range(0, len(x), bs):
+            for i in range(start, len(x), bs):
                 if self.control.must_wait():
                     self.flush(force=True)
                 self.control.gate()
@@ -459,9 +484,50 @@ class _Loop:
                 if self.step % plan.eval_every == 0 and self.step < plan.total_steps:
                     if self.evaluate_now():
                         return self.early_stop_message()
+                self.offset = i + bs
+                if self.step in self.kf_steps:
+                    self.keyframe()
                 if self.step >= plan.total_steps:
                     break
+            start = 0
         return ""
+
+    def keyframe(self) -> None:
+        """Copy (on the device, no host sync) everything needed to go on from this step."""
+        if self.offset >= len(self.ds.x_train) or self.epoch_rng is None:  # the epoch is done
+            rng, offset = self.perm_gen.get_state(), 0  # (or none began): the next shuffles
+            # from the generator as it is now
+        else:
+            rng, offset = self.epoch_rng, self.offset
+        dropout = models.dropout_generator(self.model)
+        self.kf_last = self.step
+        copied = {
+            "step": self.step, "offset": offset, "perm_rng": rng,
+            "dropout_rng": None if dropout is None else dropout.get_state(),
+            "model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            "optimizer_name": type(self.optimizer).__name__,
+            "optimizer": keyframes.copy_optimizer(self.optimizer, self.fused),
+            "best": [float(self.best[0]), int(self.best[1])], "since_best": self.since_best,
+            "changes": [c.model_dump() for c in self.applied],
+        }  # fmt: skip
+        for cb in self.callbacks:
+            if hasattr(cb, "on_keyframe"):
+                cb.on_keyframe(copied)
+
+    def restore(self, frame: dict) -> None:
+        """Go on from a keyframe: its weights, optimiser state (when the optimiser is the
+        same kind), generators, place in the epoch and counters; the settings stay the spec's."""
+        self.model.load_state_dict(frame["model"])
+        keyframes.restore_optimizer(self.optimizer, frame)
+        self.step = self.kf_last = int(frame["step"])
+        self.perm_gen.set_state(frame["perm_rng"])
+        self.offset = int(frame["offset"])
+        dropout = models.dropout_generator(self.model)
+        if dropout is not None and frame["dropout_rng"] is not None:
+            dropout.set_state(frame["dropout_rng"])
+        self.best, self.since_best = (frame["best"][0], frame["best"][1]), frame["since_best"]
+        self.applied = [SettingChange.model_validate(c) for c in frame["changes"]]
+        self.schedule = [c for c in self.schedule if c.step > self.step]
 
     def fast(self, l1: float, l2: float) -> bool:
         """Whether this step takes the fused path (fused.py); when it no longer can (a penalty,
@@ -486,6 +552,7 @@ class _Loop:
                 for k, v in self.control.take_changes()]
         for change in due:
             APPLY_CHANGE[change.setting](self, change.value)
+            self.applied.append(change)
             self.emit("on_change", change)
 
     def flush(self, force: bool = False, probe: bool = False) -> None:

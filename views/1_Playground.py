@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+import ui_branch
 import ui_changes
 from nnplay import presets
 from nnplay.spec import DATASETS, ExperimentSpec, SpecError
@@ -65,19 +66,24 @@ with model_tab, st.expander("print(model)", expanded=True):
 with stage:
     ui.run_controls(None if problem else spec)
     live_run = ui.active_run()
+    shown_step = None
     if not problem and live_run is not None:
         ui_changes.follow(live_run, spec, live_run.owner == ui.owner(),
                           lambda k, v: ui.manager().change(live_run.id, ui.owner(), k, v))
+        shown_step = ui_branch.controls(live_run, "branch", ui_branch.page_settings(spec),
+                                        ui_branch.HINT)
 
 with stage:
-    ui.live(ui.run_charts, preview=None if problem else spec)
+    ui.live(ui_branch.drawn(ui.run_charts, live_run, shown_step),
+            preview=None if problem else spec)
 
 with stage, st.expander("PyTorch code", icon=":material/code:"):
     shown = ui.active_run()
     if shown is not None and shown.spec != spec:
         st.caption("The code of the run shown above; the controls have changed since it started.")
     ui.code_panel(shown.spec if shown is not None else spec,
-                  changes=shown.changes if shown is not None else ())
+                  changes=shown.changes if shown is not None else (),
+                  origin=shown.origin if shown is not None else None)
 
 if DATASETS[spec.data.name].downloads:
     st.caption("MNIST and FashionMNIST are downloaded by torchvision on first use.")

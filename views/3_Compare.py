@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+import ui_landscape
 import ui_paths
 from nnplay import charts, escape, presets, race
 from nnplay.limits import LimitExceeded
@@ -249,3 +250,5 @@ if current is None:
     st.caption("Press **Train** to start the race. Curves appear here as the contenders learn.")
 else:
     ui.poll(lambda: current.done(manager), draw)
+    if st.session_state.get("race.mode") == MODES[0] and current.done(manager):
+        ui_landscape.panel(current, current.snapshots(manager))

@@ -8,7 +8,8 @@ import streamlit as st
 
 import serving
 import ui
-from nnplay import codegen, escape, overlay, runs, urls
+import ui_branch
+from nnplay import branch, codegen, escape, overlay, runs, urls
 from nnplay.overlay_chart import overlay_accuracy_chart, overlay_loss_chart
 from nnplay.spec import ExperimentSpec, SpecError, flatten
 
@@ -209,7 +210,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                            help="torch.load(path, weights_only=True) gives the state_dict; "
                                 "the script below builds the model it fits.")  # fmt: skip
     try:
-        script = codegen.script(spec, run.name, run.changes)  # replayed at their steps
+        base, replayed = branch.exported(spec, run.changes, run.origin)  # a branch: replayed
+        script = codegen.script(base, run.name, replayed)  # changes made at their steps
     except SpecError as e:
         script, why = None, str(e)
     if script is not None:
@@ -222,6 +224,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     if not run.done and manager.can_control(run.id, me, "stop", operator):
         st.button("Stop", key=f"stop.{run.id}", icon=":material/stop:",
                   on_click=manager.control, args=(run.id, me, "stop", operator))
+    branching = ui_branch.status(run) in ui_branch.BRANCHES_FROM
+    if branching:
+        branch_spec = ui_branch.popover_settings(run, "runs.branch")
     label = "Delete" if mine else "Remove from my list"
     with st.popover(label, icon=":material/delete:"):
         st.caption("This deletes the run, its history and its checkpoint for good." if mine
@@ -230,6 +235,14 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                   args=(run.id,))
 if script is None:
     st.caption(why)
+shown_step = ui_branch.controls(run, "runs.branch", branch_spec) if branching else None
+if "run.refused" in st.session_state:
+    st.error(st.session_state.pop("run.refused"))
+if "notice" in st.session_state:
+    st.info(st.session_state.pop("notice"))
+if run.origin:
+    st.caption(f"A branch of run {escape.markdown(run.origin['parent'][:8])} from step "
+               f"{run.origin['step']:,}.")
 
 # --- its charts (live while it trains) ---
-ui.live(lambda s: ui.run_charts(s, key="runs"), run=run)
+ui.live(ui_branch.drawn(lambda s: ui.run_charts(s, key="runs"), run, shown_step), run=run)

@@ -58,6 +58,7 @@ def loss_chart(
     x, loss = _arr(steps.get("step")), _arr(steps.get("loss"))
     ex = _arr(evals.get("step"))
     fig = Figure()
+    _origin(fig, snap, scale)
     if len(x):
         fig.add_trace(_line(x, loss, "per step", STEP_COLOUR, scale, width=1, opacity=0.6))
         fig.add_trace(_line(x, ema(loss), "smoothed", SMOOTH_COLOUR, scale))
@@ -73,6 +74,7 @@ def loss_chart(
     _baseline(fig, snap, scale)
     _layout(fig, "loss", scale, x_title="step", y_title="loss", height=height, log_y=log_y)
     _changes(fig, snap, scale)
+    _cursor(fig, snap, scale)
     if not _has_data(x, ex):
         return _message(fig, WAITING, scale)
     if isinstance(snap, Mapping) and snap.get("status") == "diverged" and len(x):
@@ -97,6 +99,36 @@ def _changes(fig: Figure, snap: Snapshot, scale: float) -> None:
                       annotation=dict(text=label, textangle=-90, yanchor="top",
                                       font=dict(size=_px(BASE_FONT - 3, scale), color="#444"),
                                       bgcolor="rgba(255,255,255,0.8)"))
+
+
+PARENT_COLOUR = "#8a8a8a"
+CURSOR_COLOUR = "#7b2cbf"
+
+
+def _cursor(fig: Figure, snap: Snapshot, scale: float) -> None:
+    """The step the page is showing the run at (scrubbing back through its keyframes)."""
+    step = snap.get("cursor") if isinstance(snap, Mapping) else None
+    if step is not None:
+        fig.add_vline(float(step), line=dict(color=CURSOR_COLOUR, width=_px(2, scale)),
+                      annotation=dict(text=f"showing step {step:,}", yanchor="bottom", y=0,
+                                      font=dict(size=_px(BASE_FONT - 3, scale),
+                                                color=CURSOR_COLOUR)))
+
+
+def _origin(fig: Figure, snap: Snapshot, scale: float) -> None:
+    """A branch's parent: its smoothed loss up to the step the branch starts from, and a mark
+    there, so both futures can be compared."""
+    origin = snap.get("origin") if isinstance(snap, Mapping) else None
+    if not origin:
+        return
+    curve = origin.get("curve") or {}
+    x, y = _arr(curve.get("step")), _arr(curve.get("loss"))
+    if len(x):
+        fig.add_trace(_line(x, ema(y), "parent (smoothed)", PARENT_COLOUR, scale, dash="dash"))
+    fig.add_vline(float(origin["step"]), line=dict(color=PARENT_COLOUR, width=_px(1.5, scale)),
+                  annotation=dict(text=f"branched at step {origin['step']:,}", yanchor="top",
+                                  font=dict(size=_px(BASE_FONT - 3, scale),
+                                            color=PARENT_COLOUR)))
 
 
 def _baseline(fig: Figure, snap: Snapshot, scale: float) -> None:

@@ -1,0 +1,169 @@
+"""Tests for branching a run from a past step (nnplay.branch and RunManager.branch): the start
+state, what a branch may change, ownership, outliving its parent, and the exported script."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nnplay import branch, codegen, keyframes, train
+from nnplay.limits import Limits
+from nnplay.runs import RunManager
+from nnplay.spec import ExperimentSpec
+from nnplay.store import Store
+from tests.test_codegen_changes import TOLERANCE, script_evaluations
+
+torch.set_num_threads(1)
+
+SPEC = ExperimentSpec().with_changes({"data.n_samples": 120, "train.batch_size": 16,
+                                      "train.max_steps": 160, "train.eval_every": 10})
+
+
+@pytest.fixture
+def manager(tmp_path):
+    m = RunManager(max_runs=2, threads=1, store=Store(tmp_path), limits=Limits())
+    yield m
+    m.close()
+
+
+def finished(manager: RunManager, spec: ExperimentSpec = SPEC, owner: str = "teacher"):
+    run = manager.start(spec, owner=owner)
+    assert run.wait(120) and run.status == "finished", run.message
+    keyframes.WRITER.drain()
+    return run
+
+
+class Losses(train.Callback):
+    """Every step loss of a fit."""
+
+    def __init__(self) -> None:
+        self.losses: dict[int, float] = {}
+
+    def on_flush(self, chunk: dict) -> None:
+        self.losses.update(zip(chunk["step"], chunk["loss"]))
+
+
+def losses(run) -> dict[int, float]:
+    return dict(zip(run.steps["step"], run.steps["loss"]))
+
+
+def test_an_unchanged_branch_goes_on_exactly_as_its_parent_did(manager):
+    parent = finished(manager)
+    step = parent.frames()[len(parent.frames()) // 2]
+    child = manager.branch(parent.id, step, "student", parent.spec)
+    assert child.wait(120) and child.status == "finished"
+    mine, theirs = losses(child), losses(parent)
+    assert min(mine) == step + 1  # its first loss is the parent's next
+    assert mine == {s: theirs[s] for s in mine}
+    assert child.owner == "student" and manager.can_control(child.id, "student", "stop")
+    assert not manager.can_control(parent.id, "student", "stop")
+
+
+def test_a_branch_with_a_lower_rate_differs_and_its_script_replays_the_parent(manager, tmp_path):
+    parent = finished(manager)
+    step = next(s for s in parent.frames() if s >= 40)
+    lower = branch.branch_spec(parent.spec, {"optimizer.lr": parent.spec.optimizer.lr / 10})
+    child = manager.branch(parent.id, step, "student", lower)
+    assert child.wait(120) and child.status == "finished"
+    mine, theirs = losses(child), losses(parent)
+    assert mine[step + 1] == theirs[step + 1]  # the step's batch, from the same weights
+    assert mine[step + 2] != theirs[step + 2]  # then the lower rate shows
+    snap = child.snapshot()
+    assert snap["origin"]["step"] == step and snap["origin"]["curve"]["step"][-1] == step
+
+    spec, changes = branch.replay(child.spec, child.origin)
+    path = tmp_path / "branch.py"
+    path.write_text(codegen.script(spec, changes=changes))
+    script = [e for e in script_evaluations(path) if e["step"] > step]
+    assert len(script) == len(child.evals) >= 4
+    for ours, theirs in zip(script, child.evals):
+        assert int(ours["step"]) == theirs["step"]
+        for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+            assert abs(ours[key] - theirs[key]) <= TOLERANCE, (key, ours, theirs)
+
+
+def test_optimiser_batch_size_dropout_and_length_can_change(manager):
+    parent = finished(manager, SPEC.with_changes({"model.layers": [
+        {"type": "linear", "units": 8}, {"type": "activation", "name": "ReLU"},
+        {"type": "dropout", "p": 0.2}]}))
+    spec = branch.branch_spec(parent.spec, {"optimizer.name": "SGD", "optimizer.lr": 0.05,
+                                            "train.batch_size": 8, "dropout": 0.5,
+                                            "train.max_steps": 200})
+    assert branch.dropout_p(spec) == 0.5
+    step = next(s for s in parent.frames() if s >= 40)
+    child = manager.branch(parent.id, step, "student", spec)
+    assert child.wait(120) and child.status == "finished", child.message
+    assert min(losses(child)) == step + 1 and max(losses(child)) == 200
+    with pytest.raises(branch.BranchError, match="optimiser itself, batch size|cannot change"):
+        branch.replay(child.spec, child.origin)
+
+
+@pytest.mark.parametrize("edits, words", [
+    ({"model.layers": []}, "layers"),
+    ({"data.name": "xor"}, "data"),
+    ({"dropout": 0.3}, "no Dropout layer"),
+    ({"optimizer.lr": 99.0}, "cannot take these settings"),
+])
+def test_what_a_branch_cannot_change_is_refused_in_one_sentence(edits, words):
+    with pytest.raises(branch.BranchError, match=words) as e:
+        branch.branch_spec(SPEC, edits)
+    assert str(e.value).count(". ") == 0
+
+
+def test_the_manager_refuses_other_layers_or_a_missing_keyframe(manager):
+    parent = finished(manager)
+    wider = SPEC.with_changes({"model.layers": [{"type": "linear", "units": 4}]})
+    with pytest.raises(branch.BranchError, match="layers"):
+        manager.branch(parent.id, parent.frames()[1], "student", wider)
+    missing = next(s for s in range(1, 160) if s not in parent.frames())
+    with pytest.raises(branch.BranchError, match=f"no state at step {missing}"):
+        manager.branch(parent.id, missing, "student", SPEC)
+    with pytest.raises(branch.BranchError, match="train no further"):
+        manager.branch(parent.id, parent.frames()[-1], "student", SPEC)  # the final step
+    with pytest.raises(branch.BranchError, match="not on this server"):
+        manager.branch("0" * 32, 1, "student", SPEC)
+
+
+def test_a_branch_outlives_its_parent_and_a_restart(tmp_path, manager):
+    parent = finished(manager)
+    step = parent.frames()[4]
+    lower = branch.branch_spec(parent.spec, {"optimizer.lr": 0.001})
+    child = manager.branch(parent.id, step, "student", lower)
+    assert child.wait(120)
+    keyframes.WRITER.drain()
+    manager.delete(parent.id, "teacher")
+    manager.close()
+    again = RunManager(max_runs=1, threads=1, store=Store(tmp_path), limits=Limits())
+    try:
+        assert again.get(parent.id) is None
+        stored = again.get(child.id)
+        assert stored.origin["parent"] == parent.id and stored.origin["step"] == step
+        assert stored.frames()[0] == step  # the state it started from is its own
+        later = next(s for s in stored.frames() if s > step + 10)
+        decayed = branch.branch_spec(stored.spec, {"optimizer.weight_decay": 0.01})
+        grandchild = again.branch(child.id, later, "student", decayed)
+        assert grandchild.wait(120) and grandchild.status == "finished"
+        assert grandchild.snapshot()["origin"]["curve"]["step"] == list(range(1, later + 1))
+        # replayed from the first parent's spec with both branches' changes: the same losses
+        spec, changes = branch.exported(grandchild.spec, grandchild.changes, grandchild.origin)
+        assert [(c.step, c.setting) for c in changes] == [(step + 1, "optimizer.lr"),
+                                                          (later + 1, "optimizer.weight_decay")]
+        replayed = Losses()
+        train.run_spec(spec, [replayed], device=torch.device("cpu"), changes=changes)
+        assert {s: replayed.losses[s] for s in losses(grandchild)} == losses(grandchild)
+        assert {s: replayed.losses[s] for s in range(step + 1, later + 1)} == \
+            {s: losses(stored)[s] for s in range(step + 1, later + 1)}
+    finally:
+        again.close()
+
+
+def test_the_loss_chart_draws_the_parents_curve_up_to_the_branch_step():
+    from nnplay import charts
+
+    snap = {"steps": {"step": [11, 12], "loss": [0.5, 0.4]}, "evals": {},
+            "origin": {"step": 10, "curve": {"step": list(range(1, 11)), "loss": [1.0] * 10}}}
+    fig = charts.loss_chart(snap)
+    parent = next(t for t in fig.data if t.name == "parent (smoothed)")
+    assert list(parent.x)[-1] == 10
+    assert min(next(t for t in fig.data if t.name == "per step").x) == 11
+    assert any("branched at step 10" in a.text for a in fig.layout.annotations)
