@@ -461,6 +461,9 @@ class Recorder:
     def on_change(self, change: object) -> None:
         self.changes.append(change)
 
+    def on_keyframe(self, copied: dict) -> None:
+        """Keyframes are the run manager's to keep; a headless run asks for none."""
+
     def on_end(self, status: str, message: str, record: dict | None) -> None:
         self.status, self.message = status, message
 
