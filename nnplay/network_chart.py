@@ -7,9 +7,6 @@ binned by sign and width into a few line traces, and hovering uses two invisible
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nnplay import charts
-from nnplay.charts import model_views, style, values
+from nnplay.charts import images, model_views, style, values
 from nnplay.figures import Figure, plotly_figure, trace
 
 NEGATIVE, POSITIVE = charts.CLASS_COLOURS[0], charts.CLASS_COLOURS[1]  # orange, blue: as TF
@@ -68,20 +65,8 @@ def towards(z: np.ndarray, k: int) -> np.ndarray:
 
 
 def png(indices: np.ndarray) -> str:
-    """An (H, W) image of palette indices as a PNG data URI (zlib from the standard library);
-    index 0 is transparent."""
-    h, w = indices.shape
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), indices], axis=1)  # filter byte: none
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + \
-            struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    head = struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)  # 8-bit palette
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"PLTE", PALETTE) + \
-        chunk(b"tRNS", b"\x00") + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + \
-        chunk(b"IEND", b"")
-    return "data:image/png;base64," + base64.b64encode(data).decode()
+    """An (H, W) image of indices into this module's PALETTE as a PNG data URI (0: transparent)."""
+    return images.png(indices, PALETTE)
 
 
 @dataclass(frozen=True)

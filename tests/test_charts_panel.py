@@ -14,7 +14,7 @@ from nnplay import bench, charts
 
 SLOTS = ["view", "loss", "accuracy", "misclassified", "activations", "grads", "histogram"]
 # each module of the package imports only modules of a lower layer
-LAYERS = {"values": 0, "style": 1, "curves": 2, "model_views": 2, "sequences": 2,
+LAYERS = {"values": 0, "images": 0, "style": 1, "curves": 2, "model_views": 2, "sequences": 2,
           "explainers": 2, "progress": 2, "weights": 2, "drawing": 2, "compare": 3, "panel": 4,
           "__init__": 5}
 

@@ -4,13 +4,11 @@ blue positive, as the network view), with the unit under the pointer on hover.""
 
 from __future__ import annotations
 
-import base64
 import math
-import struct
-import zlib
 
 import numpy as np
 
+from nnplay.charts.images import png as palette_png
 from nnplay.charts.style import BASE_FONT, CLASS_COLOURS, _layout, _px
 from nnplay.charts.values import Snapshot, _section
 from nnplay.figures import Figure, plotly_figure, trace
@@ -77,19 +75,8 @@ def indices(values: np.ndarray, zmax: float) -> np.ndarray:
 
 
 def png(pixels: np.ndarray) -> str:
-    """An (H, W) image of palette indices as a PNG data URI; index 0 is transparent."""
-    h, w = pixels.shape
-    raw = np.concatenate([np.zeros((h, 1), np.uint8), pixels], axis=1)  # filter byte: none
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + \
-            struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-
-    head = struct.pack(">IIBBBBB", w, h, 8, 3, 0, 0, 0)  # 8-bit palette
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"PLTE", PALETTE) + \
-        chunk(b"tRNS", b"\x00") + chunk(b"IDAT", zlib.compress(raw.tobytes(), 1)) + \
-        chunk(b"IEND", b"")
-    return "data:image/png;base64," + base64.b64encode(data).decode()
+    """An (H, W) image of indices into this module's PALETTE as a PNG data URI (0: transparent)."""
+    return palette_png(pixels, PALETTE)
 
 
 @plotly_figure
