@@ -118,8 +118,8 @@ def weights_chart(snap: Snapshot, scale: float = 1.0) -> Figure | None:
                                                   thickness=_px(14, scale), tickfont=dict(
                                                       size=_px(BASE_FONT - 3, scale))))))
     units = int(found.get("units", k))
-    more = f" (the first {k} of {units} units)" if units > k else ""
-    title = f"What {layer} learned: each unit's weights over the pixels{more}"
+    more = f" (first {k} of {units} units)" if units > k else ""
+    title = f"What {layer} learned: its units' weights{more}"  # one line at 1400 px
     height = (TOP + rows * min(MAX_ROW, SHEET_WIDTH / cols)) * scale
     _layout(fig, title, scale, legend=False, hovermode="closest", height=height)
     width, tall = cols * (w + g) - g, rows * (h + g) - g
