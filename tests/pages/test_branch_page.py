@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import ui
 from tests.pages.drawn import plotly_charts
+from tests.pages.training import finished, train_to_end
 
 
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
-def finished(at) -> bool:
-    return any("Finished" in t for t in texts(at.success))
-
 
 def train_xor(app, poll):
-    at = app.run()
-    at.selectbox(key="data.name").set_value("xor").run()
-    at.number_input(key="train.epochs").set_value(3).run()
-    at.button(key="train").click().run()
-    poll(at, finished)
+    at = train_to_end(app, poll, "xor", 3)
     poll(at, lambda a: len(ui.manager().get(a.session_state["run_id"]).frames()) >= 5)
     return at, at.session_state["run_id"]
 

@@ -6,10 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.pages.drawn import plotly_charts
-
-
-def finished(at) -> bool:
-    return any("Finished" in e.value for e in at.success)
+from tests.pages.training import finished, train_to_end
 
 
 def tiles_spec(at) -> dict | None:
@@ -37,9 +34,5 @@ def test_the_first_layer_tiles_appear_after_training_digits(app, poll):
 
 
 def test_2d_data_has_no_tiles(app, poll):
-    at = app.run()
-    at.selectbox(key="data.name").set_value("xor").run()
-    at.number_input(key="train.epochs").set_value(1).run()
-    at.button(key="train").click().run()
-    poll(at, finished)
+    at = train_to_end(app, poll, "xor", 1)
     assert not at.exception and tiles_spec(at) is None

@@ -7,10 +7,7 @@ import json
 
 from nnplay import presets
 from tests.pages.drawn import plotly_charts
-
-
-def finished(at) -> bool:
-    return any("Finished" in e.value for e in at.success)
+from tests.pages.training import finished
 
 
 def chart(at, key: str) -> dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.pages.drawn import plotly_charts
+from tests.pages.training import train_to_end
 
 
 def texts(elements) -> list[str]:
@@ -32,11 +33,7 @@ def test_the_data_is_drawn_before_train(app):
 
 
 def test_train_xor_to_the_end_and_find_the_charts(app, poll):
-    at = app.run()
-    at.selectbox(key="data.name").set_value("xor").run()
-    at.number_input(key="train.epochs").set_value(3).run()
-    at.button(key="train").click().run()
-    poll(at, finished)
+    at = train_to_end(app, poll, "xor", 3)
     assert not at.exception
     assert not at.error
     keys = {c.proto.id for c in plotly_charts(at)}
