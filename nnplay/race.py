@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from nnplay import train
+from nnplay import groups, train
 from nnplay.limits import LimitExceeded
 from nnplay.runs import Run, RunManager
 from nnplay.spec import (
@@ -237,19 +237,14 @@ class Race:
 def start(manager: RunManager, race: RaceSpec, owner: str = "") -> Race:
     """Start every contender through the manager, all from one SharedStart.
 
-    All or none: when a limit refuses one contender (LimitExceeded), those already started are
-    deleted and the refusal is raised.
+    All or none (groups.start_all): when a limit refuses one contender, those already started
+    are deleted and the refusal is raised as LimitExceeded.
     """
     shared = SharedStart(race.base)
-    started: list[str] = []
-    try:
-        for spec in race.specs():
-            started.append(manager.start(spec, owner=owner, setup=shared).id)
-    except LimitExceeded:
-        for run_id in started:
-            manager.delete(run_id, owner)
-        raise
-    return Race(race, tuple(started), shared.start)
+    started, refused = groups.start_all(manager, race.specs(), owner, setup=shared)
+    if refused is not None:
+        raise LimitExceeded(refused)
+    return Race(race, started, shared.start)
 
 
 # --- results -------------------------------------------------------------------------------------
