@@ -494,17 +494,24 @@ def optimizer_settings(name: str, prefix: str) -> tuple[str, ...]:
     return own
 
 
+def optimizer_widgets(prefix: str) -> tuple[str, ...]:
+    """Optimiser, learning rate, its own settings and weight decay (keyed prefix + setting, as
+    on the Playground and for each of Compare's contenders); returns the settings shown."""
+    name = st.selectbox("Optimiser", OPTIMIZERS, key=prefix + "name")
+    lr = float(st.session_state[prefix + "lr"])
+    st.select_slider("Learning rate", sorted({*LR_GRID, lr}), key=prefix + "lr",
+                     format_func=lambda v: f"{v:g}")
+    own = optimizer_settings(name, prefix)
+    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key=prefix + "weight_decay",
+                    format="%.5f")
+    return ("name", "lr", "weight_decay", *own)
+
+
 def training_widgets(spec: ExperimentSpec) -> None:
     """Loss, optimiser and training settings."""
     losses = fit_loss()
     st.selectbox("Loss", losses, key="loss.name")
-    st.selectbox("Optimiser", OPTIMIZERS, key="optimizer.name")
-    lr = float(st.session_state["optimizer.lr"])
-    st.select_slider("Learning rate", sorted({*LR_GRID, lr}), key="optimizer.lr",
-                     format_func=lambda v: f"{v:g}")
-    optimizer_settings(st.session_state["optimizer.name"], "optimizer.")
-    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key="optimizer.weight_decay",
-                    format="%.5f")
+    optimizer_widgets("optimizer.")
     c1, c2 = st.columns(2)
     c1.number_input("L1 penalty λ₁", 0.0, 1.0, step=1e-4, key="train.l1", format="%.5f")
     c2.number_input("L2 penalty λ₂", 0.0, 1.0, step=1e-4, key="train.l2", format="%.5f")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -118,6 +118,19 @@ def parse_race(obj: object) -> RaceSpec:
         return RaceSpec.model_validate(obj)
     except ValidationError as e:
         raise SpecError(explain(e)) from None
+
+
+def from_settings(base: ExperimentSpec, contenders: Sequence[Mapping] = (),
+                  lr_range: tuple[float, float, int, str | None] | None = None
+                  ) -> tuple[RaceSpec | None, str | None]:
+    """(the race of these contenders, or the sweep lr_range (lo, hi, n, optimiser) describes,
+    None), or (None, a sentence) when it does not validate."""
+    try:
+        if lr_range is not None:
+            return sweep(base, *lr_range), None
+        return parse_race({"base": base.model_dump(), "contenders": list(contenders)}), None
+    except SpecError as e:
+        return None, str(e)
 
 
 def log_grid(lo: float, hi: float, n: int) -> list[float]:
@@ -228,6 +241,11 @@ class Race:
 
     def done(self, manager: RunManager) -> bool:
         return all(run is None or run.done for run in self.runs(manager))
+
+    def paused(self, manager: RunManager) -> bool:
+        """Every contender still going is paused (none going: False)."""
+        going = [run for run in self.runs(manager) if run is not None and not run.done]
+        return bool(going) and all(run.control.paused for run in going)
 
     def stop(self, manager: RunManager) -> None:
         for run_id in self.run_ids:

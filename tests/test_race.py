@@ -236,3 +236,34 @@ def test_race_command_prints_the_ranking(capsys, tmp_path):
     assert len(csv.read_text().splitlines()) == 3
     assert main(["race", "--preset", "xor", "--contender", "nameSGD"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_from_settings_gives_a_race_a_sweep_or_one_sentence():
+    got, problem = race.from_settings(BASE, THREE)
+    assert problem is None and got == three()
+    swept, problem = race.from_settings(BASE, lr_range=(0.001, 1.0, 4, "SGD"))
+    assert problem is None and [s.optimizer.lr for s in swept.specs()] == [0.001, 0.01, 0.1, 1.0]
+    none, problem = race.from_settings(BASE, THREE[:1])
+    assert none is None and "a race needs 2 to 6 contenders, not 1" in problem
+    none, problem = race.from_settings(BASE, lr_range=(1.0, 0.1, 4, None))
+    assert none is None and "lowest < highest" in problem
+
+
+def test_a_race_is_paused_when_every_contender_still_going_is():
+    manager = RunManager(max_runs=3)
+    started = race.start(manager, race.parse_race({
+        "base": BASE.with_changes({"data.n_samples": 1000, "train.epochs": 500}).model_dump(),
+        "contenders": THREE}), owner="t")
+    try:
+        assert not started.paused(manager)
+        first, *others = started.run_ids
+        manager.control(first, "t", "pause")
+        assert not started.paused(manager)  # two still train
+        for run_id in others:
+            manager.control(run_id, "t", "pause")
+        assert started.paused(manager)
+        manager.control(first, "t", "stop")
+        assert manager.get(first).wait(30) and started.paused(manager)  # the rest are paused
+    finally:
+        started.stop(manager)
+        manager.close()

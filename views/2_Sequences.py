@@ -6,15 +6,11 @@ import streamlit as st
 import serving
 import ui
 from nnplay import charts, comparisons, escape, presets, recurrent
-from nnplay.spec import CELLS, DATASETS
+from nnplay.spec import CELL_LABELS, CELLS, DATASETS
 
 TASKS = [name for name, info in DATASETS.items() if info.seq_len]
 PRESETS = tuple(n for n in presets.names() if presets.load(n).page == "Sequences")
 DEFAULT = "sentiment-bilstm"
-CELL_LABELS = {
-    "RNN": "RNN (nn.RNN)", "LSTM": "LSTM (nn.LSTM)", "GRU": "GRU (nn.GRU)",
-    "LSTMCell": "LSTMCell, stepped by hand", "BagOfWords": "Bag of words (no recurrence)",
-}  # fmt: skip
 R = "model.recurrent."
 
 st.title("Sequences")
