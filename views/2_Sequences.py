@@ -5,7 +5,7 @@ import streamlit as st
 
 import serving
 import ui
-from nnplay import charts, comparisons, escape, presets, recurrent
+from nnplay import charts, comparisons, escape, presets, recurrent, sequences
 from nnplay.spec import CELL_LABELS, CELLS, DATASETS
 
 TASKS = [name for name, info in DATASETS.items() if info.seq_len]
@@ -134,8 +134,7 @@ def example_picker(view: dict) -> int:
     inputs = (view or {}).get("inputs") or []
     if not inputs:
         return 0
-    names = [" ".join(x) if len(x) and isinstance(x[0], str) else f"test sequence {i + 1}"
-             for i, x in enumerate(inputs)]  # fmt: skip
+    names = sequences.example_names(inputs)
     if st.session_state.get("seq.example", 0) >= len(names):
         st.session_state["seq.example"] = 0
     return st.selectbox("Example", range(len(names)), key="seq.example",
