@@ -39,8 +39,10 @@ from nnplay.spec import (
     OPTIMIZERS,
     ExperimentSpec,
     SpecError,
+    flatten,
     losses_for,
     parse,
+    unflatten,
 )
 from nnplay.store import open_store
 from nnplay.train import device_choice
@@ -136,16 +138,12 @@ def chart_columns(n: int) -> list:
 # loading a spec is writing its values into session_state, and reading one is the reverse.
 
 
+WIDGETLESS = ("model.layers", "model.recurrent")  # the stack has its editor; None: no cell
+
+
 def flat(spec: ExperimentSpec) -> dict[str, object]:
-    """The spec's scalar settings by dotted path (the layer stack apart)."""
-    out: dict[str, object] = {"seed": spec.seed}
-    for section in ("data", "loss", "optimizer", "train"):
-        for key, value in getattr(spec, section).model_dump().items():
-            out[f"{section}.{key}"] = value
-    if spec.model.recurrent is not None:
-        for key, value in spec.model.recurrent.model_dump().items():
-            out[f"model.recurrent.{key}"] = value
-    return out
+    """The spec's scalar settings by dotted path (spec.flatten, the layer stack apart)."""
+    return {k: v for k, v in flatten(spec.model_dump()).items() if k not in WIDGETLESS}
 
 
 # Pages share the widgets' keys, so each page that edits an experiment keeps its own: the
@@ -194,13 +192,9 @@ def ensure_widget_state(spec: ExperimentSpec) -> None:
 
 def spec_from_widgets() -> tuple[ExperimentSpec | None, str | None]:
     """(spec, None) from the widgets' values, or (None, a sentence) when they do not validate."""
-    tree: dict = {"model": {"layers": [_layer(row) for row in st.session_state["layers"]]}}
-    for key, value in flat(current_spec()).items():
-        *parents, leaf = key.split(".")
-        node = tree
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = st.session_state.get(key, value)
+    tree = unflatten({key: st.session_state.get(key, value)
+                      for key, value in flat(current_spec()).items()})
+    tree.setdefault("model", {})["layers"] = [_layer(row) for row in st.session_state["layers"]]
     try:
         return parse(tree), None
     except SpecError as e:
