@@ -444,10 +444,10 @@ def layer_editor() -> None:
         st.button("Use this stack", key="ff.apply", on_click=_template)
 
 
-def model_summary(spec: ExperimentSpec) -> None:
+def model_printout(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
-    st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text",
-            wrap_lines=True)  # a settings column is narrower than its longest line
+    text = models.describe_spec(spec, spec.data.info.features, spec.data.n_classes)
+    st.code(text, language="text", wrap_lines=True)  # a column is narrower than its longest line
 
 
 def fit_loss() -> list[str]:

@@ -35,9 +35,9 @@ from nnplay.spec import (
     ExperimentSpec,
     OptimizerSpec,
     SpecError,
-    describe_optimizer,
     explain,
     loss_info,
+    optimizer_label,
 )
 
 MIN_CONTENDERS, MAX_CONTENDERS = 2, 6
@@ -104,7 +104,7 @@ class RaceSpec(BaseModel):
         """Each contender's label (its settings when blank), made unique with '#2', '#3'."""
         titles: list[str] = []
         for contender, spec in zip(self.contenders, self.specs()):
-            title = contender.label or describe_optimizer(spec.optimizer)
+            title = contender.label or optimizer_label(spec.optimizer)
             n = sum(1 for t in titles if t == title or t.startswith(f"{title} #"))
             titles.append(f"{title} #{n + 1}" if n else title)
         return titles
@@ -202,7 +202,7 @@ def step_zero(model: torch.nn.Module, ds, spec: ExperimentSpec) -> dict[str, flo
 
 def with_start(snaps: Mapping[str, Mapping], start: Mapping[str, float]) -> dict[str, dict]:
     """Snapshots whose evaluations begin with the shared step-0 record (for the race's charts;
-    the summary ranks on the contenders' own evaluations)."""
+    the ranking uses on the contenders' own evaluations)."""
     if not start:
         return dict(snaps)
     out = {}
@@ -300,7 +300,7 @@ def steps_to(snap: Mapping, target: float) -> float:
     return float(steps[hit[0]]) if len(hit) else math.nan
 
 
-def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.DataFrame:
+def ranking(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.DataFrame:
     """One row per contender, best first: final and best test loss, steps to target, wall time.
 
     Finished and stopped contenders rank by final test loss; diverged and failed ones come last.
@@ -314,7 +314,7 @@ def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.Dat
         spec = snap.get("spec") or {}
         row = {
             "contender": title,
-            "optimizer": describe_optimizer(OptimizerSpec(**spec["optimizer"])) if spec else "",
+            "optimizer": optimizer_label(OptimizerSpec(**spec["optimizer"])) if spec else "",
             "status": snap.get("status", ""),
             "final test loss": float(losses[-1]) if len(losses) else math.nan,
             "best test loss": best,

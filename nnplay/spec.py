@@ -305,7 +305,7 @@ def model_words(spec: ExperimentSpec) -> str:
     return " → ".join(stack) or "no hidden layers"
 
 
-def describe_optimizer(opt: OptimizerSpec) -> str:
+def optimizer_label(opt: OptimizerSpec) -> str:
     """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001 wd=0.01'."""
     parts = [opt.name, f"lr={opt.lr:g}"]
     own = concepts.OPTIMIZERS[opt.name].settings

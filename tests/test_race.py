@@ -171,7 +171,7 @@ def test_summary_ranks_by_final_loss_with_failures_last():
         "fast": fake("finished", [10, 20, 30], [0.4, 0.3, 0.35], elapsed=2.5),
         "stopped": fake("stopped", [10], [0.8]),
     }
-    table = race.summary(snaps, target=0.6)
+    table = race.ranking(snaps, target=0.6)
     assert list(table["contender"]) == ["fast", "slow", "stopped", "blew up"]
     assert list(table["rank"]) == [1, 2, 3, 4]
     fast = table.iloc[0]
@@ -182,7 +182,7 @@ def test_summary_ranks_by_final_loss_with_failures_last():
     assert math.isnan(table.iloc[2]["steps to test loss ≤ 0.6"])
     header = table.to_csv(index=False).splitlines()[0]
     assert header.startswith("rank,contender,optimizer,status,final test loss,best test loss")
-    named = race.summary({"Adam lr=0.03": fake("finished", [1], [0.5])})
+    named = race.ranking({"Adam lr=0.03": fake("finished", [1], [0.5])})
     assert "optimizer" not in named.columns  # no column repeating the contender's name
 
 
@@ -191,7 +191,7 @@ def test_default_target_is_the_level_every_healthy_contender_reached():
              "c": fake("diverged", [1], [5.0])}  # fmt: skip
     assert race.default_target(snaps) == 0.5
     assert race.default_target({"c": fake("diverged", [], [])}) is None
-    assert race.summary({}).empty
+    assert race.ranking({}).empty
 
 
 def test_log_grid_and_sweep():

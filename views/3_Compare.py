@@ -215,7 +215,7 @@ def draw() -> None:
     if any((s.get("view") or {}).get("kind") == "boundary" for s in snaps.values()):
         ui.figure(charts.boundary_row(snaps, scale=big), "race.boundaries")
     target = st.session_state.get("compare.target") or None
-    table = race.summary(snaps, target)
+    table = race.ranking(snaps, target)
     st.subheader("Ranking")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "wall time (s)": st.column_config.NumberColumn(format="%.1f"),
