@@ -39,8 +39,10 @@ from nnplay.spec import (
     OPTIMIZERS,
     ExperimentSpec,
     SpecError,
+    flatten,
     losses_for,
     parse,
+    unflatten,
 )
 from nnplay.store import open_store
 from nnplay.train import device_choice
@@ -136,16 +138,12 @@ def chart_columns(n: int) -> list:
 # loading a spec is writing its values into session_state, and reading one is the reverse.
 
 
+WIDGETLESS = ("model.layers", "model.recurrent")  # the stack has its editor; None: no cell
+
+
 def flat(spec: ExperimentSpec) -> dict[str, object]:
-    """The spec's scalar settings by dotted path (the layer stack apart)."""
-    out: dict[str, object] = {"seed": spec.seed}
-    for section in ("data", "loss", "optimizer", "train"):
-        for key, value in getattr(spec, section).model_dump().items():
-            out[f"{section}.{key}"] = value
-    if spec.model.recurrent is not None:
-        for key, value in spec.model.recurrent.model_dump().items():
-            out[f"model.recurrent.{key}"] = value
-    return out
+    """The spec's scalar settings by dotted path (spec.flatten, the layer stack apart)."""
+    return {k: v for k, v in flatten(spec.model_dump()).items() if k not in WIDGETLESS}
 
 
 # Pages share the widgets' keys, so each page that edits an experiment keeps its own: the
@@ -194,13 +192,9 @@ def ensure_widget_state(spec: ExperimentSpec) -> None:
 
 def spec_from_widgets() -> tuple[ExperimentSpec | None, str | None]:
     """(spec, None) from the widgets' values, or (None, a sentence) when they do not validate."""
-    tree: dict = {"model": {"layers": [_layer(row) for row in st.session_state["layers"]]}}
-    for key, value in flat(current_spec()).items():
-        *parents, leaf = key.split(".")
-        node = tree
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = st.session_state.get(key, value)
+    tree = unflatten({key: st.session_state.get(key, value)
+                      for key, value in flat(current_spec()).items()})
+    tree.setdefault("model", {})["layers"] = [_layer(row) for row in st.session_state["layers"]]
     try:
         return parse(tree), None
     except SpecError as e:
@@ -450,10 +444,10 @@ def layer_editor() -> None:
         st.button("Use this stack", key="ff.apply", on_click=_template)
 
 
-def model_summary(spec: ExperimentSpec) -> None:
+def model_printout(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
-    st.code(models.summary(spec, spec.data.info.features, spec.data.n_classes), language="text",
-            wrap_lines=True)  # a settings column is narrower than its longest line
+    text = models.describe_spec(spec, spec.data.info.features, spec.data.n_classes)
+    st.code(text, language="text", wrap_lines=True)  # a column is narrower than its longest line
 
 
 def fit_loss() -> list[str]:
@@ -494,17 +488,24 @@ def optimizer_settings(name: str, prefix: str) -> tuple[str, ...]:
     return own
 
 
+def optimizer_widgets(prefix: str) -> tuple[str, ...]:
+    """Optimiser, learning rate, its own settings and weight decay (keyed prefix + setting, as
+    on the Playground and for each of Compare's contenders); returns the settings shown."""
+    name = st.selectbox("Optimiser", OPTIMIZERS, key=prefix + "name")
+    lr = float(st.session_state[prefix + "lr"])
+    st.select_slider("Learning rate", sorted({*LR_GRID, lr}), key=prefix + "lr",
+                     format_func=lambda v: f"{v:g}")
+    own = optimizer_settings(name, prefix)
+    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key=prefix + "weight_decay",
+                    format="%.5f")
+    return ("name", "lr", "weight_decay", *own)
+
+
 def training_widgets(spec: ExperimentSpec) -> None:
     """Loss, optimiser and training settings."""
     losses = fit_loss()
     st.selectbox("Loss", losses, key="loss.name")
-    st.selectbox("Optimiser", OPTIMIZERS, key="optimizer.name")
-    lr = float(st.session_state["optimizer.lr"])
-    st.select_slider("Learning rate", sorted({*LR_GRID, lr}), key="optimizer.lr",
-                     format_func=lambda v: f"{v:g}")
-    optimizer_settings(st.session_state["optimizer.name"], "optimizer.")
-    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key="optimizer.weight_decay",
-                    format="%.5f")
+    optimizer_widgets("optimizer.")
     c1, c2 = st.columns(2)
     c1.number_input("L1 penalty λ₁", 0.0, 1.0, step=1e-4, key="train.l1", format="%.5f")
     c2.number_input("L2 penalty λ₂", 0.0, 1.0, step=1e-4, key="train.l2", format="%.5f")

@@ -157,7 +157,7 @@ def race_command(args: argparse.Namespace) -> int:
     else:
         setup = (presets.load(args.preset).race if args.preset and not args.spec else None) or {}
     spec = race.parse_race({"base": base.model_dump(), **setup})
-    table = race.summary(race.run_race(spec), args.target)
+    table = race.ranking(race.run_race(spec), args.target)
     print(table.to_string(index=False), flush=True)
     if args.csv:
         table.to_csv(args.csv, index=False)

@@ -226,6 +226,11 @@ def _drawn(spec: ExperimentSpec) -> DataCode:
     return DataCode((), body)
 
 
+def _sequence(name: str, spec: ExperimentSpec) -> DataCode:
+    """A sequence task's load_data(), the mirror of its builder (as sequences.BUILDERS)."""
+    return SEQUENCE_CODE[name](spec)
+
+
 # load_data() for each source of a dataset record, given the dataset's name (as datasets.SOURCES).
 SOURCE_CODE: dict[str, Callable[[str, ExperimentSpec], DataCode]] = {
     "generated": _generated,
@@ -233,6 +238,7 @@ SOURCE_CODE: dict[str, Callable[[str, ExperimentSpec], DataCode]] = {
     "torchvision": _torchvision,
     "upload": _csv,
     "drawn": lambda name, spec: _drawn(spec),
+    "sequence": _sequence,
 }
 
 DATA_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
@@ -330,12 +336,12 @@ def _sentiment_code(spec: ExperimentSpec) -> DataCode:
     return DataCode((), body)
 
 
-DATA_CODE.update({
+SEQUENCE_CODE: dict[str, Callable[[ExperimentSpec], DataCode]] = {
     "sine-forecast": _sine_forecast_code,
     "adding": _adding_code,
     "parity": _parity_code,
     "sentiment": _sentiment_code,
-})
+}
 
 
 # --- targets, predictions, penalties -------------------------------------------------------------

@@ -173,7 +173,7 @@ def describe(model: nn.Module) -> str:
     return f"{model}\n\nTrainable parameters: {parameter_count(model):,}"
 
 
-def summary(spec: ExperimentSpec, in_features: int, n_classes: int) -> str:
+def describe_spec(spec: ExperimentSpec, in_features: int, n_classes: int) -> str:
     """describe() of the spec's model, built on the meta device: shapes only, no memory."""
     with torch.device("meta"):
         return describe(build(spec, in_features, n_classes))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from nnplay import train
+from nnplay import groups, train
 from nnplay.limits import LimitExceeded
 from nnplay.runs import Run, RunManager
 from nnplay.spec import (
@@ -35,9 +35,9 @@ from nnplay.spec import (
     ExperimentSpec,
     OptimizerSpec,
     SpecError,
-    describe_optimizer,
     explain,
     loss_info,
+    optimizer_label,
 )
 
 MIN_CONTENDERS, MAX_CONTENDERS = 2, 6
@@ -104,7 +104,7 @@ class RaceSpec(BaseModel):
         """Each contender's label (its settings when blank), made unique with '#2', '#3'."""
         titles: list[str] = []
         for contender, spec in zip(self.contenders, self.specs()):
-            title = contender.label or describe_optimizer(spec.optimizer)
+            title = contender.label or optimizer_label(spec.optimizer)
             n = sum(1 for t in titles if t == title or t.startswith(f"{title} #"))
             titles.append(f"{title} #{n + 1}" if n else title)
         return titles
@@ -118,6 +118,19 @@ def parse_race(obj: object) -> RaceSpec:
         return RaceSpec.model_validate(obj)
     except ValidationError as e:
         raise SpecError(explain(e)) from None
+
+
+def from_settings(base: ExperimentSpec, contenders: Sequence[Mapping] = (),
+                  lr_range: tuple[float, float, int, str | None] | None = None
+                  ) -> tuple[RaceSpec | None, str | None]:
+    """(the race of these contenders, or the sweep lr_range (lo, hi, n, optimiser) describes,
+    None), or (None, a sentence) when it does not validate."""
+    try:
+        if lr_range is not None:
+            return sweep(base, *lr_range), None
+        return parse_race({"base": base.model_dump(), "contenders": list(contenders)}), None
+    except SpecError as e:
+        return None, str(e)
 
 
 def log_grid(lo: float, hi: float, n: int) -> list[float]:
@@ -189,7 +202,7 @@ def step_zero(model: torch.nn.Module, ds, spec: ExperimentSpec) -> dict[str, flo
 
 def with_start(snaps: Mapping[str, Mapping], start: Mapping[str, float]) -> dict[str, dict]:
     """Snapshots whose evaluations begin with the shared step-0 record (for the race's charts;
-    the summary ranks on the contenders' own evaluations)."""
+    the ranking uses on the contenders' own evaluations)."""
     if not start:
         return dict(snaps)
     out = {}
@@ -229,6 +242,11 @@ class Race:
     def done(self, manager: RunManager) -> bool:
         return all(run is None or run.done for run in self.runs(manager))
 
+    def paused(self, manager: RunManager) -> bool:
+        """Every contender still going is paused (none going: False)."""
+        going = [run for run in self.runs(manager) if run is not None and not run.done]
+        return bool(going) and all(run.control.paused for run in going)
+
     def stop(self, manager: RunManager) -> None:
         for run_id in self.run_ids:
             manager.stop(run_id)
@@ -237,19 +255,14 @@ class Race:
 def start(manager: RunManager, race: RaceSpec, owner: str = "") -> Race:
     """Start every contender through the manager, all from one SharedStart.
 
-    All or none: when a limit refuses one contender (LimitExceeded), those already started are
-    deleted and the refusal is raised.
+    All or none (groups.start_all): when a limit refuses one contender, those already started
+    are deleted and the refusal is raised as LimitExceeded.
     """
     shared = SharedStart(race.base)
-    started: list[str] = []
-    try:
-        for spec in race.specs():
-            started.append(manager.start(spec, owner=owner, setup=shared).id)
-    except LimitExceeded:
-        for run_id in started:
-            manager.delete(run_id, owner)
-        raise
-    return Race(race, tuple(started), shared.start)
+    started, refused = groups.start_all(manager, race.specs(), owner, setup=shared)
+    if refused is not None:
+        raise LimitExceeded(refused)
+    return Race(race, started, shared.start)
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -287,7 +300,7 @@ def steps_to(snap: Mapping, target: float) -> float:
     return float(steps[hit[0]]) if len(hit) else math.nan
 
 
-def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.DataFrame:
+def ranking(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.DataFrame:
     """One row per contender, best first: final and best test loss, steps to target, wall time.
 
     Finished and stopped contenders rank by final test loss; diverged and failed ones come last.
@@ -301,7 +314,7 @@ def summary(snaps: Mapping[str, Mapping], target: float | None = None) -> pd.Dat
         spec = snap.get("spec") or {}
         row = {
             "contender": title,
-            "optimizer": describe_optimizer(OptimizerSpec(**spec["optimizer"])) if spec else "",
+            "optimizer": optimizer_label(OptimizerSpec(**spec["optimizer"])) if spec else "",
             "status": snap.get("status", ""),
             "final test loss": float(losses[-1]) if len(losses) else math.nan,
             "best test loss": best,

@@ -493,7 +493,7 @@ def _meanings(model: SequenceModel) -> dict[str, str]:
     }  # fmt: skip
 
 
-def describe_shapes(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None = None
+def shape_table(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | None = None
                     ) -> list[dict]:
     """Each stage of one forward pass on a batch: its name, shape and what the axes are."""
     meanings = _meanings(model)
@@ -502,7 +502,7 @@ def describe_shapes(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor
 
 
 def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
-    """print(model) with its parameter count, and describe_shapes() on the spec's first batch;
+    """print(model) with its parameter count, and shape_table() on the spec's first batch;
     the model and the batch are built on the meta device, so a preview allocates nothing
     however large the setup (only the real batch's lengths are read)."""
     ds = datasets.build(spec.data, spec.seed)
@@ -511,4 +511,4 @@ def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
     bs = min(spec.train.batch_size, len(ds.x_train))
     x = torch.empty((bs, *ds.x_train.shape[1:]), dtype=ds.x_train.dtype, device="meta")
     lengths = None if ds.lengths_train is None else ds.lengths_train[:bs].cpu()
-    return models.describe(model), describe_shapes(model, x, lengths)
+    return models.describe(model), shape_table(model, x, lengths)

@@ -233,3 +233,9 @@ BUILDERS: dict[str, Callable[[DataSpec, int, Path | None], Arrays]] = {
     "parity": _parity,
     "adding": _adding,
 }
+
+
+def example_names(inputs: list) -> list[str]:
+    """A name per test example a sequence view carries: a sentence's words, else its number."""
+    return [" ".join(x) if len(x) and isinstance(x[0], str) else f"test sequence {i + 1}"
+            for i, x in enumerate(inputs)]  # fmt: skip

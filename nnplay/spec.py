@@ -217,7 +217,11 @@ class Dropout(_Frozen):
 Layer = Annotated[Linear | Activation | Dropout, Field(discriminator="type")]
 
 
-CELLS = ("RNN", "LSTM", "GRU", "LSTMCell", "BagOfWords")
+CELL_LABELS = {
+    "RNN": "RNN (nn.RNN)", "LSTM": "LSTM (nn.LSTM)", "GRU": "GRU (nn.GRU)",
+    "LSTMCell": "LSTMCell, stepped by hand", "BagOfWords": "Bag of words (no recurrence)",
+}  # fmt: skip
+CELLS = tuple(CELL_LABELS)
 
 
 class RecurrentSpec(_Frozen):
@@ -289,7 +293,19 @@ class OptimizerSpec(_Frozen):
         return self
 
 
-def describe_optimizer(opt: OptimizerSpec) -> str:
+def model_words(spec: ExperimentSpec) -> str:
+    """The model in a few words: 'bidirectional LSTM(32) × 1 → Linear(16) → Tanh'."""
+    words = {"linear": lambda x: f"Linear({x.units})", "activation": lambda x: x.name,
+             "dropout": lambda x: f"Dropout({x.p:g})"}  # fmt: skip
+    stack = [words[x.type](x) for x in spec.model.layers]
+    rec = spec.model.recurrent
+    if rec is not None:
+        bi = "bidirectional " if rec.bidirectional else ""
+        stack.insert(0, f"{bi}{rec.cell}({rec.hidden_size}) × {rec.num_layers}")
+    return " → ".join(stack) or "no hidden layers"
+
+
+def optimizer_label(opt: OptimizerSpec) -> str:
     """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001 wd=0.01'."""
     parts = [opt.name, f"lr={opt.lr:g}"]
     own = concepts.OPTIMIZERS[opt.name].settings

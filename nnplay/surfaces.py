@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from nnplay.spec import OPTIMIZERS, OptimizerSpec, SpecError, describe_optimizer, explain
+from nnplay.spec import OPTIMIZERS, OptimizerSpec, SpecError, explain, optimizer_label
 
 MAX_CONTENDERS = 6
 MAX_STEPS = 2000
@@ -163,7 +163,7 @@ class SurfaceSpec(BaseModel):
         """Each contender's settings as its name, made unique with '#2', '#3'."""
         titles: list[str] = []
         for opt in self.contenders:
-            title = describe_optimizer(opt)
+            title = optimizer_label(opt)
             n = sum(1 for t in titles if t == title or t.startswith(f"{title} #"))
             titles.append(f"{title} #{n + 1}" if n else title)
         return titles

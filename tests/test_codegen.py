@@ -229,3 +229,12 @@ def test_every_dataset_exports_or_says_why() -> None:
             continue  # needs more settings than a name (an upload, a recurrent model)
         with pytest.raises(codegen.CodegenError, match="Code export"):
             codegen.script(spec)
+
+
+def test_sequence_tasks_export_through_their_records_source() -> None:
+    from nnplay import sequences
+
+    tasks = {name for name, r in DATASETS.items() if r.source == "sequence"}
+    assert tasks == set(codegen.SEQUENCE_CODE) == set(sequences.BUILDERS)
+    for name in tasks:  # DATA_CODE's entry comes from the record's source, not a list by hand
+        assert codegen.DATA_CODE[name].func is codegen.SOURCE_CODE["sequence"]

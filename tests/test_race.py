@@ -171,7 +171,7 @@ def test_summary_ranks_by_final_loss_with_failures_last():
         "fast": fake("finished", [10, 20, 30], [0.4, 0.3, 0.35], elapsed=2.5),
         "stopped": fake("stopped", [10], [0.8]),
     }
-    table = race.summary(snaps, target=0.6)
+    table = race.ranking(snaps, target=0.6)
     assert list(table["contender"]) == ["fast", "slow", "stopped", "blew up"]
     assert list(table["rank"]) == [1, 2, 3, 4]
     fast = table.iloc[0]
@@ -182,7 +182,7 @@ def test_summary_ranks_by_final_loss_with_failures_last():
     assert math.isnan(table.iloc[2]["steps to test loss ≤ 0.6"])
     header = table.to_csv(index=False).splitlines()[0]
     assert header.startswith("rank,contender,optimizer,status,final test loss,best test loss")
-    named = race.summary({"Adam lr=0.03": fake("finished", [1], [0.5])})
+    named = race.ranking({"Adam lr=0.03": fake("finished", [1], [0.5])})
     assert "optimizer" not in named.columns  # no column repeating the contender's name
 
 
@@ -191,7 +191,7 @@ def test_default_target_is_the_level_every_healthy_contender_reached():
              "c": fake("diverged", [1], [5.0])}  # fmt: skip
     assert race.default_target(snaps) == 0.5
     assert race.default_target({"c": fake("diverged", [], [])}) is None
-    assert race.summary({}).empty
+    assert race.ranking({}).empty
 
 
 def test_log_grid_and_sweep():
@@ -236,3 +236,34 @@ def test_race_command_prints_the_ranking(capsys, tmp_path):
     assert len(csv.read_text().splitlines()) == 3
     assert main(["race", "--preset", "xor", "--contender", "nameSGD"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_from_settings_gives_a_race_a_sweep_or_one_sentence():
+    got, problem = race.from_settings(BASE, THREE)
+    assert problem is None and got == three()
+    swept, problem = race.from_settings(BASE, lr_range=(0.001, 1.0, 4, "SGD"))
+    assert problem is None and [s.optimizer.lr for s in swept.specs()] == [0.001, 0.01, 0.1, 1.0]
+    none, problem = race.from_settings(BASE, THREE[:1])
+    assert none is None and "a race needs 2 to 6 contenders, not 1" in problem
+    none, problem = race.from_settings(BASE, lr_range=(1.0, 0.1, 4, None))
+    assert none is None and "lowest < highest" in problem
+
+
+def test_a_race_is_paused_when_every_contender_still_going_is():
+    manager = RunManager(max_runs=3)
+    started = race.start(manager, race.parse_race({
+        "base": BASE.with_changes({"data.n_samples": 1000, "train.epochs": 500}).model_dump(),
+        "contenders": THREE}), owner="t")
+    try:
+        assert not started.paused(manager)
+        first, *others = started.run_ids
+        manager.control(first, "t", "pause")
+        assert not started.paused(manager)  # two still train
+        for run_id in others:
+            manager.control(run_id, "t", "pause")
+        assert started.paused(manager)
+        manager.control(first, "t", "stop")
+        assert manager.get(first).wait(30) and started.paused(manager)  # the rest are paused
+    finally:
+        started.stop(manager)
+        manager.close()

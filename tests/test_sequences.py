@@ -224,3 +224,8 @@ def test_sequence_spec_round_trips_and_changes() -> None:
     changed = s.with_changes({"model.recurrent.cell": "GRU", "data.seq_len": 12})
     assert changed.model.recurrent.cell == "GRU" and changed.data.length == 12
     assert parse(spec({"name": "parity"})).data.length == DATASETS["parity"].seq_len
+
+
+def test_example_names_are_the_sentence_or_the_number() -> None:
+    assert sequences.example_names([["not", "good"], [0.5, 0.25], []]) == [
+        "not good", "test sequence 2", "test sequence 3"]

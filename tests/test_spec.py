@@ -310,3 +310,20 @@ def test_with_changes_only_raises_spec_error(changes: dict) -> None:
         ExperimentSpec().with_changes(changes)
     except SpecError as e:
         assert str(e)
+
+
+def test_model_words_name_the_stack_and_the_recurrent_layer() -> None:
+    assert spec.model_words(ExperimentSpec().with_changes({"model.layers": []})) == \
+        "no hidden layers"
+    seq = presets.load("sentiment-bilstm").spec
+    words = spec.model_words(seq)
+    rec = seq.model.recurrent
+    assert words.startswith(f"bidirectional LSTM({rec.hidden_size}) × {rec.num_layers}")
+    layers = ExperimentSpec().with_changes({"model.layers": [
+        {"type": "linear", "units": 8}, {"type": "activation", "name": "Tanh"},
+        {"type": "dropout", "p": 0.25}]})
+    assert spec.model_words(layers) == "Linear(8) → Tanh → Dropout(0.25)"
+
+
+def test_every_cell_has_a_label() -> None:
+    assert spec.CELLS == tuple(spec.CELL_LABELS) and all(spec.CELL_LABELS.values())

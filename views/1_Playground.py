@@ -61,7 +61,7 @@ with link_slot:
     ui.share_link(ui.write_link(spec))
 
 with model_tab, st.expander("print(model)", expanded=True):
-    ui.model_summary(spec)
+    ui.model_printout(spec)
 
 with stage:
     ui.run_controls(None if problem else spec)

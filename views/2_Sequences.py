@@ -5,17 +5,12 @@ import streamlit as st
 
 import serving
 import ui
-from nnplay import charts, escape, presets, recurrent
-from nnplay.limits import LimitExceeded
-from nnplay.spec import CELLS, DATASETS, SpecError
+from nnplay import charts, comparisons, escape, presets, recurrent, sequences
+from nnplay.spec import CELL_LABELS, CELLS, DATASETS
 
 TASKS = [name for name, info in DATASETS.items() if info.seq_len]
 PRESETS = tuple(n for n in presets.names() if presets.load(n).page == "Sequences")
 DEFAULT = "sentiment-bilstm"
-CELL_LABELS = {
-    "RNN": "RNN (nn.RNN)", "LSTM": "LSTM (nn.LSTM)", "GRU": "GRU (nn.GRU)",
-    "LSTMCell": "LSTMCell, stepped by hand", "BagOfWords": "Bag of words (no recurrence)",
-}  # fmt: skip
 R = "model.recurrent."
 
 st.title("Sequences")
@@ -139,8 +134,7 @@ def example_picker(view: dict) -> int:
     inputs = (view or {}).get("inputs") or []
     if not inputs:
         return 0
-    names = [" ".join(x) if len(x) and isinstance(x[0], str) else f"test sequence {i + 1}"
-             for i, x in enumerate(inputs)]  # fmt: skip
+    names = sequences.example_names(inputs)
     if st.session_state.get("seq.example", 0) >= len(names):
         st.session_state["seq.example"] = 0
     return st.selectbox("Example", range(len(names)), key="seq.example",
@@ -228,84 +222,45 @@ with stage, st.expander("Try it: type a sentence", expanded=True,
 
 # --- compare models ----------------------------------------------------------------------------
 
-SUBSET_VARIANTS = (("Bag of words", {R + "cell": "BagOfWords", R + "bidirectional": False}),
-                   ("LSTM", {R + "cell": "LSTM", R + "bidirectional": False}),
-                   ("bidirectional LSTM", {R + "cell": "LSTM", R + "bidirectional": True}))
-GROW_CELLS = ("RNN", "LSTM", "GRU")
-
-
-def start_group(variants: list[tuple[dict, dict]]) -> None:
-    """Start one run per (label fields, spec changes); their ids go to the session."""
-    started = []
-    for label, changes in variants:
-        try:
-            run = ui.manager().start(spec.with_changes(changes), owner=ui.owner())
-        except (LimitExceeded, SpecError) as e:
-            st.session_state["cmp.error"] = str(e)
-            break
-        started.append(label | {"id": run.id})
-    st.session_state["cmp.runs"] = started
-
-
-def last(run, key: str):
-    values = run.snapshot()["evals"].get(key) or [] if run is not None else []
-    return values[-1] if values else None
-
-
-def group_rows(metrics: tuple[str, ...]) -> list[dict]:
-    rows = []
-    for row in st.session_state.get("cmp.runs", []):
-        run = ui.manager().get(row["id"])
-        rows.append(row | {m: last(run, m) for m in metrics})
-    return rows
-
-
-def group_done() -> bool:
-    runs = [ui.manager().get(r["id"]) for r in st.session_state.get("cmp.runs", [])]
-    return all(r is None or r.done for r in runs)
-
-
 def compare() -> None:
     """Bag of words vs LSTM vs bidirectional LSTM on the negation subset (sentiment), or a plain
-    RNN vs LSTM vs GRU as sequences grow (parity, adding)."""
-    info = DATASETS[spec.data.name]
-    if info.kind == "tokens":
-        st.caption("Three runs of this setup that differ only in the model: word order matters "
-                   "for 'good but not great', which a bag of words cannot see.")
-        if st.button("Compare on the negation subset", key="cmp.start", disabled=bool(problem)):
-            start_group([({"name": n, "kind": "subset"}, c) for n, c in SUBSET_VARIANTS])
-    elif info.memory:
-        st.multiselect("Sequence lengths", [5, 10, 20, 30, 40, 60], default=[5, 10, 20],
-                       key="cmp.lengths")
-        lengths = st.session_state["cmp.lengths"]
-        st.caption(f"{len(GROW_CELLS) * len(lengths)} runs of this setup, one per cell and "
-                   "length; they queue for free training slots.")
-        if st.button("Compare as sequences grow", key="cmp.start",
-                     disabled=bool(problem) or not lengths):
-            start_group([({"cell": c, "seq_len": n, "kind": "grow"},
-                          {R + "cell": c, R + "bidirectional": False, "data.seq_len": n})
-                         for c in GROW_CELLS for n in sorted(lengths)])  # fmt: skip
+    RNN vs LSTM vs GRU as sequences grow (parity, adding): a group started all or none."""
+    offer = comparisons.offered(spec)
+    if offer is None:
+        st.caption(comparisons.offered_for())
     else:
-        offered = [i.label for i in DATASETS.values() if i.memory or i.kind == "tokens"]
-        st.caption(f"Comparisons are offered for {', '.join(offered)}.")
+        lengths = ()
+        if offer.lengths:
+            st.multiselect("Sequence lengths", comparisons.LENGTHS,
+                           default=comparisons.DEFAULT_LENGTHS, key="cmp.lengths")
+            lengths = st.session_state["cmp.lengths"]
+        st.caption(offer.note.format(runs=len(offer.variants(lengths))))
+        if st.button(offer.button, key="cmp.start",
+                     disabled=bool(problem) or (offer.lengths and not lengths)):
+            group, refused = comparisons.start(ui.manager(), spec, offer, lengths, ui.owner())
+            st.session_state["cmp.runs"] = group
+            if refused:
+                st.session_state["cmp.error"] = refused
     if "cmp.error" in st.session_state:
         st.error(st.session_state.pop("cmp.error"))
     group = st.session_state.get("cmp.runs", [])
     if not group:
         return
 
+    def group_done() -> bool:
+        return comparisons.done(ui.manager(), group)
+
     def draw_group() -> None:
         if group[0]["kind"] == "subset":
-            rows = group_rows(("test_acc", "test_acc_negation"))
+            rows = comparisons.rows(ui.manager(), group, ("test_acc", "test_acc_negation"))
             ui.figure(charts.model_bars(rows, {"test_acc": "all test sentences",
                                                "test_acc_negation": "negation subset"},
                                         "test accuracy by model", big), "cmp.bars")
         else:
-            classify = DATASETS[spec.data.name].task == "classification"
-            metric = "test_acc" if classify else "test_loss"
-            ui.figure(charts.length_chart(group_rows((metric,)), metric,
-                                          "test accuracy" if classify else "test loss", big,
-                                          percent=classify), "cmp.lengths.chart")
+            key, name = comparisons.metric(spec)
+            ui.figure(charts.length_chart(comparisons.rows(ui.manager(), group, (key,)), key,
+                                          name, big, percent=key == "test_acc"),
+                      "cmp.lengths.chart")
         st.caption("Finished." if group_done() else "Training… (the chart fills in as runs "
                    "finish their evaluations)")
 

@@ -7,7 +7,7 @@ import ui_landscape
 import ui_paths
 from nnplay import charts, escape, presets, race
 from nnplay.limits import LimitExceeded
-from nnplay.spec import OPTIMIZERS, ExperimentSpec, OptimizerSpec, SpecError
+from nnplay.spec import OPTIMIZERS, ExperimentSpec, OptimizerSpec, model_words
 
 MODES = ("Race", "Learning-rate sweep", ui_paths.MODE)
 # Base options that mean a page's current setup (the rest are preset names).
@@ -85,44 +85,24 @@ def base_spec():
     return presets.load(name).spec
 
 
-def describe_model(spec) -> str:
-    """The model in a few words: 'LSTM(32) → Linear(16) → Tanh' or the layer stack."""
-    stack = [f"Linear({x.units})" if x.type == "linear" else x.name if x.type == "activation"
-             else f"Dropout({x.p:g})" for x in spec.model.layers]  # fmt: skip
-    rec = spec.model.recurrent
-    if rec is not None:
-        bi = "bidirectional " if rec.bidirectional else ""
-        stack.insert(0, f"{bi}{rec.cell}({rec.hidden_size}) × {rec.num_layers}")
-    return " → ".join(stack) or "no hidden layers"
-
-
 def contender_widgets(i: int, prefix: str = "c") -> dict:
-    """One contender's optimiser settings; returns them as Contender fields."""
+    """One contender's optimiser settings (the Playground's widgets); returns them as Contender
+    fields."""
     for key, default in DEFAULTS.items():
         st.session_state.setdefault(f"{prefix}{i}.{key}", default)
     st.session_state.setdefault(f"{prefix}{i}.name", "Adam")
-    name = st.selectbox("Optimiser", OPTIMIZERS, key=f"{prefix}{i}.name")
-    lr = float(st.session_state[f"{prefix}{i}.lr"])
-    st.select_slider("Learning rate", sorted({*ui.LR_GRID, lr}), key=f"{prefix}{i}.lr",
-                     format_func=lambda v: f"{v:g}")
-    extra = ui.optimizer_settings(name, f"{prefix}{i}.")
-    st.number_input("Weight decay", 0.0, 1.0, step=1e-4, key=f"{prefix}{i}.weight_decay",
-                    format="%.5f")
-    fields = ("lr", "weight_decay", *extra)
-    return {"name": name} | {k: st.session_state[f"{prefix}{i}.{k}"] for k in fields}
+    fields = ui.optimizer_widgets(f"{prefix}{i}.")
+    return {k: st.session_state[f"{prefix}{i}.{k}"] for k in fields}
 
 
 def race_from_widgets(mode: str, base, contenders: list[dict]
                       ) -> tuple[race.RaceSpec | None, str | None]:
     """(the race the widgets describe, None) or (None, a sentence)."""
-    try:
-        if mode == MODES[1]:
-            lo, hi = st.session_state["sweep.range"]
-            return race.sweep(base, lo, hi, st.session_state["sweep.n"],
-                              st.session_state["sweep.name"]), None
-        return race.parse_race({"base": base.model_dump(), "contenders": contenders}), None
-    except SpecError as e:
-        return None, str(e)
+    if mode == MODES[1]:
+        lo, hi = st.session_state["sweep.range"]
+        return race.from_settings(base, lr_range=(lo, hi, st.session_state["sweep.n"],
+                                                  st.session_state["sweep.name"]))
+    return race.from_settings(base, contenders)
 
 
 # --- settings ---
@@ -143,7 +123,7 @@ top[2].number_input("Target test loss (0: auto)", 0.0, 100.0, step=0.01, key="co
 if "compare.notice" in st.session_state:
     st.info(st.session_state.pop("compare.notice"))
 base = base_spec()
-st.caption(f"Base: **{escape.markdown(base.data.info.label)}** · {describe_model(base)} · "
+st.caption(f"Base: **{escape.markdown(base.data.info.label)}** · {model_words(base)} · "
            f"{base.loss.name} · batch "
            f"{base.train.batch_size} · {base.train.epochs} epochs · seed {base.seed}")
 
@@ -174,8 +154,7 @@ if problem:
 current: race.Race | None = st.session_state.get("race")
 manager = ui.manager()
 running = current is not None and not current.done(manager)
-runs = [r for r in current.runs(manager) if r is not None] if current else []
-paused = running and all(r.control.paused for r in runs if not r.done)
+paused = running and current.paused(manager)
 buttons = st.columns(4)
 
 
@@ -197,8 +176,8 @@ if "race.refused" in st.session_state:
 
 def act(action: str) -> None:
     """Pause, resume or stop every contender (a callback, so the buttons redraw in step)."""
-    for r in runs:
-        ui.control(action, r.id)
+    for run_id in current.run_ids:
+        ui.control(action, run_id)
 
 
 buttons[1].button("Pause", key="race.pause", width="stretch", disabled=not running or paused,
@@ -236,7 +215,7 @@ def draw() -> None:
     if any((s.get("view") or {}).get("kind") == "boundary" for s in snaps.values()):
         ui.figure(charts.boundary_row(snaps, scale=big), "race.boundaries")
     target = st.session_state.get("compare.target") or None
-    table = race.summary(snaps, target)
+    table = race.ranking(snaps, target)
     st.subheader("Ranking")
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "wall time (s)": st.column_config.NumberColumn(format="%.1f"),

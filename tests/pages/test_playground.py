@@ -115,3 +115,18 @@ def test_regenerate_draws_new_samples(app):
     at.button(key="regenerate").click().run()
     assert at.number_input(key="seed").value == seed + 1
     assert not at.exception
+
+
+def test_the_widgets_settings_are_the_specs_one_flatten_without_the_stack():
+    import ui
+    from nnplay import presets
+    from nnplay.spec import flatten, parse, unflatten
+
+    for name in presets.names():
+        spec = presets.load(name).spec
+        widgets = ui.flat(spec)
+        assert widgets == {k: v for k, v in flatten(spec.model_dump()).items()
+                           if k not in ("model.layers", "model.recurrent")}
+        tree = unflatten(widgets)
+        tree.setdefault("model", {})["layers"] = [x.model_dump() for x in spec.model.layers]
+        assert parse(tree) == spec, name  # what the widgets hold rebuilds the spec

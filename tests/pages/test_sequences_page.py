@@ -135,3 +135,18 @@ def test_compare_cells_as_parity_strings_grow(app, poll):
     assert not at.exception and not at.error
     (spec,) = charts_with(at, "as sequences grow")
     assert all(f'"name":"{cell}"' in spec.replace(" ", "") for cell in ("RNN", "LSTM", "GRU"))
+
+
+def test_a_comparison_a_limit_refuses_shows_why_and_leaves_no_run_behind(app, monkeypatch):
+    import ui
+    from nnplay.limits import Limits
+
+    at = open_page(app)
+    manager = ui.manager()
+    before = {r.id for r in manager.runs()}
+    monkeypatch.setattr(manager, "limits", Limits(max_session_runs=2))  # the third is refused
+    at.button(key="cmp.start").click().run()
+    assert not at.exception
+    assert any("2 runs queued or training" in e.value for e in at.error)
+    assert {r.id for r in manager.runs()} == before  # the two started were deleted
+    assert not any(c.value == "Finished." for c in at.caption)  # no group to chart
