@@ -230,10 +230,9 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
     if info.downloads:
         st.caption("Downloaded by torchvision on first use into NNPLAY_DATA_DIR.")
     if "points" in info.settings:
-        ui_draw.panel(widget_classes(), scale())  # every drawn point trains: no share to set
+        ui_draw.panel(widget_classes(), scale())
     input_widgets(info.kind == "2d")
-    if "points" not in info.settings:
-        data_setting("train_fraction")  # every other dataset's control, as the seed's
+    data_setting("train_fraction")
     if info.max_classes > 2 and not info.upload:
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",
