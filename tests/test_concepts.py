@@ -299,7 +299,8 @@ def test_a_built_dataset_is_what_its_record_says(name: str) -> None:
     changes the data, and every one it does not leaves the very same Dataset."""
     record = concepts.DATASETS[name]
     small = ({"n_samples": 120} if "n_samples" in record.settings else
-             {"points": "AAABACADAE.zzzyzxzwzv"} if "points" in record.settings else {"subset": 300})
+             {"points": "AAABACADAE.zzzyzxzwzv"} if "points" in record.settings else  # 10: split
+             {"subset": 300})
     base = DataSpec(name=name, **small)
     ds = datasets.build(base, seed=0)
     assert (ds.task, ds.n_classes, ds.in_features) == (record.task, record.classes,
