@@ -32,6 +32,15 @@ def axis() -> np.ndarray:
     return np.linspace(-LIMIT, LIMIT, LEVELS).astype(np.float32)
 
 
+def oversize(text: str) -> str | None:
+    """Why a drawing's text is too long to read (a sentence), or None; counted without reading
+    it (two characters a point), so a huge one costs nothing more."""
+    if len(text) <= MAX_TEXT:
+        return None
+    points = (len(text) - text.count(".")) // 2
+    return f"a drawing holds at most {MAX_POINTS} points, not about {points:,}"
+
+
 def decode(text: str) -> list[list[tuple[int, int]]]:
     """Per class, its points' (column, row) cells; ValueError with a sentence on bad text."""
     groups = []

@@ -133,6 +133,14 @@ class DataSpec(_Frozen):
     def _inputs(cls, value: object) -> object:
         return parse_inputs(value)
 
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points(cls, value: object) -> object:
+        too_long = drawn.oversize(value) if isinstance(value, str) else None
+        if too_long:  # before the pattern is matched or any of it is read
+            raise ValueError(too_long)
+        return value
+
     @property
     def info(self) -> DatasetInfo:
         info = DATASETS[self.name]

@@ -76,3 +76,24 @@ def test_a_run_on_a_drawing_and_its_link(app, poll):
     at.button(key="train").click().run()
     poll(at, finished)
     assert not at.exception and not at.error
+
+
+def test_a_link_to_draw_without_points_opens_the_spiral_with_one_sentence(app):
+    app.query_params["data.name"] = "draw"
+    at = app.run()
+    assert not at.exception and not at.error
+    assert at.session_state["spec"].data.name == "spiral"
+    assert at.selectbox(key="data.name").value == "spiral"
+    assert len(at.warning) == 1
+    assert "the drawing in this link has no points" in at.warning[0].value
+    assert "the page shows Spiral instead" in at.warning[0].value
+
+
+def test_a_link_with_a_drawing_opens_it_with_its_split(app):
+    start = drawn.encode([[(5 + k, 5) for k in range(6)], [(58 - k, 58) for k in range(6)]])
+    app.query_params.update({"data.name": "draw", "data.points": start,
+                             "data.train_fraction": "0.5"})
+    at = app.run()
+    assert not at.exception and not at.error and not at.warning
+    assert points(at) == start and at.session_state["spec"].data.points == start
+    assert any("6 train and 6 test" in c.value for c in at.caption)
