@@ -18,6 +18,7 @@ def test_spiral_with_the_view_adds_the_network_and_its_close_up():
     assert r["bytes"]["with"] > r["bytes"]["without"] > 0 and r["view_bytes"] > 10_000
     for part in ("without", "with", "training"):
         assert 0 < r["ms"][part]["min"] <= r["ms"][part]["median"] <= r["ms"][part]["max"]
+    assert r["view_ms_least"] <= r["view_ms_paired"]
     assert r["server_ms_per_refresh"] == pytest.approx(
         r["view_ms"] + r["ms"]["training"]["median"])
     text = viewcost.report(r)
