@@ -224,10 +224,15 @@ def data_widgets(hidden: Iterable[str] = (), names: Iterable[str] | None = None)
     if info.downloads:
         st.caption("Downloaded by torchvision on first use into NNPLAY_DATA_DIR.")
     if "points" in info.settings:
-        ui_draw.panel(widget_classes(), scale())  # every drawn point trains: no share to set
-    input_widgets(info.kind == "2d")
-    if "points" not in info.settings:
-        data_setting("train_fraction")  # every other dataset's control, as the seed's
+        ui_draw.panel(widget_classes(), scale())
+    columns = tabular.two_inputs(st.session_state.get("data.file", ""),
+                                 st.session_state.get("data.target", ""),
+                                 st.session_state.get("csv.task", "auto")) if info.upload else None
+    input_widgets(info.kind == "2d" or columns is not None)
+    if columns is not None:
+        st.caption(f"x₁ is {escape.markdown(columns[0])} and x₂ is "
+                   f"{escape.markdown(columns[1])}, standardised.")
+    data_setting("train_fraction")
     if info.max_classes > 2 and not info.upload:
         options = [0, *range(2, info.max_classes + 1)]
         st.selectbox("Classes", options, key="data.classes",

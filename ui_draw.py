@@ -45,7 +45,7 @@ def panel(classes: int, scale: float = 1.0) -> None:
     total = sum(len(g) for g in drawn.decode(text))
     st.caption(f"**{total} points**: " + ", ".join(f"class {c} {n}" for c, n in enumerate(counts))
                + f". Each class needs at least {drawn.MIN_PER_CLASS}; at most {drawn.MAX_POINTS}"
-               " in all. Every point trains, and the test figures are on the same points.")
+               f" in all. {_split_sentence(text)}")
     if "draw.refused" in st.session_state:
         st.warning(st.session_state.pop("draw.refused"))
     left, right = st.columns([3, 2], vertical_alignment="bottom")
@@ -56,6 +56,17 @@ def panel(classes: int, scale: float = 1.0) -> None:
                       "classes and seed), to edit by hand.")
     st.button("Clear", key="draw.clear", on_click=_clear, icon=":material/delete:",
               help="Remove every point.")
+
+
+def _split_sentence(text: str) -> str:
+    """How the drawing is split between training and test, in one sentence."""
+    total = sum(len(g) for g in drawn.decode(text))
+    if total < drawn.MIN_SPLIT:
+        return (f"With fewer than {drawn.MIN_SPLIT} points every point trains, and the test "
+                "figures are on the same points.")
+    fraction = float(st.session_state.get("data.train_fraction", 0.5))
+    train, test = drawn.shares(text, fraction)
+    return f"{train} train and {test} test, class by class (Training share, below)."
 
 
 def _mode_label(mode: object) -> str:

@@ -199,14 +199,18 @@ def _wrapped(head: str, items: list[str], tail: str, width: int = 96) -> str:
 
 
 def _drawn(spec: ExperimentSpec) -> DataCode:
-    """The drawn points as grid cells, class by class, turned into coordinates as data._drawn
-    does (drawn.arrays)."""
+    """The drawn points as grid cells, class by class, turned into coordinates and split as
+    data._drawn does (drawn.arrays, drawn.split)."""
     d = spec.data
     groups = drawn.decode(d.points)
     rows = "\n".join(_wrapped(f"    {c}: [", [repr(cell) for cell in cells], "],")
                      for c, cells in enumerate(groups))
     total = sum(len(g) for g in groups)
-    body = _dedent(f'''
+    if total < drawn.MIN_SPLIT:
+        said = f"Your {total} drawn points, too few to split: every one trains and tests"
+    else:
+        said = f"Your {total} drawn points, each class split {d.train_fraction:.0%} for training"
+    body = inspect.getsource(drawn.split) + "\n\n" + _dedent(f'''
         # Your drawing: for each class, its points as (column, row) cells of a
         # {drawn.LEVELS} x {drawn.LEVELS} grid over [-{drawn.LIMIT}, {drawn.LIMIT}] on both axes
         # (rows counted upwards).
@@ -217,11 +221,12 @@ def _drawn(spec: ExperimentSpec) -> DataCode:
 
 
         def load_data():
-            """Your {total} drawn points, every one for training and for evaluation alike."""
+            """{said}."""
             cells = np.array([cell for c in CELLS for cell in CELLS[c]], dtype=np.int64)
             x = np.stack([GRID[cells[:, 0]], GRID[cells[:, 1]]], axis=1).astype(np.float32)
             y = np.array([c for c in CELLS for _ in CELLS[c]], dtype=np.int64)
-            return x, y, x.copy(), y.copy()
+            tr, te = split(y, {d.train_fraction!r}, np.random.default_rng(SEED), {drawn.MIN_SPLIT})
+            return x[tr], y[tr], x[te], y[te]
     ''').replace("ROWS", rows)
     return DataCode((), body)
 

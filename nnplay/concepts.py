@@ -351,5 +351,6 @@ DATASETS = _datasets(
                   "predict.", ("train_fraction", "file", "target"), 2, 10, features=0),
     DatasetRecord("draw", "Draw your own", "classification", "2d", "drawn",
                   "Your own points: click the chart to add a point of the chosen class, or "
-                  "start from another set's points and edit them.", ("points",), 2, 6),
+                  "start from another set's points and edit them.", ("points", "train_fraction"),
+                  2, 6),
 )  # fmt: skip

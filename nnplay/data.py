@@ -255,10 +255,12 @@ def _torchvision(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arr
 
 
 def _drawn(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:
-    """The drawn points, every one of them for training and for evaluation alike."""
+    """The drawn points, each class split by train_fraction with a seeded rng (drawn.split);
+    fewer than drawn.MIN_SPLIT of them all train and all test."""
     x, y = drawn.arrays(spec.points)
+    tr, te = drawn.split(y, spec.train_fraction, np.random.default_rng(seed), drawn.MIN_SPLIT)
     names = tuple(str(c) for c in range(spec.n_classes))
-    return Arrays(x, y, x.copy(), y.copy(), names)
+    return Arrays(x[tr], y[tr], x[te], y[te], names)
 
 
 def _uploaded(name: str, spec: DataSpec, seed: int, root: Path | None) -> Arrays:

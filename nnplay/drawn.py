@@ -20,6 +20,7 @@ LEVELS = len(ALPHABET)  # cells per axis
 LIMIT = 1.2  # the grid spans [-LIMIT, LIMIT] on both axes
 MAX_POINTS = 500
 MIN_PER_CLASS = 3
+MIN_SPLIT = 10  # fewer points than this all train: a test share of a handful would say nothing
 MAX_TEXT = 2 * MAX_POINTS + 16  # the longest text a spec holds: MAX_POINTS and the separators
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
 
@@ -29,6 +30,15 @@ def axis() -> np.ndarray:
     import numpy as np
 
     return np.linspace(-LIMIT, LIMIT, LEVELS).astype(np.float32)
+
+
+def oversize(text: str) -> str | None:
+    """Why a drawing's text is too long to read (a sentence), or None; counted without reading
+    it (two characters a point), so a huge one costs nothing more."""
+    if len(text) <= MAX_TEXT:
+        return None
+    points = (len(text) - text.count(".")) // 2
+    return f"a drawing holds at most {MAX_POINTS} points, not about {points:,}"
 
 
 def decode(text: str) -> list[list[tuple[int, int]]]:
@@ -74,6 +84,33 @@ def arrays(text: str) -> tuple[np.ndarray, np.ndarray]:
     x = np.stack([grid[cells[:, 0]], grid[cells[:, 1]]], axis=1).astype(np.float32)
     y = np.array([c for c, g in enumerate(groups) for _ in g], dtype=np.int64)
     return x, y
+
+
+def split(y: np.ndarray, train_fraction: float, rng: np.random.Generator,
+          least: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, test) indices: each class's points shuffled by rng and split by
+    train_fraction, at least one a side; fewer than `least` points all train and all test."""
+    import numpy as np
+
+    if len(y) < least:
+        every = np.arange(len(y))
+        return every, every
+    train, test = [], []
+    for c in np.unique(y):
+        mine = rng.permutation(np.flatnonzero(y == c))
+        k = max(min(round(len(mine) * train_fraction), len(mine) - 1), 1)
+        train.append(mine[:k])
+        test.append(mine[k:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def shares(text: str, train_fraction: float) -> tuple[int, int]:
+    """How many of a drawing's points train and how many test (the same points when too few)."""
+    import numpy as np
+
+    _, y = arrays(text)
+    train, test = split(y, train_fraction, np.random.default_rng(0), MIN_SPLIT)
+    return len(train), len(test)
 
 
 def cell(value: float) -> int:

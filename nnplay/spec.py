@@ -29,7 +29,8 @@ DatasetInfo = concepts.DatasetRecord
 DATASETS: dict[str, DatasetInfo] = concepts.DATASETS
 
 # Input features of uploaded CSVs by (file id, target column); nnplay.tabular fills it in when
-# it reads a file, so an upload's DataSpec.info can say how wide its rows are.
+# it reads a file, so an upload's DataSpec.info can say how wide its rows are. Until then (a
+# link or a stored run on a fresh server) engineered inputs are left to tabular.arrays to check.
 UPLOAD_FEATURES: dict[tuple[str, str], int] = {}
 
 # Names, in order, from the one record per activation, loss and optimiser (nnplay.concepts).
@@ -132,6 +133,14 @@ class DataSpec(_Frozen):
     def _inputs(cls, value: object) -> object:
         return parse_inputs(value)
 
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points(cls, value: object) -> object:
+        too_long = drawn.oversize(value) if isinstance(value, str) else None
+        if too_long:  # before the pattern is matched or any of it is read
+            raise ValueError(too_long)
+        return value
+
     @property
     def info(self) -> DatasetInfo:
         info = DATASETS[self.name]
@@ -170,7 +179,8 @@ class DataSpec(_Frozen):
                 raise ValueError("choose classification or regression for your CSV")
             if info.task == "classification" and not self.classes:
                 raise ValueError("give the number of classes in your CSV's target column")
-        if self.inputs != DEFAULT_INPUTS and not two_d_inputs(info):
+        unread = info.upload and (self.file, self.target) not in UPLOAD_FEATURES
+        if self.inputs != DEFAULT_INPUTS and not two_d_inputs(info) and not unread:
             raise ValueError(f"engineered inputs (other than x1,x2) need a dataset with two "
                              f"numeric inputs, and {info.label} has {info.features or 'more'}")
         if info.seq_len and self.seq_len and self.seq_len < info.min_seq_len:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from nnplay.arrays import Arrays, DataUnavailable
 from nnplay.limits import Limits, env_name
-from nnplay.spec import UPLOAD_FEATURES, DataSpec
+from nnplay.spec import DEFAULT_INPUTS, UPLOAD_FEATURES, DataSpec
 from nnplay.store import home
 
 FEW_VALUES = 10  # a target with at most this many distinct values is a classification target
@@ -410,6 +410,18 @@ def choose_target(file: str, target: str, task: str = "auto") -> TargetChoice:
     return TargetChoice(chosen, inferred, len(class_names), class_names, features, dropped, n)
 
 
+def two_inputs(file: str, target: str, task: str = "auto") -> tuple[str, str] | None:
+    """The two input columns (x1, x2) of an upload with this target, or None when it has another
+    number of inputs or cannot be read: engineered inputs are made from exactly two."""
+    if not file or not target:
+        return None
+    try:
+        features = choose_target(file, target, task).features
+    except CsvError:
+        return None
+    return (features[0], features[1]) if len(features) == 2 else None
+
+
 def spec_changes(file: str, target: str, task: str = "auto") -> dict[str, object]:
     """The DataSpec settings (dotted paths) that select this upload and target."""
     choice = choose_target(file, target, task)
@@ -430,6 +442,9 @@ def arrays(spec: DataSpec, seed: int) -> Arrays:
         raise DataUnavailable(f"The target '{spec.target}' has {len(names)} classes, not "
                               f"{spec.n_classes}; choose the target again.")
     UPLOAD_FEATURES[(spec.file, spec.target)] = len(features)
+    if spec.inputs != DEFAULT_INPUTS and len(features) != 2:  # a link made before it was read
+        raise DataUnavailable(f"Engineered inputs (other than x1,x2) need two input columns, and "
+                              f"'{spec.target}' from your CSV has {len(features)}.")
     # numeric columns keep their names and were standardised; one-hot ones are "colour=red"
     scaled = tuple(f"{f} (standardised)" if f in frame.columns else f for f in features)
     return Arrays(x_tr, y_tr, x_te, y_te, class_names=names, feature_names=scaled)

@@ -19,8 +19,16 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from nnplay import presets
-from nnplay.spec import ACTIVATIONS, ExperimentSpec, Layer, SpecError, explain, parse_inputs
+from nnplay import drawn, presets
+from nnplay.spec import (
+    ACTIVATIONS,
+    DATASETS,
+    ExperimentSpec,
+    Layer,
+    SpecError,
+    explain,
+    parse_inputs,
+)
 
 EXTRAS = ("preset", "hide", "run")  # not settings: passed back to the page as they came
 MAX_LAYERS_TEXT = 4000
@@ -305,6 +313,10 @@ def parse(params: Mapping[str, object]) -> tuple[ExperimentSpec, list[str], dict
         warnings.append(f"Link: ignored unknown setting{'s' * (len(unknown) > 1)} "
                         f"{shown}{more}.")  # fmt: skip
 
+    drawing = _drawing(values, base)
+    if drawing is not None:
+        warnings.append(drawing)
+
     changes: dict[str, object] = {}
     for key in SETTINGS:
         if key not in values:
@@ -330,6 +342,44 @@ def parse(params: Mapping[str, object]) -> tuple[ExperimentSpec, list[str], dict
         warnings.append(f"Link: ignored ({explain(e)}).")
         spec = base
     return spec, warnings, extras
+
+
+def _drawing(values: dict[str, str], base: ExperimentSpec) -> str | None:
+    """Why the link's drawing cannot be used, in one sentence (None when it can, or when there
+    is none). A bad drawing is taken out of values with the dataset that chose it, so the page
+    shows the base's data. Its length is checked before any of it is read."""
+    text = values.get("data.points")
+    chosen = values.get("data.name", "").strip().lower() == "draw"
+    if text is None and not chosen:
+        return None
+    if not text:
+        reason = "has no points (data.points is empty)" if chosen else None
+    elif drawn.oversize(text):
+        reason = f"is too large: {drawn.oversize(text)}"
+    else:
+        try:
+            drawn.decode(text)
+        except ValueError:
+            reason = "is not readable (two letters or digits a point)"
+        else:
+            problem = drawn.problem(text, _link_classes(values)) if chosen else None
+            reason = problem and f"cannot train: {problem}"
+    if reason is None:
+        return None
+    values.pop("data.points", None)
+    if not chosen:
+        return f"Link: the drawing in this link {reason}; it is left out."
+    values.pop("data.name")
+    label = DATASETS[base.data.name].label
+    return f"Link: the drawing in this link {reason}; the page shows {label} instead."
+
+
+def _link_classes(values: Mapping[str, str]) -> int:
+    """The classes a link asks of a drawing (its own default when none or not a number)."""
+    try:
+        return int(values.get("data.classes", "0")) or DATASETS["draw"].classes
+    except ValueError:
+        return DATASETS["draw"].classes
 
 
 def _show_sentence(text: str) -> str:

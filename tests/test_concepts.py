@@ -299,7 +299,8 @@ def test_a_built_dataset_is_what_its_record_says(name: str) -> None:
     changes the data, and every one it does not leaves the very same Dataset."""
     record = concepts.DATASETS[name]
     small = ({"n_samples": 120} if "n_samples" in record.settings else
-             {"points": "AAABAC.zzzyzx"} if "points" in record.settings else {"subset": 300})
+             {"points": "AAABACADAE.zzzyzxzwzv"} if "points" in record.settings else  # 10: split
+             {"subset": 300})
     base = DataSpec(name=name, **small)
     ds = datasets.build(base, seed=0)
     assert (ds.task, ds.n_classes, ds.in_features) == (record.task, record.classes,
@@ -309,7 +310,7 @@ def test_a_built_dataset_is_what_its_record_says(name: str) -> None:
         assert len(ds.x_train) == round(record.samples * base.train_fraction)
     changes = {"noise": 0.4, "n_samples": 200, "train_fraction": 0.8, "subset": 200,
                "seq_len": record.seq_len + 3, "horizon": 3, "per_step": True,
-               "points": "AAABACAD.zzzyzx"}
+               "points": "AAABACADAEAF.zzzyzxzwzv"}
     for key, value in changes.items():
         if key in record.settings:  # validated: a value the dataset takes
             got = datasets.build(DataSpec.model_validate(base.model_dump() | {key: value}), 0)

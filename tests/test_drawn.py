@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnplay import codegen, data, drawn, train, urls
+from nnplay import codegen, data, drawn, sizes, train, urls
 from nnplay.charts.drawing import GRID_TRACE, drawing_chart
 from nnplay.spec import ExperimentSpec, SpecError
 from tests.test_codegen_changes import assert_reproduces
@@ -104,14 +104,46 @@ def test_a_link_carries_the_points_compactly():
     assert back == spec and not warnings
 
 
-def test_the_dataset_is_the_drawing_for_training_and_evaluation():
-    spec = draw_spec(two_blobs())
+def _rows(x: np.ndarray, y: np.ndarray) -> list[tuple]:
+    return sorted(zip(map(tuple, x.tolist()), y.tolist()))
+
+
+def test_the_dataset_is_the_drawing_split_by_the_training_share():
+    spec = draw_spec(two_blobs(), **{"data.train_fraction": 0.75})
     ds = data.build(spec.data, spec.seed)
     x, y = drawn.arrays(spec.data.points)
-    np.testing.assert_array_equal(ds.x_train.numpy(), x)
-    np.testing.assert_array_equal(ds.y_train.numpy(), y)
-    np.testing.assert_array_equal(ds.x_test.numpy(), x)
+    parts = [t.numpy() for t in (ds.x_train, ds.y_train, ds.x_test, ds.y_test)]
+    assert _rows(np.concatenate(parts[::2]), np.concatenate(parts[1::2])) == _rows(x, y)
+    assert np.bincount(parts[1]).tolist() == [9, 9] and np.bincount(parts[3]).tolist() == [3, 3]
     assert ds.kind == "2d" and ds.n_classes == 2
+    assert sizes.estimated_train_size(spec) == 18 == drawn.shares(spec.data.points, 0.75)[0]
+
+
+def test_the_split_is_the_seed_s_and_keeps_each_class_on_both_sides():
+    y = np.repeat(np.arange(3), [3, 10, 25])
+    first = drawn.split(y, 0.5, np.random.default_rng(7), drawn.MIN_SPLIT)
+    again = drawn.split(y, 0.5, np.random.default_rng(7), drawn.MIN_SPLIT)
+    other = drawn.split(y, 0.5, np.random.default_rng(8), drawn.MIN_SPLIT)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
+    train, test = first
+    assert not set(train) & set(test) and len(train) + len(test) == len(y)
+    assert np.bincount(y[train]).tolist() == [2, 5, 12]  # round(n/2), at least one a side
+    assert np.bincount(y[test]).tolist() == [1, 5, 13]
+    for share in (0.1, 0.9):  # the extremes still leave each class a point on either side
+        train, test = drawn.split(y, share, np.random.default_rng(0), drawn.MIN_SPLIT)
+        assert set(y[train]) == set(y[test]) == {0, 1, 2}
+
+
+def test_too_few_points_all_train_and_the_script_says_so():
+    y = np.repeat(np.arange(3), 3)  # 9 points: under MIN_SPLIT
+    train, test = drawn.split(y, 0.5, np.random.default_rng(0), drawn.MIN_SPLIT)
+    assert train.tolist() == test.tolist() == list(range(9))
+    spec = draw_spec(drawn.encode([[(1, 1)] * 3, [(9, 9)] * 3, [(30, 3)] * 3]),
+                     **{"data.classes": 3})
+    ds = data.build(spec.data, spec.seed)
+    assert len(ds.x_train) == len(ds.x_test) == 9
+    assert "too few to split" in codegen.script(spec)
 
 
 def test_a_run_on_a_drawing_stores_and_trains():

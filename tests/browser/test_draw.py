@@ -58,4 +58,5 @@ def test_a_click_on_the_canvas_adds_a_point_there(app_url, page, wait_connected)
     click_at(page, 0.31, -0.21)  # the nearest point: one of the two just added
     expect(caption.first).to_contain_text("8 points: class 0 4, class 1 4", timeout=90_000)
     assert drawn_count(page) == 8
+    expect(caption.first).to_contain_text("fewer than 10 points every point trains")
     expect(page).to_have_url(re.compile(r"data\.points=[A-Za-z0-9_-]{8}"), timeout=90_000)

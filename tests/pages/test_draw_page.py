@@ -1,6 +1,7 @@
 """The "Draw your own" dataset under AppTest: it opens with points to train on, a click (the
 canvas's selection) adds a point of the chosen class or erases the nearest, Clear and Start
-from replace the drawing, the limit is a sentence, and a run trains on the drawing."""
+from replace the drawing, the limit is a sentence, the training share splits the drawing (a
+handful of points all train, said in a sentence), and a run trains on the drawing."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def test_drawing_with_clicks_clear_and_start_from(app):
     assert not at.exception and not at.error
     assert sum(drawn.counts(points(at), 2)) == 40  # a first drawing that trains at once
     assert at.session_state["spec"].data.points == points(at)
+    assert any("20 train and 20 test" in c.value for c in at.caption)  # the share's default
+    at.slider(key="data.train_fraction").set_value(0.75).run()
+    assert any("30 train and 10 test" in c.value for c in at.caption)
+    assert at.session_state["spec"].data.train_fraction == 0.75
     at = click(at, 0.5, 0.5)
     assert drawn.decode(points(at))[0][-1] == (drawn.cell(0.5), drawn.cell(0.5))
     at = click(at, 0.5, 0.5)  # the same place again (a new canvas key each click)
@@ -67,6 +72,28 @@ def test_a_run_on_a_drawing_and_its_link(app, poll):
     at.number_input(key="train.epochs").set_value(5).run()
     assert at.session_state["spec"].data.points == start
     assert urls.to_params(at.session_state["spec"])["data.points"] == start
+    assert any("fewer than 10 points every point trains" in c.value for c in at.caption)
     at.button(key="train").click().run()
     poll(at, finished)
     assert not at.exception and not at.error
+
+
+def test_a_link_to_draw_without_points_opens_the_spiral_with_one_sentence(app):
+    app.query_params["data.name"] = "draw"
+    at = app.run()
+    assert not at.exception and not at.error
+    assert at.session_state["spec"].data.name == "spiral"
+    assert at.selectbox(key="data.name").value == "spiral"
+    assert len(at.warning) == 1
+    assert "the drawing in this link has no points" in at.warning[0].value
+    assert "the page shows Spiral instead" in at.warning[0].value
+
+
+def test_a_link_with_a_drawing_opens_it_with_its_split(app):
+    start = drawn.encode([[(5 + k, 5) for k in range(6)], [(58 - k, 58) for k in range(6)]])
+    app.query_params.update({"data.name": "draw", "data.points": start,
+                             "data.train_fraction": "0.5"})
+    at = app.run()
+    assert not at.exception and not at.error and not at.warning
+    assert points(at) == start and at.session_state["spec"].data.points == start
+    assert any("6 train and 6 test" in c.value for c in at.caption)
