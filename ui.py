@@ -916,8 +916,8 @@ def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code",
     changes (a run's settings changed while it trained) are made at their steps; a branch's
     (origin) replays its parent up to the step it branched from."""
     try:
-        base, replayed = branch.exported(spec, list(changes), origin)
-        text = codegen.script(base, title, replayed)
+        base, replayed, switches = branch.exported(spec, list(changes), origin)
+        text = codegen.script(base, title, replayed, switches)
     except SpecError as e:
         st.info(str(e))
         return
