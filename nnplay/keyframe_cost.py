@@ -2,10 +2,12 @@
 work) with keyframes on and off, interleaved in pairs whose order alternates (on off, off on,
 ...), each started through a RunManager as the app starts it, its keyframes written to a store.
 
-Two measures per run: the process's CPU time from start until its last keyframe is stored (the
-training thread and the writer thread both counted, so work moved off the step's path is not
-hidden), and the wall time until the run ends. On a shared machine CPU time is far less noisy
-than wall time. Usage: python -m nnplay.keyframe_cost [--pairs 12] [--case spiral|fashion].
+Three measures per pair: for runs one after the other, the process's CPU time from start until
+the last keyframe is stored (the training thread and the writer thread both counted, so work
+moved off the step's path is not hidden) and the wall time until the run ends; and for the two
+runs trained at the same time (two slots, a torch thread each), each one's training time, so
+that both see the same load from the rest of the machine. Usage:
+python -m nnplay.keyframe_cost [--pairs 12] [--case spiral|fashion|both].
 """
 
 from __future__ import annotations
@@ -56,6 +58,25 @@ def one_run(manager: RunManager, spec: ExperimentSpec, keep: bool) -> dict:
     return out
 
 
+def together(manager: RunManager, spec: ExperimentSpec, first: bool) -> dict[bool, float]:
+    """Two runs at once, keyframes on in one and off in the other (first: the one started
+    first), so both see the same load: each one's training time (first step to last flush)."""
+    started = {}
+    for keep in (first, not first):
+        manager.keep_keyframes = keep
+        started[keep] = manager.start(spec, owner=f"cost-{keep}")
+    for run in started.values():
+        run.wait()
+    keyframes.WRITER.drain()
+    out = {}
+    for keep, run in started.items():
+        if run.status != "finished":
+            raise bench.BenchError(f"the run ended {run.status}: {run.message}")
+        out[keep] = run.progress["elapsed_s"]
+        manager.delete(run.id, f"cost-{keep}")
+    return out
+
+
 def paired(on: list[float], off: list[float]) -> dict:
     """on/off ratios of pairs: median, geometric mean and its 95 % interval (t over logs)."""
     logs = [math.log(a / b) for a, b in zip(on, off)]
@@ -73,8 +94,9 @@ def measure(case: str, pairs: int) -> dict:
     spec = case_spec(case)
     torch.set_num_threads(1)
     runs: dict[bool, list[dict]] = {True: [], False: []}
+    both: dict[bool, list[float]] = {True: [], False: []}
     with tempfile.TemporaryDirectory(prefix="nnplay-kf-") as tmp:
-        manager = RunManager(max_runs=1, threads=1, store=Store(Path(tmp)), limits=Limits())
+        manager = RunManager(max_runs=2, threads=1, store=Store(Path(tmp)), limits=Limits())
         try:
             manager.speed()  # measured once, before any timing
             for keep in (True, False):  # warm-up: imports, the data cache, allocator
@@ -82,6 +104,8 @@ def measure(case: str, pairs: int) -> dict:
             for i in range(pairs):
                 for keep in ((True, False) if i % 2 == 0 else (False, True)):
                     runs[keep].append(one_run(manager, spec, keep))
+                for keep, seconds in together(manager, spec, i % 2 == 0).items():
+                    both[keep].append(seconds)
         finally:
             manager.close()
     on, off = runs[True], runs[False]
@@ -89,6 +113,7 @@ def measure(case: str, pairs: int) -> dict:
             "keyframes": on[0]["keyframes"], "keyframes_off": off[0]["keyframes"],
             "cpu": paired([r["cpu_s"] for r in on], [r["cpu_s"] for r in off]),
             "wall": paired([r["wall_s"] for r in on], [r["wall_s"] for r in off]),
+            "together": paired(both[True], both[False]),
             "cpu_s_off": statistics.median(r["cpu_s"] for r in off),
             "wall_s_off": statistics.median(r["wall_s"] for r in off)}
 
@@ -98,7 +123,7 @@ def describe(r: dict) -> str:
     lines = [f"{r['case']}: {r['steps']:,} steps, {r['keyframes']} keyframes kept (off: "
              f"{r['keyframes_off']}), {r['pairs']} interleaved pairs; without keyframes a run "
              f"took {r['cpu_s_off']:.2f} s CPU, {r['wall_s_off']:.2f} s wall (medians)"]
-    for what in ("cpu", "wall"):
+    for what in ("cpu", "wall", "together"):
         p = r[what]
         lines.append(f"  {what}: on/off median {p['median']:.4f}, geometric mean "
                      f"{p['mean']:.4f} (95 % interval {p['low']:.4f}-{p['high']:.4f})")
