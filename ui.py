@@ -25,6 +25,7 @@ from nnplay import (
     escape,
     models,
     presets,
+    remedies,
     tabular,
     urls,
 )
@@ -746,7 +747,14 @@ def doctor_panel(snap: dict, remedy: bool = True) -> None:
             return
         lead, others = found[0], found[1:]
         st.markdown(f":material/stethoscope: **Training doctor: {lead.title}.** {lead.text}")
-        if remedy:
+        offer = _remedy_branch(snap, lead) if remedy else None
+        if offer is not None:  # a setting: go on from before the trouble with it
+            st.button(offer.label, key="doctor.remedy", icon=":material/call_split:",
+                      on_click=_branch_remedy,
+                      args=(snap["id"], offer.step, offer.edits, lead.remedy.label),
+                      help="A branch of this run: it goes on from the last step kept before "
+                           "the trouble began, with this change.")
+        elif remedy:
             st.button(f"{lead.remedy.label} (fresh run)", key="doctor.remedy",
                       on_click=_start_remedy,
                       args=(snap["spec"], lead.remedy.label, lead.remedy.changes),
@@ -756,6 +764,36 @@ def doctor_panel(snap: dict, remedy: bool = True) -> None:
         if others:
             st.caption("Also seen, in order of priority: " + "; ".join(
                 f"**{d.title}**: {d.text}" for d in others))
+
+
+def _remedy_branch(snap: dict, lead: doctor.Diagnosis) -> remedies.Offer | None:
+    """The remedy as a branch of the run from a keyframe, when it is a setting a branch makes."""
+    if not lead.remedy.fix or lead.since is None or not snap.get("id"):
+        return None
+    run = manager().get(snap["id"])
+    return None if run is None else remedies.offer(lead, run.frames())
+
+
+def _branch_remedy(run_id: str, step: int, edits: dict[str, object], label: str) -> None:
+    """Button callback: this browser's run stops, and the remedy goes on from its keyframe at
+    step as a branch, which becomes the run this page shows."""
+    run = manager().get(run_id)
+    if run is not None and not run.done and run_id == st.session_state.get("run_id"):
+        control("stop", run_id)
+    try:
+        child = remedies.start(manager(), run_id, step, edits, owner())
+    except (branch.BranchError, LimitExceeded) as e:
+        st.session_state["run.refused"] = str(e)
+        return
+    load_spec(child.spec)  # a callback runs before any widget is drawn
+    st.session_state["run_id"] = child.id
+    st.query_params["run"] = child.id
+    what = label[:1].lower() + label[1:]
+    st.session_state["notice"] = (f"The doctor's remedy, *{what}*, goes on from step {step:,} "
+                                  "as a branch of the run; the loss chart draws the parent's "
+                                  "curve up to it.")
+    write_link(child.spec)
+    st.session_state["doctor.started"] = True
 
 
 def _start_remedy(spec: dict, label: str, changes: dict[str, object]) -> None:
@@ -884,8 +922,8 @@ def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code",
     changes (a run's settings changed while it trained) are made at their steps; a branch's
     (origin) replays its parent up to the step it branched from."""
     try:
-        base, replayed = branch.exported(spec, list(changes), origin)
-        text = codegen.script(base, title, replayed)
+        base, replayed, switches = branch.exported(spec, list(changes), origin)
+        text = codegen.script(base, title, replayed, switches)
     except SpecError as e:
         st.info(str(e))
         return

@@ -97,21 +97,46 @@ def origin(parent_id: str, step: int, parent_spec: ExperimentSpec,
                       "loss": [float(v) for v in curve["loss"]]}}  # fmt: skip
 
 
-def exported(spec: ExperimentSpec, changes: Sequence[SettingChange],
-             origin: Mapping | None) -> tuple[ExperimentSpec, list[SettingChange]]:
-    """(spec, changes) an exported script of a run is written from: a branch replays its
-    parent (replay), then makes its own changes; BranchError when it cannot."""
+Switch = tuple[int, ExperimentSpec]  # (step, the spec a run goes on with after that step)
+
+
+def exported(spec: ExperimentSpec, changes: Sequence[SettingChange], origin: Mapping | None
+             ) -> tuple[ExperimentSpec, list[SettingChange], list[Switch]]:
+    """(spec, changes, switches) an exported script of a run is written from: a branch replays
+    its parent up to its step, then makes its own settings (codegen.script's switches). When
+    the branch changed only settings a script can change between two steps, it replays with
+    changes alone (replay) and has no switch."""
     if not origin:
-        return spec, list(changes)
-    base, before = replay(spec, origin)
-    return base, before + list(changes)
+        return spec, list(changes), []
+    try:
+        base, before = replay(spec, origin)
+        return base, before + list(changes), []
+    except BranchError:
+        base, before, switches = stages(spec, origin)
+        return base, before + list(changes), switches
+
+
+def stages(spec: ExperimentSpec, origin: Mapping
+           ) -> tuple[ExperimentSpec, list[SettingChange], list[Switch]]:
+    """(first spec, changes, switches) that reproduce a branch from the first run of its line:
+    its spec, the settings changed while each run of the line trained (up to where the next
+    branched off), and at each branch's step the spec that branch went on with."""
+    parent = ExperimentSpec.from_json(origin["spec"])
+    step = int(origin["step"])
+    before = [SettingChange.model_validate(c) for c in origin["changes"]]
+    if origin.get("origin"):  # the parent is a branch too: its own line first
+        base, script, switches = stages(parent, origin["origin"])
+        script += [c for c in before if c.step > origin["origin"]["step"]]
+    else:
+        base, script, switches = parent, before, []
+    return base, script, switches + [(step, spec)]
 
 
 def replay(spec: ExperimentSpec, origin: Mapping) -> tuple[ExperimentSpec, list[SettingChange]]:
     """(spec, changes) for an exported script that reproduces a branch by replaying its parent
     up to the branch's step and then changing settings; BranchError when a changed setting is
     one a script cannot change between two steps (the optimiser itself, batch size, dropout,
-    patience, betas)."""
+    patience, betas): exported then writes the branch's switch (stages)."""
     parent = ExperimentSpec.from_json(origin["spec"])
     step = int(origin["step"])
     before = [SettingChange.model_validate(c) for c in origin["changes"]]

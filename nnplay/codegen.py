@@ -600,28 +600,91 @@ CHANGE_NAMES: dict[str, str | int] = {
 }
 
 
-def _penalised(spec: ExperimentSpec, changes: Sequence[SettingChange]) -> bool:
+Switch = tuple[int, ExperimentSpec]  # a branch's step and the spec it goes on with (branch.py)
+
+
+def _penalised(spec: ExperimentSpec, changes: Sequence[SettingChange],
+               switches: Sequence[Switch] = ()) -> bool:
     """Whether an L1/L2 strength changes during the run (the script then keeps both in LAMBDA)."""
-    return any(c.setting in ("train.l1", "train.l2") for c in changes)
+    return any(c.setting in ("train.l1", "train.l2") for c in changes) or any(
+        (s.train.l1, s.train.l2) != (spec.train.l1, spec.train.l2) for _, s in switches)
+
+
+def _patience(spec: ExperimentSpec, switches: Sequence[Switch]) -> bool:
+    """Whether the run stops early at some point (the script then counts evaluations)."""
+    return bool(spec.train.patience) or any(s.train.patience for _, s in switches)
+
+
+def _steps_code(spec: ExperimentSpec, batch: str, epochs: str, max_steps: str) -> str:
+    """total_steps and eval_every as train.Plan.of derives them (batch, epochs and max_steps
+    are the code for those values)."""
+    t = spec.train
+    total = f"min(steps_per_epoch * {epochs}, {max_steps})" if t.max_steps else \
+        f"steps_per_epoch * {epochs}"
+    if t.eval_every:
+        return f"total_steps = {total}\neval_every = {t.eval_every}\n"
+    return _dedent(f"""
+        total_steps = {total}
+        # about 200 evaluations per run, but never more evaluation work than half the training
+        eval_every = max(math.ceil(total_steps / 200),
+                         math.ceil((n + len(x_test)) / (2 * {batch})), 1)
+    """)
+
+
+def _switch_code(step: int, before: ExperimentSpec, after: ExperimentSpec,
+                 penalised: bool) -> str:
+    """The block that, after the given step, goes on with after's settings where they differ
+    from before's (the settings the run had then): a branch made at that step."""
+    body = []
+    if after.optimizer != before.optimizer:
+        if after.optimizer.name == before.optimizer.name:  # its state goes on, as the app's
+            body += ["# the same optimiser with other settings: its moments go on",
+                     'kept = optimizer.state_dict()["state"]',
+                     f"optimizer = {optimizer_code(after)}",
+                     'optimizer.load_state_dict({"state": kept, '
+                     '"param_groups": optimizer.state_dict()["param_groups"]})']
+        else:
+            body += ["# another optimiser: its state starts empty",
+                     f"optimizer = {optimizer_code(after)}"]
+    if penalised and (after.train.l1, after.train.l2) != (before.train.l1, before.train.l2):
+        body.append(f"LAMBDA[1], LAMBDA[2] = {after.train.l1!r}, {after.train.l2!r}")
+    p = next((x.p for x in after.model.layers if x.type == "dropout"), None)
+    if p != next((x.p for x in before.model.layers if x.type == "dropout"), None):
+        body += ["for module in model.modules():", "    if isinstance(module, nn.Dropout):",
+                 f"        module.p = {p!r}"]
+    if after.train.patience != before.train.patience:
+        body.append(f"patience = {after.train.patience}")
+    t, b = after.train, before.train
+    if (t.batch_size, t.epochs, t.max_steps, t.eval_every) != \
+            (b.batch_size, b.epochs, b.max_steps, b.eval_every):
+        body += [f"batch_size = {t.batch_size}",
+                 "steps_per_epoch = math.ceil(len(x_train) / batch_size)"]
+        body += _steps_code(after, "batch_size", str(t.epochs), str(t.max_steps)).splitlines()
+    if not body:
+        return ""
+    return f"if step == {step}:  # a branch went on from here with other settings\n" + \
+        _indent("\n".join(body) + "\n", 1)
 
 
 def _main(spec: ExperimentSpec, report: str, padded: bool = False,
-          changes: Sequence[SettingChange] = ()) -> str:
+          changes: Sequence[SettingChange] = (), switches: Sequence[Switch] = ()) -> str:
     """main(): tensors, targets, model, loss, optimiser and the training loop. With padded
-    sequences their lengths stay on the CPU, where pack_padded_sequence reads them."""
+    sequences their lengths stay on the CPU, where pack_padded_sequence reads them. switches:
+    a branch's settings from its step on (the batch size then is a variable, batch_size)."""
     t = spec.train
     info = loss_info(spec.loss.name, spec.task)
     classes = spec.data.n_classes
     target = TARGET_CODE[info.target]
+    bs = "batch_size" if switches else "BATCH_SIZE"
     total = "min(steps_per_epoch * EPOCHS, MAX_STEPS)" if t.max_steps else \
         "steps_per_epoch * EPOCHS"
     if t.eval_every:
         eval_every = f"eval_every = {t.eval_every}\n"
     else:  # train.Plan.of's automatic rule
-        eval_every = _dedent("""
+        eval_every = _dedent(f"""
             # about 200 evaluations per run, but never more evaluation work than half the training
             eval_every = max(math.ceil(total_steps / 200),
-                             math.ceil((n + len(x_test)) / (2 * BATCH_SIZE)), 1)
+                             math.ceil((n + len(x_test)) / (2 * {bs})), 1)
         """)
     evaluated = "x_eval, t_eval = x_train[:n], t_train[:n]" if spec.task == "regression" else \
         "x_eval, t_eval, y_eval = x_train[:n], t_train[:n], y_train[:n]"
@@ -650,22 +713,25 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False,
             loss_fn = {module_code(train.LOSS_MODULES[spec.loss.name]())}
             optimizer = {optimizer_code(spec)}
             batches = torch.Generator().manual_seed(SEED)  # the order of samples in each epoch
-
-            steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
+            {"batch_size = BATCH_SIZE" if switches else ""}
+            steps_per_epoch = math.ceil(len(x_train) / {bs})
             total_steps = {total}
             n = min(len(x_train), EVAL_TRAIN)  # the training samples each evaluation measures
     """, 1) + _indent(evaluated, 1)
     out += _indent(eval_every, 1)
-    if t.patience:
+    if switches and _patience(spec, switches):
+        out += "    best, waited, patience = math.inf, 0, PATIENCE\n"
+    elif t.patience:
         out += "    best, waited = math.inf, 0\n"
+    loop = "i = 0\nwhile i < len(x_train):  # a branch may change the batch size" if switches \
+        else "for i in range(0, len(x_train), BATCH_SIZE):"
     out += "\n" + _indent(f"""
         step = 0
         model.train()
         while step < total_steps:
             perm = {order}
-            for i in range(0, len(x_train), BATCH_SIZE):
-    """, 1)
-    if _penalised(spec, changes):
+    """, 1) + _indent(loop + "\n", 2)
+    if changes and _penalised(spec, changes, switches):
         out += _indent("""
             for name, value in CHANGES.get(step + 1, ()):  # changed from this step on
                 if name in LAMBDA:
@@ -681,11 +747,11 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False,
                     group[name] = value
         """, 3)
     out += _indent(f"""
-        idx = perm[i:i + BATCH_SIZE]
+        idx = perm[i:i + {bs}]
         out = model({inputs})
         loss = loss_fn(out, t_train[{rows}])
     """, 3)
-    if _penalised(spec, changes):
+    if _penalised(spec, changes, switches):
         out += _indent("""
             if LAMBDA[1] or LAMBDA[2]:
                 weights = torch.cat([p.view(-1) for p in model.parameters()])
@@ -703,10 +769,22 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False,
         loss.backward()
         optimizer.step()
         step += 1
-        if step % eval_every == 0 or step == total_steps:
     """, 3)
+    if switches:
+        out += "            i += batch_size\n"
+    out += "            if step % eval_every == 0 or step == total_steps:\n"
     out += _indent(report, 4)
-    if t.patience:
+    if switches and _patience(spec, switches):
+        out += _indent("""
+            if test_loss < best:
+                best, waited = test_loss, 0
+            else:
+                waited += 1
+                if 0 < patience <= waited and step < total_steps:
+                    print(f"early stop: no better test loss for {patience} evaluations")
+                    return
+        """, 4)
+    elif t.patience:
         out += _indent("""
             if test_loss < best:
                 best, waited = test_loss, 0
@@ -716,6 +794,11 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False,
                     print(f"early stop: no better test loss for {PATIENCE} evaluations")
                     return
         """, 4)
+    now, done = spec, 0
+    for step, after in switches:
+        was = now.with_changes({c.setting: c.value for c in changes if done < c.step <= step})
+        out += _indent(_switch_code(step, was, after, _penalised(spec, changes, switches)), 3)
+        now, done = after, step
     out += _indent("""
         if step == total_steps:
             break
@@ -723,7 +806,8 @@ def _main(spec: ExperimentSpec, report: str, padded: bool = False,
     return out
 
 
-def _settings(spec: ExperimentSpec, changes: Sequence[SettingChange] = ()) -> str:
+def _settings(spec: ExperimentSpec, changes: Sequence[SettingChange] = (),
+              switches: Sequence[Switch] = ()) -> str:
     """The constants at the top of the script."""
     t = spec.train
     lines = [
@@ -734,7 +818,7 @@ def _settings(spec: ExperimentSpec, changes: Sequence[SettingChange] = ()) -> st
     ]
     if t.max_steps:
         lines.append(f"MAX_STEPS = {t.max_steps}  # stop after this many steps")
-    if _penalised(spec, changes):
+    if _penalised(spec, changes, switches):
         lines.append(f"LAMBDA = {{1: {t.l1!r}, 2: {t.l2!r}}}  # L1 and L2 penalties (they change)")
     elif t.l1 or t.l2:
         lines.append(f"LAMBDA_1, LAMBDA_2 = {t.l1!r}, {t.l2!r}  # L1 and L2 penalties")
@@ -745,16 +829,19 @@ def _settings(spec: ExperimentSpec, changes: Sequence[SettingChange] = ()) -> st
         lines.append("# settings changed while the run trained: {first step with the new value: "
                      "[(setting, value), ...]}")
         lines.append(f"CHANGES = {at!r}")
-    if t.patience:
-        lines.append(f"PATIENCE = {t.patience}  # evaluations without a better test loss")
+    if t.patience or (switches and _patience(spec, switches)):
+        lines.append(f"PATIENCE = {t.patience}  # evaluations without a better test loss"
+                     + (" (0: none)" if not t.patience else ""))
     lines.append(f"EVAL_TRAIN = {train.EVAL_TRAIN_MAX}  # at most this many training samples "
                  "measured per evaluation")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
-def script(spec: ExperimentSpec, title: str = "", changes: Sequence[SettingChange] = ()) -> str:
+def script(spec: ExperimentSpec, title: str = "", changes: Sequence[SettingChange] = (),
+           switches: Sequence[Switch] = ()) -> str:
     """A standalone PyTorch script that trains spec as nnplay does and prints each evaluation;
-    changes (a run's recorded setting changes) are made at the same steps."""
+    changes (a run's recorded setting changes) are made at the same steps, and switches (a
+    branch's step and spec, branch.exported) go on with other settings after a step."""
     make_data = DATA_CODE.get(spec.data.name)
     if make_data is None:
         raise CodegenError(f"Code export does not support {spec.data.info.label} yet.")
@@ -783,11 +870,11 @@ def script(spec: ExperimentSpec, title: str = "", changes: Sequence[SettingChang
     parts = [
         f'"""{header}\n\n{about}\n"""',
         "\n".join(imports),
-        _settings(spec, changes),
+        _settings(spec, changes, switches),
         "# --- data ".ljust(99, "-") + "\n\n\n" + d.body,
         "# --- model ".ljust(99, "-") + "\n\n\n" + model_code,
         define,
-        _main(spec, report, padded, changes),
+        _main(spec, report, padded, changes, switches),
         'if __name__ == "__main__":\n    main()\n',
     ]
     head = "\n\n".join(p.rstrip("\n") for p in parts[:3])

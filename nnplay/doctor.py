@@ -5,8 +5,10 @@ Rules read a snapshot as `Run.snapshot()` returns it (or `Recorder.snapshot()` f
 trained without a page): step losses, evaluations, activation statistics, gradient norms and,
 for recurrent models, the influence of each time step on the output. No torch here: the page
 thread may call `diagnose` on every refresh. A remedy is a dict of dotted-path changes for
-`ExperimentSpec.with_changes` (a layer stack is one path, "model.layers"); the page applies it
-as a fresh run with the same seed.
+`ExperimentSpec.with_changes` (a layer stack is one path, "model.layers"). A diagnosis also says
+from which step on the run was in trouble (`since`): a remedy a branch can make (a setting, not
+the layers) goes on from the last keyframe before it (nnplay.remedies); any other is applied as
+a fresh run with the same seed.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class Remedy:
 
     label: str  # what the button says: "Lower the learning rate to 1"
     changes: dict[str, object] = field(default_factory=dict)
+    fix: str = ""  # the same as a branch's setting: "the learning rate at 1" ("": none)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Diagnosis:
     id: str
     text: str
     remedy: Remedy
+    since: int | None = None  # the last step whose state was still sound (None: not known)
 
     @property
     def priority(self) -> int:
@@ -144,7 +148,8 @@ def _lower_lr(snap: dict) -> Remedy | None:
     lr = _lr(snap)
     if lr < HIGH_LR * TYPICAL_LR.get(opt.get("name", ""), 0.01):
         return None
-    return Remedy(f"Lower the learning rate to {lr / LR_DOWN:g}", {"optimizer.lr": lr / LR_DOWN})
+    return Remedy(f"Lower the learning rate to {lr / LR_DOWN:g}", {"optimizer.lr": lr / LR_DOWN},
+                  f"the learning rate at {lr / LR_DOWN:g}")
 
 
 def _far_enough(snap: dict) -> bool:
@@ -198,17 +203,57 @@ def _pct(x: float) -> str:
 def divergence(snap: dict) -> Diagnosis | None:
     """The loss became NaN, ended far above where it started, or blew up and stayed up."""
     lr = _lr(snap)
-    remedy = Remedy(f"Lower the learning rate to {lr / LR_DOWN:g}",
-                    {"optimizer.lr": max(lr / LR_DOWN, 1e-5)})
+    lower = max(lr / LR_DOWN, 1e-5)
+    remedy = Remedy(f"Lower the learning rate to {lower:g}", {"optimizer.lr": lower},
+                    f"the learning rate at {lower:g}")
     loss = _losses(snap)
     seen = _blown_up(loss)
     if seen is None and snap.get("status") == "diverged":  # NaN or infinite: the loop stopped
         return Diagnosis("divergence", "The loss became NaN or infinite: training diverged. "
-                         f"The learning rate ({lr:g}) is probably too high.", remedy)
+                         f"The learning rate ({lr:g}) is probably too high.", remedy,
+                         _last_low(snap))
     if seen is None:
         return None
     return Diagnosis("divergence", f"{seen}: training diverged. The learning rate ({lr:g}) is "
-                     "too high for this model and data.", remedy)
+                     "too high for this model and data.", remedy, _last_low(snap))
+
+
+def _loss_steps(snap: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(step, loss) of the finite step losses; a loss at step s was measured with the state
+    after s - 1 updates (a snapshot without steps counts from 1)."""
+    steps = snap.get("steps", {})
+    loss = np.asarray(steps.get("loss", []), dtype=float)
+    step = np.asarray(steps.get("step", []), dtype=float)
+    if len(step) != len(loss):
+        step = np.arange(1, len(loss) + 1, dtype=float)
+    keep = np.isfinite(loss)
+    return step[keep], loss[keep]
+
+
+def _last_low(snap: dict) -> int:
+    """The last step whose state was sound before the loss blew up: the state that measured
+    the lowest loss before the peak (of the loss averaged over BLOWUP_WINDOW steps); 0 with no
+    finite loss."""
+    step, loss = _loss_steps(snap)
+    if not len(loss):
+        return 0
+    peak = int(np.argmax(_smooth(loss, BLOWUP_WINDOW)))
+    low = int(np.argmin(loss[:peak + 1]))
+    return max(0, int(step[low]) - 1)
+
+
+def _last_sound(snap: dict, stat: str, name: str, share: float) -> int:
+    """The last sampled step at which layer name's statistic stat was at most share, before
+    the samples above it that end the run so far (0: above it from the first sample on)."""
+    acts = snap.get("activations") or {}
+    names = list(acts.get("names", []))
+    values = np.asarray(acts.get(stat, []), dtype=float)
+    steps = list(acts.get("step", []))
+    if name not in names or values.ndim != 2 or len(steps) != len(values):
+        return 0
+    column = values[:, names.index(name)]
+    sound = np.flatnonzero(~(column > share))
+    return int(steps[sound[-1]]) if len(sound) else 0
 
 
 def _blown_up(loss: np.ndarray) -> str | None:
@@ -242,7 +287,8 @@ def lr_too_low(snap: dict) -> Diagnosis | None:
     return Diagnosis("lr_too_low", f"In {len(loss):,} steps the training loss has barely moved, "
                      f"from {start:.3g} to {end:.3g} ({_pct(abs(start - end) / start)}): the "
                      f"learning rate ({lr:g}) is too low to make progress.",
-                     Remedy(f"Raise the learning rate to {new:g}", {"optimizer.lr": new}))
+                     Remedy(f"Raise the learning rate to {new:g}", {"optimizer.lr": new},
+                            f"the learning rate at {new:g}"), 0)
 
 
 def dead_relu(snap: dict) -> Diagnosis | None:
@@ -261,7 +307,7 @@ def dead_relu(snap: dict) -> Diagnosis | None:
         text += " LeakyReLU keeps a small slope below zero, so its units cannot die."
         remedy = Remedy("Use LeakyReLU instead of ReLU",
                         _swap_activations(snap, ("ReLU",), "LeakyReLU"))
-    return Diagnosis("dead_relu", text, remedy)
+    return Diagnosis("dead_relu", text, remedy, _last_sound(snap, "dead", name, DEAD_SHARE))
 
 
 def _influence_ratio(snap: dict) -> float | None:
@@ -342,7 +388,8 @@ def saturation(snap: dict) -> Diagnosis | None:
     else:
         remedy = Remedy("Use ReLU instead of Sigmoid and Tanh",
                         _swap_activations(snap, SATURATING, "ReLU"))
-    return Diagnosis("saturation", text, remedy)
+    return Diagnosis("saturation", text, remedy,
+                     _last_sound(snap, "saturated", name, SATURATED_LAYER))
 
 
 def overfitting(snap: dict) -> Diagnosis | None:
@@ -359,12 +406,13 @@ def overfitting(snap: dict) -> Diagnosis | None:
     spec = _spec(snap)
     changes: dict[str, object] = {"train.l2": 0.01} if not spec.get("train", {}).get("l2") \
         else {"train.patience": 10}
-    label = "Add an L2 penalty of 0.01" if "train.l2" in changes else \
-        "Stop early (patience 10 evaluations)"
+    label, fix = ("Add an L2 penalty of 0.01", "an L2 penalty of 0.01") if "train.l2" in \
+        changes else ("Stop early (patience 10 evaluations)", "early stopping (patience 10)")
     return Diagnosis("overfitting", f"The test loss was lowest ({st[best]:.3g}) at step "
                      f"{step:,.0f} and has risen to {st[-1]:.3g}, while the train loss kept "
                      f"falling ({sr[best]:.3g} → {sr[-1]:.3g}): the network is memorising the "
-                     "training set.", Remedy(label, changes))
+                     "training set.", Remedy(label, changes, fix),
+                     int(step) if np.isfinite(step) else None)
 
 
 def underfitting(snap: dict) -> Diagnosis | None:

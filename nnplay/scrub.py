@@ -1,5 +1,6 @@
 """Scrubbing through a run: its views (decision boundary, fit or surface, the network view, the
-activation histograms) redrawn from the weights of one of its keyframes. The torch work runs in
+activation histograms; for image data the confusion matrix and the misclassified test images)
+redrawn from the weights of one of its keyframes. The torch work runs in
 one worker thread, never the page's, and the last few results are kept."""
 
 from __future__ import annotations
@@ -37,10 +38,28 @@ def views(spec: ExperimentSpec, frame: dict) -> dict:
             out["view"] = view_fn(model, ctx)
             if unitgrid.applies(model, ds.in_features, ds.kind):
                 out["network"] = unitgrid.network_view(model, ctx)
+        elif ds.kind == "image" and spec.task == "classification":
+            out["view"] = image_view(model, ds, spec)
         acts = instruments.Probe(model, ds.x_train[:train.SAMPLE_MAX]).activations()
     if acts is not None:
         out["hist"] = instruments.histograms(acts[1].cpu().numpy())
     return out
+
+
+def image_view(model: torch.nn.Module, ds, spec: ExperimentSpec) -> dict:
+    """The confusion matrix over the test set and the first misclassified test images of model
+    (in eval mode), laid out as a run's image view (Run.snapshot()["view"])."""
+    info = loss_info(spec.loss.name, spec.task)
+    x, y = ds.x_test, ds.y_test
+    pred = torch.cat([train.predicted_class(model(x[i:i + train.EVAL_CHUNK]), info)
+                      for i in range(0, len(x), train.EVAL_CHUNK)])
+    found = instruments.confusion(pred, y, ds.n_classes)
+    wrong = torch.as_tensor(found["wrong"], dtype=torch.long, device=x.device)
+    h, w = ds.image_shape
+    return {"kind": "images", "confusion": found["confusion"],
+            "class_names": list(ds.class_names),
+            "images": x[wrong].cpu().numpy().reshape(-1, h, w),
+            "true": y[wrong].cpu().tolist(), "pred": found["pred"]}  # fmt: skip
 
 
 def submit(run_id: str, step: int, spec: ExperimentSpec,

@@ -95,7 +95,9 @@ def test_optimiser_batch_size_dropout_and_length_can_change(manager):
     assert child.wait(120) and child.status == "finished", child.message
     assert min(losses(child)) == step + 1 and max(losses(child)) == 200
     with pytest.raises(branch.BranchError, match="optimiser itself, batch size|cannot change"):
-        branch.replay(child.spec, child.origin)
+        branch.replay(child.spec, child.origin)  # the script switches settings at the step:
+    base, _, switches = branch.exported(child.spec, child.changes, child.origin)
+    assert base == parent.spec and switches == [(step, child.spec)]  # test_branch_scripts.py
 
 
 @pytest.mark.parametrize("edits, words", [
@@ -145,7 +147,9 @@ def test_a_branch_outlives_its_parent_and_a_restart(tmp_path, manager):
         assert grandchild.wait(120) and grandchild.status == "finished"
         assert grandchild.snapshot()["origin"]["curve"]["step"] == list(range(1, later + 1))
         # replayed from the first parent's spec with both branches' changes: the same losses
-        spec, changes = branch.exported(grandchild.spec, grandchild.changes, grandchild.origin)
+        spec, changes, switches = branch.exported(grandchild.spec, grandchild.changes,
+                                                  grandchild.origin)
+        assert switches == []  # a rate and a decay: changes between two steps suffice
         assert [(c.step, c.setting) for c in changes] == [(step + 1, "optimizer.lr"),
                                                           (later + 1, "optimizer.weight_decay")]
         replayed = Losses()

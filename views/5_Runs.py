@@ -210,8 +210,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                            help="torch.load(path, weights_only=True) gives the state_dict; "
                                 "the script below builds the model it fits.")  # fmt: skip
     try:
-        base, replayed = branch.exported(spec, run.changes, run.origin)  # a branch: replayed
-        script = codegen.script(base, run.name, replayed)  # changes made at their steps
+        base, replayed, switches = branch.exported(spec, run.changes, run.origin)  # a branch:
+        script = codegen.script(base, run.name, replayed, switches)  # replayed, then its own
     except SpecError as e:
         script, why = None, str(e)
     if script is not None:

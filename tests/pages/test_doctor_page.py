@@ -1,7 +1,12 @@
 """The doctor panel under AppTest: a pathological preset gets its diagnosis beside the charts,
-and the remedy button starts a fresh run with the change applied."""
+and the remedy button starts the fix: a branch from the last keyframe before the trouble when it
+is a setting (a diverged run's learning rate), else a fresh run with the change applied."""
 
 from __future__ import annotations
+
+import ui
+from nnplay import doctor as nnplay_doctor
+from nnplay import keyframes, remedies
 
 
 def texts(elements) -> list[str]:
@@ -13,7 +18,7 @@ def ended(at) -> bool:
     return any(s in t for t in shown for s in ("Finished", "diverged"))
 
 
-def test_diverged_run_gets_a_diagnosis_and_the_remedy_trains(app, poll):
+def test_diverged_run_gets_a_diagnosis_and_the_remedy_branches(app, poll):
     at = app.run()
     at.selectbox(key="preset").set_value("lr-too-high").run()
     at.button(key="load_preset").click().run()
@@ -25,12 +30,25 @@ def test_diverged_run_gets_a_diagnosis_and_the_remedy_trains(app, poll):
     doctor = [m for m in texts(at.markdown) if "Training doctor" in m]
     assert doctor and "doctor: Divergence." in doctor[0] and "where it started" in doctor[0]
     first = at.session_state["run_id"]
-    at.button(key="doctor.remedy").click().run()
+    parent = ui.manager().get(first)
+    keyframes.WRITER.drain()
+    lead = nnplay_doctor.diagnose(parent.snapshot())[0]
+    offer = remedies.offer(lead, parent.frames())
+    assert offer is not None and offer.step <= lead.since
+    button = at.button(key="doctor.remedy")
+    assert button.label == f"Branch from step {offer.step:,} with the learning rate at 1"
+    button.click().run()
     assert not at.exception
-    assert at.session_state["run_id"] != first  # a fresh run
+    child = at.session_state["run_id"]
+    assert child != first  # a branch of the diverged run, from the keyframe offered
+    run = ui.manager().get(child)
+    assert run.origin["parent"] == first and run.origin["step"] == offer.step
+    assert run.spec.optimizer.lr == 1.0 and run.spec == parent.spec.with_changes(
+        {"optimizer.lr": 1.0})
     assert at.session_state["optimizer.lr"] == 1.0  # the settings show the remedy
-    assert any("fresh run with the same seed" in t for t in texts(at.info))
+    assert any(f"goes on from step {offer.step:,} as a branch" in t for t in texts(at.info))
     poll(at, lambda a: any("Finished" in t for t in texts(a.success)))
+    assert min(run.steps["step"]) == offer.step + 1
     doctor = [m for m in texts(at.markdown) if "Training doctor" in m]
     assert doctor and "Nothing needs fixing" in doctor[0]
 
