@@ -13,6 +13,7 @@ a fresh run with the same seed.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -284,11 +285,26 @@ def lr_too_low(snap: dict) -> Diagnosis | None:
         return None
     lr = _lr(snap)
     new = min(lr * LR_UP, LR_MAX)
+    above = _parent_lr(snap)
+    why = ""
+    if above is not None and lr < above <= new:  # not back up to the rate it came down from
+        new = float(f"{math.sqrt(lr * above):.2g}")
+        why = (f" Its parent's rate ({above:g}) was too high, so the fix lies between the "
+               f"two.")
     return Diagnosis("lr_too_low", f"In {len(loss):,} steps the training loss has barely moved, "
                      f"from {start:.3g} to {end:.3g} ({_pct(abs(start - end) / start)}): the "
-                     f"learning rate ({lr:g}) is too low to make progress.",
+                     f"learning rate ({lr:g}) is too low to make progress.{why}",
                      Remedy(f"Raise the learning rate to {new:g}", {"optimizer.lr": new},
                             f"the learning rate at {new:g}"), 0)
+
+
+def _parent_lr(snap: dict) -> float | None:
+    """A branch's parent's learning rate (None: the run is not a branch)."""
+    origin = snap.get("origin") or {}
+    try:
+        return float(json.loads(origin["spec"])["optimizer"]["lr"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def dead_relu(snap: dict) -> Diagnosis | None:

@@ -12,6 +12,7 @@ import torch
 from nnplay import doctor, keyframes, presets, remedies
 from nnplay.limits import Limits
 from nnplay.runs import RunManager
+from nnplay.spec import ExperimentSpec
 from nnplay.store import Store
 from tests.test_doctor import falling, snap, spec_dict
 
@@ -119,3 +120,14 @@ def test_starting_from_a_keyframe_that_is_gone_is_a_sentence(tmp_path) -> None:
             remedies.start(manager, "nope", 7, {"optimizer.lr": 1.0}, "student")
     finally:
         manager.close()
+
+
+def test_a_branch_that_lowered_the_rate_is_not_sent_back_up_to_its_parents() -> None:
+    parent = ExperimentSpec().with_changes({"optimizer.name": "SGD", "optimizer.lr": 10.0})
+    s = snap(loss=np.full(400, 0.69), spec=spec_dict(**{"optimizer.name": "SGD",
+                                                          "optimizer.lr": 1.0}))
+    s["origin"] = {"parent": "p", "step": 0, "spec": parent.to_json()}
+    found = doctor.lr_too_low(s)
+    assert found.remedy.changes == {"optimizer.lr": 3.2} and "parent's rate (10)" in found.text
+    s["origin"] = None  # not a branch: the usual tenfold
+    assert doctor.lr_too_low(s).remedy.changes == {"optimizer.lr": 10.0}
