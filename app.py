@@ -1,8 +1,8 @@
 """nnplay: the entry point. Page config, navigation over views/ (a file a page), the sidebar."""
 
-import sys
-
 import streamlit as st
+
+from nnplay.limits import Limits
 
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
@@ -38,25 +38,24 @@ with st.sidebar:
 # layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",
                   help="Larger charts and text for a projector.")
-# The navigation and the sidebar are on screen before this import; on a cold server it loads
-# torch (seconds), so the page's title and a line saying so stand in for the page meanwhile.
-# The slot is there on every run, so that the page's elements keep their places (a live
-# fragment addresses them by place).
+# The page draws its settings before anything imports torch (tests/test_cold_start.py); on a cold
+# server the run controls, charts and code follow when it is in, and a line says so meanwhile.
+# The slot is there on every run, so that the page's elements keep their places (a live fragment
+# addresses them by place).
+from nnplay import warmup  # noqa: E402  (threading only)
+
 starting = st.empty()
-if "ui" not in sys.modules:
-    with starting.container():
-        st.title(page.title)
-        st.caption("Starting PyTorch on this server: a few seconds, on its first page only.")
-import serving  # noqa: E402
+if not warmup.ready():
+    starting.caption(":material/hourglass_top: Starting PyTorch on this server (a few seconds, "
+                     "on its first page only): the settings work meanwhile.")
+import serving  # noqa: E402  (no torch: tests/test_cold_start.py)
 import ui  # noqa: E402
 
-starting.empty()
-
 # before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
-serving.apply_upload_limit(ui.manager().limits)
-serving.storage_notice(ui.manager())
+serving.apply_upload_limit(Limits.from_env())  # the run manager's, which waits for torch
 with st.sidebar:
     ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
+    kept = st.container()  # the storage notice, once the run manager is up
 ui.base_style()  # first, so that presentation mode's rules override it
 if ui.presenting():
     ui.presentation_style()
@@ -64,4 +63,9 @@ if ui.presenting():
 # frame is on the way, so a busy server makes the whole panel flicker.
 st.html("<style>.stElementContainer[data-stale='true'] { opacity: 1 !important; "
         "transition: none !important; }</style>")
-page.run()
+try:
+    page.run()
+finally:  # also when the page stops or reruns early
+    starting.empty()
+    with kept:
+        serving.storage_notice(ui.manager())

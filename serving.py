@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import MutableMapping
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit import config
 
 from nnplay import concepts, escape, settings
 from nnplay.limits import Limits, table
-from nnplay.runs import RunManager
 from nnplay.spec import DATASETS, DataSpec
+
+if TYPE_CHECKING:  # the settings import this module; torch loads with the run manager
+    from nnplay.runs import RunManager
 
 
 def upload_mb(limits: Limits | None = None) -> int:
@@ -75,9 +78,10 @@ def operator() -> bool:
 
 
 def storage_notice(manager: RunManager) -> None:
-    """One sentence, on every page, when this server cannot keep runs (a read-only home)."""
+    """One sentence, on every page, when this server cannot keep runs (a read-only home); drawn
+    in the sidebar by the app."""
     if manager.store is None:
-        st.sidebar.warning("Runs are not kept on this server: its NNPLAY_HOME folder cannot be "
+        st.warning("Runs are not kept on this server: its NNPLAY_HOME folder cannot be "
                            "written, so runs train as usual but their history is gone when the "
                            "server restarts.", icon=":material/hard_drive:")
 

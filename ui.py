@@ -8,6 +8,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import streamlit as st
@@ -19,18 +20,16 @@ import ui_network
 from nnplay import (
     branch,
     charts,
-    codegen,
     concepts,
     doctor,
     escape,
-    models,
     presets,
     remedies,
     tabular,
     urls,
+    warmup,
 )
 from nnplay.limits import LimitExceeded
-from nnplay.runs import ACTIVE, Run, RunManager, data_preview
 from nnplay.spec import (
     ACTIVATIONS,
     DATASETS,
@@ -46,21 +45,33 @@ from nnplay.spec import (
     unflatten,
 )
 from nnplay.store import open_store
-from nnplay.train import device_choice
+
+# The settings' widgets import nothing that loads torch (tests/test_cold_start.py checks), so on
+# a cold server they are on the page while torch loads behind them (nnplay.warmup). Torch comes
+# in, imported inside the function, where a run, a model or a script is built.
+if TYPE_CHECKING:
+    from nnplay.runs import Run, RunManager
 
 LR_GRID = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 REFRESH_SECONDS = 1.0
 FIRST_DATA_SECONDS = 1.5  # how long Train waits for the first losses before drawing
+WARMUP_WAIT_SECONDS = 60.0  # how long Train waits for a server's warm-up under way
 
 
 @st.cache_resource
 def manager() -> RunManager:
     """The one run manager of this server process, recording runs under NNPLAY_HOME (or, when
     that folder cannot be written, keeping them in memory only: serving.storage_notice says so)."""
+    from nnplay.runs import RunManager
+
     store, problem = open_store()
     if problem:
         logging.getLogger("nnplay").warning(problem)
-    return RunManager(store=store)
+    runs = RunManager(store=store)
+    # The first run's one-off costs (the machine's speed, which its budget check needs: the
+    # first optimiser and steps, seconds on a cold server), paid in the background before Train.
+    warmup.start(runs.speed)
+    return runs
 
 
 OWNER_COOKIE = "nnplay_owner"
@@ -452,6 +463,8 @@ def layer_editor() -> None:
 
 def model_printout(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
+    from nnplay import models
+
     text = models.describe_spec(spec, spec.data.info.features, spec.data.n_classes)
     st.code(text, language="text", wrap_lines=True)  # a column is narrower than its longest line
 
@@ -520,6 +533,8 @@ def training_widgets(spec: ExperimentSpec) -> None:
     c2.number_input("Epochs", 1, 1000, step=1, key="train.epochs")
     st.number_input("Early stopping patience (evaluations; 0: off)", 0, 1000, step=1,
                     key="train.patience")
+    from nnplay.train import device_choice  # what this machine has: the last setting drawn
+
     st.selectbox("Device", DEVICES, key="train.device", format_func=device_choice)
 
 
@@ -573,6 +588,7 @@ def control(action: str, run_id: str) -> None:
 def _train(spec: ExperimentSpec, paused: bool = False) -> None:
     """Train's (and a first Step's) callback: start spec, then wait a moment for its first
     losses so that the first frame drawn already has a loss curve."""
+    warmup.wait(WARMUP_WAIT_SECONDS)  # one measurement of this machine, not two at once
     run = start_run(spec, paused=paused)
     if run is None:
         return
@@ -680,6 +696,8 @@ def live(draw: Callable[[dict], None], run: Run | None = None,
          preview: ExperimentSpec | None = None) -> None:
     """Call draw(snapshot) of run (else the page's run) now and, while it is active, about
     once a second. With no run, the data of preview's spec is drawn, where it can be."""
+    from nnplay.runs import data_preview
+
     run = run if run is not None else active_run()
     if run is None:
         with st.container():  # the slot of the run's status
@@ -735,6 +753,8 @@ def run_charts(snap: dict, key: str = "") -> None:
 def doctor_panel(snap: dict, remedy: bool = True) -> None:
     """The training doctor's reading of the run: the leading diagnosis with its numbers and a
     button that starts its remedy as a fresh run (same seed), the others listed; or all well."""
+    from nnplay.runs import ACTIVE
+
     unseen = "notice" in st.session_state or "run.refused" in st.session_state
     if st.session_state.pop("doctor.started", False) and unseen:
         st.rerun(scope="app")  # only the fragment ran: show the remedy's settings and run
@@ -921,6 +941,8 @@ def code_panel(spec: ExperimentSpec, title: str = "", key: str = "code",
     """spec as a standalone PyTorch script: shown (with st.code's copy button) and as a .py;
     changes (a run's settings changed while it trained) are made at their steps; a branch's
     (origin) replays its parent up to the step it branched from."""
+    from nnplay import codegen
+
     try:
         base, replayed, switches = branch.exported(spec, list(changes), origin)
         text = codegen.script(base, title, replayed, switches)
@@ -983,3 +1005,4 @@ def poll(done: Callable[[], bool], draw: Callable[[], None]) -> None:
             st.rerun(scope="app")  # stop polling; re-enable the controls
 
     group_panel()
+

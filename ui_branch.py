@@ -7,14 +7,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 import ui
-from nnplay import branch, scrub
+from nnplay import branch
 from nnplay.limits import LimitExceeded
-from nnplay.runs import Run
 from nnplay.spec import OPTIMIZERS, ExperimentSpec
+
+if TYPE_CHECKING:  # the Playground's settings import this module; torch loads with a run
+    from nnplay.runs import Run
 
 BRANCHES_FROM = ("paused", "stopped", "finished", "interrupted")
 PLAY_SECONDS = 0.8  # between two keyframes while playing
@@ -121,6 +124,8 @@ def drawn(draw: Callable[[dict], None], run: Run | None,
     weights in the scrub thread, not this one); draw itself when step is None."""
     if run is None or step is None:
         return draw
+    from nnplay import scrub  # its views run torch
+
     future = scrub.submit(run.id, step, run.spec, lambda: run.frame(step))
     try:
         found = future.result(timeout=SCRUB_WAIT)

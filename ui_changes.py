@@ -4,12 +4,15 @@ rate, momentum, weight decay, L1, L2), and one line saying the rest apply to the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from nnplay.charts import CHANGE_LABELS
-from nnplay.runs import Run
 from nnplay.spec import CHANGEABLE, ExperimentSpec, flatten
+
+if TYPE_CHECKING:  # the Playground's settings import this module; torch loads with a run
+    from nnplay.runs import Run
 
 
 def follow(run: Run | None, spec: ExperimentSpec, mine: bool,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from nnplay import data as datasets
 from nnplay import drawn
 from nnplay.charts.drawing import GRID_TRACE, drawing_chart
 from nnplay.spec import DATASETS
@@ -17,7 +16,8 @@ from nnplay.spec import DATASETS
 ERASE = "erase"
 # the generated 2D sets with classes, and how many of their points a drawing starts from
 STARTS = tuple(n for n, info in DATASETS.items()
-               if info.kind == "2d" and info.task == "classification" and n in datasets.GENERATORS)
+               if info.kind == "2d" and info.task == "classification"
+               and info.source == "generated")
 START_POINTS = 200
 FIRST = "gauss"  # a new drawing starts from these points, so the dataset trains at once
 FIRST_POINTS = 40
@@ -116,6 +116,8 @@ def _start(name: str, n: int) -> None:
     classes = min(max(classes, 2), info.max_classes)
     noise = float(st.session_state.get("data.noise", 0.1))
     seed = int(st.session_state.get("seed", 0))
+    from nnplay import data as datasets  # its generators are numpy, but the module loads torch
+
     x, y = datasets.GENERATORS[name](n, noise, classes, np.random.default_rng(seed))
     st.session_state["data.points"] = drawn.from_points(x, y)
     st.session_state["data.classes"] = classes if classes > 2 else 0
