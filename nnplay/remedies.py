@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from nnplay import branch
 from nnplay.doctor import Diagnosis
-from nnplay.runs import Run, RunManager
+
+if TYPE_CHECKING:  # the page imports this module, and runs loads torch
+    from nnplay.runs import Run, RunManager
 
 
 @dataclass(frozen=True)
