@@ -132,13 +132,12 @@ def test_pause_step_change_and_stop_reach_the_worker(tmp_path) -> None:
         assert run.changes[0].step == 4  # the first step after the three taken paused
         assert run.current_spec().optimizer.lr == 0.05
         assert manager.control(run.id, "me", "pause")
-        until(lambda: run.snapshot()["status"] == "paused", "the pause")
-        step = run.progress["step"]
-        time.sleep(0.5)  # a paused worker takes no step: its progress stays where it stopped
-        assert run.progress["step"] == step and run.control.paused
+        assert run.snapshot()["status"] == "paused"  # shown at once, as for a thread run
+        run.wait(0.5)  # the worker, paused, blocks until Stop (it counts the time it waited)
         assert manager.control(run.id, "me", "stop")
         snap = ended(run, "stopped")
-        assert snap["message"] == f"Stopped at step {step:,}."
+        assert snap["message"] == f"Stopped at step {snap['progress']['step']:,}."
+        assert run.control.waited > 0  # the worker's, sent with its last flush
         assert snap["changes"][0]["value"] == 0.05
     finally:
         manager.close()
