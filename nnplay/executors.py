@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Protocol
 
@@ -83,8 +82,8 @@ class ProcessExecutor:
             self.context.set_forkserver_preload(PRELOAD if preload is None else preload)
         self._workers: dict[str, multiprocessing.process.BaseProcess] = {}
         self._lock = threading.Lock()
-        self._warm = threading.Thread(target=_start_forkserver, name="start-forkserver",
-                                      daemon=True)
+        self._warm = threading.Thread(target=_start_forkserver, args=(self.context,),
+                                      name="start-forkserver", daemon=True)
         if method == "forkserver":  # started now, in the background, not at the first Train
             self._warm.start()
 
@@ -158,12 +157,19 @@ class ProcessExecutor:
                 worker.join()
 
 
-def _start_forkserver() -> None:
-    """Start the server that forks workers (it imports PRELOAD once: seconds on a small CPU)."""
+def _start_forkserver(context) -> None:
+    """Start the server that forks workers and fork one that does nothing: it returns once the
+    server has imported PRELOAD (seconds on a small CPU), which a first run would wait for."""
     try:
-        forkserver.ensure_running()
+        worker = context.Process(target=_nothing, name="nnplay-warm-up", daemon=True)
+        worker.start()
+        worker.join()
     except Exception as e:  # noqa: BLE001 - the first launch tries again and says why
         log.warning("The worker processes' server could not start: %s", e)
+
+
+def _nothing() -> None:
+    """A worker that only proves the fork server is up."""
 
 
 EXECUTORS: dict[str, Callable[[], Executor]] = {
