@@ -9,10 +9,13 @@ supervisor thread in the server that hands them to the Run (runs.Run.receive). A
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
+from multiprocessing import context, forkserver, popen_forkserver, spawn, util
 from multiprocessing.connection import Connection
 from typing import Protocol
 
@@ -21,9 +24,8 @@ import torch
 log = logging.getLogger("nnplay")
 
 # What the worker's process has imported before it is forked, so that a run starts in tens of
-# milliseconds instead of importing torch (and torch._dynamo, which the first optimiser imports);
-# "__main__": the server's main script (e.g. streamlit's) is imported once there, not per run
-PRELOAD = ["__main__", "torch", "torch._dynamo", "nnplay.runs"]
+# milliseconds instead of importing torch (and torch._dynamo, which the first optimiser imports)
+PRELOAD = ["torch", "torch._dynamo", "nnplay.runs"]
 JOIN_SECONDS = 10.0  # how long a worker that said its last word may take to exit
 CLOSE_SECONDS = 5.0  # how long close() waits for a stopped worker before it kills it
 
@@ -76,16 +78,14 @@ class ProcessExecutor:
     """A worker process per run, forked from a server that preloaded torch and nnplay (the
     multi-threaded server itself is never forked), supervised by one thread per run here."""
 
-    def __init__(self, method: str = "forkserver", preload: list[str] | None = None):
-        self.context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            self.context.set_forkserver_preload(PRELOAD if preload is None else preload)
+    def __init__(self, preload: list[str] | None = None):
+        self.context = multiprocessing.get_context("forkserver")
+        self.context.set_forkserver_preload(PRELOAD if preload is None else preload)
         self._workers: dict[str, multiprocessing.process.BaseProcess] = {}
         self._lock = threading.Lock()
-        self._warm = threading.Thread(target=_start_forkserver, args=(self.context,),
-                                      name="start-forkserver", daemon=True)
-        if method == "forkserver":  # started now, in the background, not at the first Train
-            self._warm.start()
+        self._warm = threading.Thread(target=_start_forkserver, name="start-forkserver",
+                                      daemon=True)
+        self._warm.start()  # now, in the background, not at the first Train
 
     def launch(self, run: Remote, device: torch.device | None, threads: int | None,
                on_done: Done | None) -> None:
@@ -93,8 +93,8 @@ class ProcessExecutor:
         requests_in, requests = self.context.Pipe(duplex=False)
         try:
             target, job = run.remote(threads, requests.send)
-            worker = self.context.Process(target=target, args=(events_out, requests_in, job),
-                                          name=f"nnplay-run-{run.id[:8]}", daemon=True)
+            worker = Worker(target=target, args=(events_out, requests_in, job),
+                            name=f"nnplay-run-{run.id[:8]}", daemon=True)
             worker.start()
         except Exception as e:  # noqa: BLE001 - no process: this run fails, the server stays
             log.warning("A run's worker process could not start: %s", e)
@@ -157,11 +157,43 @@ class ProcessExecutor:
                 worker.join()
 
 
-def _start_forkserver(context) -> None:
+class _Popen(popen_forkserver.Popen):
+    """The fork server's Popen (Python 3.11's _launch), except that the worker does not run the
+    server's main script again: under Streamlit, __main__ is a page script (app.py), which must
+    not run in a worker, and a worker needs nothing from it."""
+
+    def _launch(self, process_obj) -> None:
+        prep_data = spawn.get_preparation_data(process_obj._name)
+        prep_data.pop("init_main_from_path", None)
+        prep_data.pop("init_main_from_name", None)
+        buf = io.BytesIO()
+        context.set_spawning_popen(self)
+        try:
+            context.reduction.dump(prep_data, buf)
+            context.reduction.dump(process_obj, buf)
+        finally:
+            context.set_spawning_popen(None)
+        self.sentinel, w = forkserver.connect_to_new_process(self._fds)
+        _parent_w = os.dup(w)  # the child's sentinel of this process, as the stdlib keeps it
+        self.finalizer = util.Finalize(self, util.close_fds, (_parent_w, self.sentinel))
+        with open(w, "wb", closefd=True) as f:
+            f.write(buf.getbuffer())
+        self.pid = forkserver.read_signed(self.sentinel)
+
+
+class Worker(context.ForkServerProcess):
+    """A process forked by the fork server that does not run the server's main script."""
+
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
+def _start_forkserver() -> None:
     """Start the server that forks workers and fork one that does nothing: it returns once the
     server has imported PRELOAD (seconds on a small CPU), which a first run would wait for."""
     try:
-        worker = context.Process(target=_nothing, name="nnplay-warm-up", daemon=True)
+        worker = Worker(target=_nothing, name="nnplay-warm-up", daemon=True)
         worker.start()
         worker.join()
     except Exception as e:  # noqa: BLE001 - the first launch tries again and says why
