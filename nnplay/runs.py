@@ -1,22 +1,25 @@
-"""Runs in background threads: a Run records a fit's events under a lock and hands out
-snapshots; the RunManager owns every run of a server process, with a cap and a FIFO queue."""
+"""Runs in background threads or worker processes: a Run records a fit's events under a lock
+and hands out snapshots; the RunManager owns every run of a server process, with a cap and a
+FIFO queue, and trains each through an executor (executors.py)."""
 
 from __future__ import annotations
 
 import importlib
 import os
 import re
+import signal
 import sqlite3
 import threading
 import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
+from multiprocessing.connection import Connection
 
 import numpy as np
 import torch
 
-from nnplay import branch, budget, doctor, instruments, keyframes, settings, sizes, train
+from nnplay import branch, budget, doctor, executors, instruments, keyframes, settings, sizes, train
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name, total_steps
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
@@ -72,6 +75,7 @@ class Run(train.Callback):
         self.origin = origin  # a branch's parent, step and the parent's curve (branch.origin)
         self.seen = time.monotonic()  # when a page last read its snapshot (it polls each second)
         self._view_done = False  # the view already holds its data points (stored or released)
+        self._remote_end: tuple | None = None  # a worker process's last word (status, ...)
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._data = threading.Event()  # the first flush has arrived, or the run has ended
@@ -118,7 +122,7 @@ class Run(train.Callback):
 
     def on_eval(self, record: dict) -> None:
         view = record.pop("view", None)
-        if view is not None and view["kind"] == "images":
+        if view is not None and view["kind"] == "images" and "images" not in view:
             # the misclassified images are gathered here, in the training thread: a torch op in
             # the page's thread starts a second OpenMP team that slows training by up to 25 %
             view = _image_view(view, self.points)
@@ -134,11 +138,8 @@ class Run(train.Callback):
             self.changes.append(change)
 
     def keyframe_steps(self, total_steps: int, size: int) -> list[int]:
-        if not self.keep_keyframes:
-            return []
         start = 0 if self.origin is None else self.origin["step"]  # a branch: from its step
-        return [start + s for s in keyframes.schedule(total_steps - start,
-                                                      keyframes.budget(size))]
+        return keyframe_plan(total_steps, size, self.keep_keyframes, start)
 
     def on_keyframe(self, copied: dict) -> None:
         keyframes.WRITER.put(copied, self._keep_keyframe, self._keyframe_failed)
@@ -232,22 +233,22 @@ class Run(train.Callback):
         except Exception as e:  # noqa: BLE001 - data or model errors end this run only
             self.on_end("failed", train.failure_message(e), None)
         finally:
-            self._finish(model)
+            self._finish(None if model is None else model.state_dict())
             del model, ds  # the model and this run's hold on the data go now, not at exit
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()  # e.g. after an out-of-memory failure
 
-    def _finish(self, model: torch.nn.Module | None) -> None:
-        """Store the end of the run (checkpoint, status, last views), then release its tensors."""
+    def _finish(self, state: Mapping[str, torch.Tensor] | None) -> None:
+        """Store the end of the run (checkpoint of state, its weights; status, last views), then
+        release its tensors."""
         self._release()
         store = self.store
         if store is None:
             return
         checkpoint = None
         try:
-            if model is not None and self.status != "failed":
-                checkpoint = store.save_checkpoint(self.id, model.state_dict(),
-                                                   self.spec.to_json())
+            if state is not None and self.status != "failed":
+                checkpoint = store.save_checkpoint(self.id, dict(state), self.spec.to_json())
                 if self.limits is not None:
                     store.prune(self.limits.max_home_mb * 2**20)
                     store.prune_keyframes(self.limits.max_keyframes_mb * 2**20)
@@ -295,6 +296,55 @@ class Run(train.Callback):
             self.status = "paused" if self.control.paused else "running"
         self.thread = threading.Thread(target=target, name=f"run-{self.id[:8]}", daemon=True)
         self.thread.start()
+
+    # --- in a worker process (executors.ProcessExecutor) ---
+    def remote(self, threads: int | None, forward: Callable[[tuple], None]
+               ) -> tuple[Callable, dict]:
+        """(work, job): what a worker process trains this run with; from now on its Control's
+        requests go to forward (the worker's request pipe)."""
+        resume, self.resume = self.resume, None
+        job = {"spec": self.spec.to_json(), "threads": threads,
+               "resume": None if resume is None else keyframes.serialise(resume),
+               "keep_keyframes": self.keep_keyframes,
+               "origin_step": 0 if self.origin is None else self.origin["step"],
+               "env": {k: v for k, v in os.environ.items() if k.startswith("NNPLAY_")},
+               "control": self.control.attach(forward)}  # fmt: skip
+        with self._lock:
+            self.status = "paused" if self.control.paused else "running"
+        return work, job
+
+    def receive(self, message: tuple) -> bool:
+        """Record one event from the run's worker process (RECEIVE); True at its last."""
+        kind, *args = message
+        RECEIVE[kind](self, *args)
+        return kind == "end"
+
+    def remote_ended(self, exitcode: int | None, on_done: Callable[[Run], None] | None,
+                     note: str = "") -> None:
+        """After the worker's last event, or its death: end, store and release the run as a
+        thread run does, then on_done (the manager's bookkeeping), then mark it done."""
+        try:
+            end, self._remote_end = self._remote_end, None
+            if end is None:  # it died (killed, out of memory, a crash) before its last word
+                self.on_end("failed", note or worker_death(exitcode), None)
+                state = None
+            else:
+                status, message, record, state = end
+                self.on_end(status, message, record)
+            self._finish(None if state is None else {k: torch.from_numpy(v)
+                                                     for k, v in state.items()})
+            if on_done is not None:
+                on_done(self)
+        finally:
+            self._done.set()
+
+    def _received_flush(self, chunk: dict, waited: float) -> None:
+        self.control.waited = waited  # the worker's time paused, for the budget
+        self.on_flush(chunk)
+
+    def _received_end(self, status: str, message: str, record: dict | None,
+                      state: dict | None) -> None:
+        self._remote_end = (status, message, record, state)
 
     def wait_for_data(self, timeout: float) -> bool:
         """Block until the first step losses have arrived (or the run has ended); True if so.
@@ -481,6 +531,127 @@ def _image_view(view: dict, points: dict) -> dict:
             "images": images, "true": true, "pred": view["pred"]}
 
 
+def keyframe_plan(total_steps: int, size: int, keep: bool, start: int) -> list[int]:
+    """The steps a run takes keyframes at (none when not kept); a branch's from its start."""
+    if not keep:
+        return []
+    return [start + s for s in keyframes.schedule(total_steps - start, keyframes.budget(size))]
+
+
+# How a Run records each event its worker process sends (Relay's messages).
+RECEIVE: dict[str, Callable[..., None]] = {
+    "points": lambda run, points: setattr(run, "points", points),
+    "start": Run.on_start,
+    "flush": Run._received_flush,
+    "eval": Run.on_eval,
+    "change": lambda run, change: run.on_change(SettingChange.model_validate(change)),
+    "keyframe": Run._keep_keyframe,
+    "keyframe_failed": lambda run, note: setattr(run, "keyframe_note", note),
+    "end": Run._received_end,
+}
+# How a worker's Control takes each request the server forwards (train.Control.attach).
+REQUESTS: dict[str, Callable[..., None]] = {
+    "pause": train.Control.pause, "resume": train.Control.resume, "step": train.Control.step,
+    "stop": train.Control.stop, "change": train.Control.change,
+}  # fmt: skip
+
+
+class Relay(train.Callback):
+    """A run's events in its worker process, sent to the server as plain data (no tensors)."""
+
+    def __init__(self, send: Callable[[tuple], None], control: train.Control, job: dict):
+        self.send, self.control, self.job = send, control, job
+        self.points: dict = {}
+
+    def on_start(self, info: dict) -> None:
+        self.send(("start", info))
+
+    def on_flush(self, chunk: dict) -> None:
+        self.send(("flush", chunk, self.control.waited))
+
+    def on_eval(self, record: dict) -> None:
+        view = record.get("view")
+        if view is not None and view["kind"] == "images":  # gathered here, off the server
+            record = record | {"view": _image_view(view, self.points)}
+        self.send(("eval", record))
+
+    def on_change(self, change: SettingChange) -> None:
+        self.send(("change", change.model_dump()))
+
+    def keyframe_steps(self, total_steps: int, size: int) -> list[int]:
+        return keyframe_plan(total_steps, size, self.job["keep_keyframes"],
+                             self.job["origin_step"])
+
+    def on_keyframe(self, copied: dict) -> None:  # serialised in the worker's writer thread
+        keyframes.WRITER.put(copied, lambda step, data: self.send(("keyframe", step, data)),
+                             lambda e: self.send(("keyframe_failed", "A keyframe could not be "
+                                                  f"kept: {train.failure_message(e)}")))
+
+
+def work(events: Connection, requests: Connection, job: dict) -> None:
+    """A run in its worker process: build and train it as a thread run does (train.prepare,
+    train.fit), sending every event to events and taking Pause, Step, Stop and setting changes
+    from requests; last, ('end', status, message, record, weights as numpy)."""
+    lock = threading.Lock()
+    control = train.Control()
+    control.restore_state(job["control"])
+
+    def send(message: tuple) -> None:
+        try:
+            with lock:
+                events.send(message)
+        except OSError:  # the server has gone: stop training
+            control.stop()
+
+    threading.Thread(target=_listen, args=(requests, control), name="requests",
+                     daemon=True).start()
+    for name in [k for k in os.environ if k.startswith("NNPLAY_")]:
+        del os.environ[name]
+    os.environ.update(job["env"])  # the server's settings now, not when the worker's parent began
+    if job["threads"]:
+        torch.set_num_threads(job["threads"])
+    relay, state = Relay(send, control, job), None
+    try:
+        spec = ExperimentSpec.from_json(job["spec"])
+        ds, model, device = train.prepare(spec, torch.device("cpu"))
+        relay.points = _points(ds)
+        send(("points", {} if ds.kind == "image" else relay.points))
+        resume = None if job["resume"] is None else keyframes.deserialise(job["resume"])
+        result = train.fit(model, ds, spec, device, [relay], control, resume=resume)
+        end = (result.status, result.message, result.record)
+        if result.status != "failed":
+            state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    except Exception as e:  # noqa: BLE001 - data or model errors end this run only
+        end = ("failed", train.failure_message(e), None)
+    keyframes.WRITER.drain()  # every keyframe reaches the server before the end does
+    send(("end", *end, state))
+
+
+def _listen(requests: Connection, control: train.Control) -> None:
+    """The worker's thread that applies the server's requests; the server gone means Stop."""
+    while True:
+        try:
+            kind, *args = requests.recv()
+        except (EOFError, OSError):
+            control.stop()
+            return
+        REQUESTS[kind](control, *args)
+
+
+def worker_death(exitcode: int | None) -> str:
+    """The sentence for a run whose worker process died before the run ended."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        cause = " (the server may have run out of memory)" if name == "SIGKILL" else ""
+        return (f"The run's worker process was killed by {name}{cause} before the run ended; "
+                f"start it again, perhaps with a smaller model or batch.")
+    return (f"The run's worker process ended unexpectedly (exit code {exitcode}) before the "
+            f"run ended; start it again.")
+
+
 def default_max_runs() -> int:
     """NNPLAY_MAX_RUNS, else 4 per GPU, else the number of CPU cores."""
     configured = settings.value("NNPLAY_MAX_RUNS")
@@ -496,6 +667,14 @@ def warm_up() -> None:
     imports torch._dynamo when the first optimiser is built, ~2 s on a small CPU."""
     threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="warm-up",
                      daemon=True).start()
+
+
+def _on_cpu(spec: ExperimentSpec) -> bool:
+    """Whether spec trains on the CPU here (a device not available fails in a thread's run)."""
+    try:
+        return train.resolve_device(spec.train.device).type == "cpu"
+    except train.DeviceUnavailable:
+        return False
 
 
 KEEP_FINISHED = 32  # finished runs kept in memory when the store holds them anyway
@@ -521,7 +700,7 @@ class RunManager:
     def __init__(self, max_runs: int | None = None, store: Store | None = None,
                  limits: Limits | None = None, keep_finished: int = KEEP_FINISHED,
                  threads: int | None = None, speed: budget.Speed | None = None,
-                 keep_keyframes: bool = True):
+                 keep_keyframes: bool = True, executor: str | None = None):
         self.max_runs = max_runs or default_max_runs()
         # torch intra-op threads per run: the cores shared out so that full slots never
         # oversubscribe them
@@ -537,6 +716,11 @@ class RunManager:
         self._slots = 0  # runs started and not yet ended
         self._paused_at: dict[str, float] = {}  # when a run was first seen paused with a queue
         self._lock = threading.RLock()
+        # where CPU runs train (NNPLAY_EXECUTOR): their own worker processes, or threads here
+        self.executor = executor or str(settings.value("NNPLAY_EXECUTOR"))
+        self._executors: dict[str, executors.Executor] = {}
+        if self.executor != "thread":  # its worker processes' server starts now
+            self._executors[self.executor] = executors.EXECUTORS[self.executor]()
         if store is not None:
             store.interrupt_orphans()
         warm_up()
@@ -767,9 +951,26 @@ class RunManager:
                 self.stop(run.id)
         for run in list(self._runs.values()):
             run.wait(timeout)
+        for executor in list(self._executors.values()):
+            executor.close()
         keyframes.WRITER.drain()
         if self.store is not None:
             self.store.close()
+
+    def ready(self, timeout: float | None = None) -> bool:
+        """Wait until a run started now trains at once: the worker processes' server, which
+        starts with the manager, is up (seconds on a small CPU); True when so."""
+        return all(e.ready(timeout) for e in list(self._executors.values()))
+
+    def _executor_for(self, run: Run) -> executors.Executor:
+        """The manager's executor; a GPU run, or one with its own setup (a race's contenders
+        share their data), trains in a thread (caller holds the lock)."""
+        name = self.executor
+        if name != "thread" and (run.setup is not train.prepare or not _on_cpu(run.spec)):
+            name = "thread"
+        if name not in self._executors:
+            self._executors[name] = executors.EXECUTORS[name]()
+        return self._executors[name]
 
     def _reap_paused(self) -> None:
         """Stop a run that holds its slot paused for max_pause_minutes while others queue, or
@@ -828,5 +1029,5 @@ class RunManager:
                 run = self._queue.popleft()
                 run.ahead = None
                 self._slots += 1
-                run.start(threads=self.threads, on_done=self._ended)
+                self._executor_for(run).launch(run, None, self.threads, self._ended)
             self._number_queue()

@@ -25,6 +25,7 @@ class Setting:
     default: object
     what: str
     minimum: float = 1
+    choices: tuple[str, ...] = ()  # a choice's values
 
 
 SETTINGS: dict[str, Setting] = {
@@ -34,6 +35,10 @@ SETTINGS: dict[str, Setting] = {
                                   "?admin=<it> once sees and can stop every run (off when unset)"),
     "NNPLAY_MAX_RUNS": Setting("int", 0, "runs trained at once (0: 4 per GPU, else one per CPU "
                                "core)", 0),
+    "NNPLAY_EXECUTOR": Setting("choice", "process", "where CPU runs train: process (a worker "
+                               "process each, so runs use every core) or thread (threads of the "
+                               "server's process); GPU runs always train in threads",
+                               choices=("process", "thread")),
     "NNPLAY_MAX_QUEUE": Setting("int", 150, "runs waiting for a slot, all browsers together"),
     "NNPLAY_MAX_RUN_SECONDS": Setting("float", 900.0, "seconds of training one run may take: "
                                       "estimated before it starts, enforced while it runs"),
@@ -75,6 +80,8 @@ def accepts(name: str) -> str:
     s = SETTINGS[name]
     if s.kind in ("int", "float"):
         return f"{ACCEPTS[s.kind]} of at least {s.minimum:g}"
+    if s.kind == "choice":
+        return "one of " + " or ".join(s.choices)
     return ACCEPTS[s.kind]
 
 
@@ -90,6 +97,8 @@ def _parse(s: Setting, raw: str) -> object | None:
         return Path(raw).expanduser()
     if s.kind == "secret":
         return raw if len(raw) >= 16 else None
+    if s.kind == "choice":
+        return raw if raw in s.choices else None
     if not (_INT if s.kind == "int" else _FLOAT).fullmatch(raw):
         return None  # nan, inf, -1, 1_0, 'lots'
     number = int(raw) if s.kind == "int" else float(raw)

@@ -151,6 +151,32 @@ class Control:
         self._budget = 0  # steps allowed while paused
         self.waited = 0.0  # seconds the loop has spent blocked here (paused), not training
         self.changes: list[tuple[str, float]] = []  # settings to change before the next step
+        self.forward: Callable[[tuple], None] | None = None  # where requests go instead when
+        # the loop runs in another process (executors.ProcessExecutor); this copy keeps the state
+
+    def attach(self, forward: Callable[[tuple], None]) -> tuple:
+        """Send every request from now on to forward as ('pause',), ('change', name, value)...;
+        returns the state so far (paused, stopping, steps allowed, changes) for the far loop."""
+        with self._cv:
+            self.forward = forward
+            state = (self._paused, self._stop, self._budget, list(self.changes))
+            self.changes = []
+            return state
+
+    def restore_state(self, state: tuple) -> None:
+        """Take attach()'s state (in the far loop's process)."""
+        with self._cv:
+            self._paused, self._stop, self._budget, self.changes = state[0], state[1], \
+                state[2], list(state[3])
+            self._cv.notify_all()
+
+    def _tell(self, *request: object) -> None:
+        """Forward a request (caller holds the lock); a far loop that has ended cannot hear it."""
+        if self.forward is not None:
+            try:
+                self.forward(request)
+            except OSError:
+                pass
 
     @property
     def paused(self) -> bool:
@@ -163,28 +189,36 @@ class Control:
     def pause(self) -> None:
         with self._cv:
             self._paused = True
+            self._tell("pause")
 
     def resume(self) -> None:
         with self._cv:
             self._paused, self._budget = False, 0
             self._cv.notify_all()
+            self._tell("resume")
 
     def step(self) -> None:
         """Run exactly one more batch, then stay paused."""
         with self._cv:
             self._paused = True
-            self._budget += 1
+            if self.forward is None:  # else the far loop counts the steps it may take
+                self._budget += 1
             self._cv.notify_all()
+            self._tell("step")
 
     def stop(self) -> None:
         with self._cv:
             self._stop = True
             self._cv.notify_all()
+            self._tell("stop")
 
     def change(self, setting: str, value: float) -> None:
         """Ask for a setting (spec.CHANGEABLE, value already checked) from the next step on."""
         with self._cv:
-            self.changes = [*self.changes, (setting, value)]
+            if self.forward is not None:
+                self._tell("change", setting, value)
+            else:
+                self.changes = [*self.changes, (setting, value)]
 
     def take_changes(self) -> list[tuple[str, float]]:
         """The changes asked for since the last call, oldest first."""

@@ -72,7 +72,9 @@ def test_l1_and_l2_changes_reach_the_penalty():
 def test_a_live_change_is_recorded_at_the_next_step_and_replays_bit_for_bit(tmp_path,
                                                                             seen_groups):
     spec = small(**{"train.max_steps": 30, "train.eval_every": 5})
-    manager = runs.RunManager(max_runs=1, store=Store(tmp_path), threads=1)
+    # in a thread: seen_groups watches the optimiser in this process (tests/test_executors.py
+    # changes a setting of a run in a worker process)
+    manager = runs.RunManager(max_runs=1, store=Store(tmp_path), threads=1, executor="thread")
     try:
         run = manager.start(spec, owner="me", paused=True)
         for _ in range(9):
