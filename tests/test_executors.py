@@ -117,6 +117,7 @@ def test_a_process_run_equals_the_same_run_in_a_thread_bit_for_bit(tmp_path,
 
 
 def test_pause_step_change_and_stop_reach_the_worker(tmp_path) -> None:
+    before = set(multiprocessing.active_children())
     manager = RunManager(store=Store(tmp_path), executor="process")
     try:
         run = manager.start(spec(**LONG), owner="me", paused=True)
@@ -141,7 +142,7 @@ def test_pause_step_change_and_stop_reach_the_worker(tmp_path) -> None:
         assert snap["changes"][0]["value"] == 0.05
     finally:
         manager.close()
-    assert not multiprocessing.active_children()
+    assert not alive_since(before)
 
 
 def test_a_killed_worker_fails_its_run_with_a_sentence_and_the_server_goes_on(tmp_path) -> None:
@@ -164,6 +165,12 @@ def test_a_killed_worker_fails_its_run_with_a_sentence_and_the_server_goes_on(tm
         manager.close()
 
 
+def alive_since(before: set) -> list:
+    """Child processes alive now that were not before (other tests' managers may still hold
+    theirs: a suite shares this process)."""
+    return [p for p in multiprocessing.active_children() if p not in before]
+
+
 def test_a_crashing_worker_is_a_failed_run_not_a_crashed_server() -> None:
     run = Run(spec())
     run.remote_ended(3, None)
@@ -173,6 +180,7 @@ def test_a_crashing_worker_is_a_failed_run_not_a_crashed_server() -> None:
 
 
 def test_close_and_delete_end_every_worker_process(tmp_path) -> None:
+    before = set(multiprocessing.active_children())
     manager = RunManager(max_runs=3, store=Store(tmp_path), executor="process")
     started = [manager.start(spec(**LONG, seed=s), owner="me") for s in range(3)]
     workers = [worker_of(manager, run) for run in started]
@@ -182,7 +190,7 @@ def test_close_and_delete_end_every_worker_process(tmp_path) -> None:
     manager.close()
     assert all(run.done for run in started) and started[1].status == "stopped"
     assert not any(w.is_alive() for w in workers)
-    assert not multiprocessing.active_children()
+    assert not alive_since(before)
 
 
 def test_a_branch_goes_on_in_a_worker_from_its_keyframe_exactly(tmp_path) -> None:
