@@ -22,6 +22,15 @@ def run_in_url(page) -> str | None:
     return found.group(1) if found else None
 
 
+def shown_text(page, selector: str, pattern: str) -> str:
+    """The first group of pattern in the text shown under selector, read in the same moment it
+    is seen: a notice may be gone again by the next rerun (a short branch finishes at once)."""
+    return page.wait_for_function(
+        "([sel, pat]) => { const el = document.querySelector(sel);"
+        " const m = el && el.textContent.match(new RegExp(pat)); return m ? m[1] : null; }",
+        arg=[selector, pattern], timeout=60_000).json_value()
+
+
 def test_branch_from_here_starts_a_run_whose_curve_starts_at_the_parents_step(
         app_url, page, wait_connected, screenshot):
     page.goto(f"{app_url}/?train.epochs=10")
@@ -35,14 +44,11 @@ def test_branch_from_here_starts_a_run_whose_curve_starts_at_the_parents_step(
     thumb.focus()
     thumb.press("ArrowLeft")  # one keyframe back from the end
     loss = page.locator(".st-key-loss")
-    cursor = loss.get_by_text(re.compile(r"showing step [\d,]+"))
-    expect(cursor).to_be_visible(timeout=60_000)  # the page shows the run at that keyframe
-    shown = re.search(r"showing step ([\d,]+)", cursor.text_content()).group(1)
+    shown = shown_text(page, ".st-key-loss", r"showing step ([\d,]+)")  # the page shows the
+    # run at that keyframe
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
     button(page, "Branch from here").click()
-    notice = page.get_by_text(re.compile(r"Branched from step [\d,]+"))
-    expect(notice).to_be_visible(timeout=60_000)
-    step = re.search(r"Branched from step ([\d,]+)", notice.inner_text()).group(1)
+    step = shown_text(page, "body", r"Branched from step ([\d,]+)")
     assert step == shown
     page.wait_for_function(f"() => /[?&]run=[0-9a-f]{{32}}/.test(location.search) && "
                            f"!location.search.includes('{parent}')", timeout=30_000)
