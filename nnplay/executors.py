@@ -21,6 +21,8 @@ from typing import Protocol
 
 import torch
 
+from nnplay import background
+
 log = logging.getLogger("nnplay")
 
 # What the worker's process has imported before it is forked, so that a run starts in tens of
@@ -106,9 +108,8 @@ class ProcessExecutor:
         requests_in.close()
         with self._lock:
             self._workers[run.id] = worker
-        supervisor = threading.Thread(target=self._supervise,
-                                      args=(run, worker, events, requests, on_done),
-                                      name=f"run-{run.id[:8]}", daemon=True)  # its supervisor
+        supervisor = background.thread(self._supervise, run, worker, events, requests, on_done,
+                                       name=f"run-{run.id[:8]}")  # its supervisor
         run.thread = supervisor
         supervisor.start()
 

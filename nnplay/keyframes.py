@@ -19,6 +19,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from nnplay import background
+
 MAX_KEYFRAMES = 64  # per run, besides the final step: enough to scrub smoothly, log-spaced
 RUN_BYTES = 64 * 2**20  # per run: a FashionMNIST MLP's keyframe (~5 MB with Adam) gets 12
 MEMORY_BYTES = 256 * 2**20  # all runs' keyframes held in memory when runs are not stored
@@ -185,8 +187,12 @@ Sink = Callable[[int, bytes], None]  # (step, serialised keyframe)
 
 
 class Writer:
-    """One daemon thread that finishes, serialises and stores keyframes copied by training
-    threads, so that none of that work is on a training step's path."""
+    """A daemon thread that finishes, serialises and stores keyframes copied by training
+    threads, so that none of that work is on a training step's path. It ends after a second
+    with nothing to do (a process exits only once such threads have, nnplay.background), and
+    the next keyframe starts it again."""
+
+    IDLE_SECONDS = 1.0
 
     def __init__(self) -> None:
         self._queue: queue.Queue = queue.Queue()
@@ -195,11 +201,9 @@ class Writer:
 
     def put(self, copied: dict, sink: Sink, on_error: Callable[[Exception], None]) -> None:
         with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="keyframe-writer",
-                                                daemon=True)
-                self._thread.start()
-        self._queue.put((copied, sink, on_error))
+            if self._thread is None:
+                self._thread = background.start(self._loop, name="keyframe-writer")
+            self._queue.put((copied, sink, on_error))
 
     def drain(self) -> None:
         """Block until every keyframe put so far is stored."""
@@ -207,7 +211,14 @@ class Writer:
 
     def _loop(self) -> None:
         while True:
-            copied, sink, on_error = self._queue.get()
+            try:
+                copied, sink, on_error = self._queue.get(timeout=self.IDLE_SECONDS)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():  # put() starts another under this lock
+                        self._thread = None
+                        return
+                continue
             try:
                 sink(copied["step"], serialise(finish(copied)))
             except Exception as e:  # noqa: BLE001 - a full disk loses a keyframe, not the run

@@ -5,6 +5,7 @@ FIFO queue, and trains each through an executor (executors.py)."""
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
@@ -19,7 +21,18 @@ from multiprocessing.connection import Connection
 import numpy as np
 import torch
 
-from nnplay import branch, budget, doctor, executors, instruments, keyframes, settings, sizes, train
+from nnplay import (
+    background,
+    branch,
+    budget,
+    doctor,
+    executors,
+    instruments,
+    keyframes,
+    settings,
+    sizes,
+    train,
+)
 from nnplay import data as datasets
 from nnplay.limits import LimitExceeded, Limits, env_name, total_steps
 from nnplay.spec import ExperimentSpec, SettingChange, SpecError, check_change
@@ -294,7 +307,7 @@ class Run(train.Callback):
 
         with self._lock:
             self.status = "paused" if self.control.paused else "running"
-        self.thread = threading.Thread(target=target, name=f"run-{self.id[:8]}", daemon=True)
+        self.thread = background.thread(target, name=f"run-{self.id[:8]}")
         self.thread.start()
 
     # --- in a worker process (executors.ProcessExecutor) ---
@@ -665,8 +678,7 @@ def default_max_runs() -> int:
 def warm_up() -> None:
     """Import in the background what the first run would otherwise wait for: torch.optim
     imports torch._dynamo when the first optimiser is built, ~2 s on a small CPU."""
-    threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="warm-up",
-                     daemon=True).start()
+    background.start(importlib.import_module, "torch._dynamo", name="warm-up")
 
 
 def _on_cpu(spec: ExperimentSpec) -> bool:
@@ -723,9 +735,10 @@ class RunManager:
             self._executors[self.executor] = executors.EXECUTORS[self.executor]()
         if store is not None:
             store.interrupt_orphans()
+        _MANAGERS.add(self)
         warm_up()
         if self._speed is None:  # calibrate now, not in the page's thread at the first Train
-            threading.Thread(target=self.speed, name="calibrate-budget", daemon=True).start()
+            background.start(self.speed, name="calibrate-budget")
 
     def start(self, spec: ExperimentSpec, owner: str = "", paused: bool = False,
               setup: Setup | None = None, resume: dict | None = None,
@@ -1031,3 +1044,18 @@ class RunManager:
                 self._slots += 1
                 self._executor_for(run).launch(run, None, self.threads, self._ended)
             self._number_queue()
+
+
+_MANAGERS: weakref.WeakSet[RunManager] = weakref.WeakSet()
+
+
+def _close_managers() -> None:
+    """At exit: stop every run of every manager and store what they did."""
+    for manager in list(_MANAGERS):
+        try:
+            manager.close(timeout=background.EXIT_SECONDS / 2)
+        except Exception:  # noqa: BLE001 - the next manager still closes
+            logging.getLogger("nnplay").exception("a run manager could not be closed at exit")
+
+
+background.on_exit(_close_managers)

@@ -7,6 +7,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from nnplay import background
+
 _lock = threading.Lock()
 _done = threading.Event()
 _thread: threading.Thread | None = None
@@ -17,9 +19,7 @@ def start(task: Callable[[], object]) -> None:
     global _thread
     with _lock:
         if _thread is None:
-            _thread = threading.Thread(target=_warm, args=(task,), name="nnplay-warmup",
-                                       daemon=True)
-            _thread.start()
+            _thread = background.start(_warm, task, name="nnplay-warmup")
 
 
 def ready() -> bool:
