@@ -722,6 +722,7 @@ class RunManager:
         self.keep_finished = keep_finished
         self.keep_keyframes = keep_keyframes  # off only to measure what keyframes cost
         self._speed = speed  # this machine's, measured at the first start unless given
+        self._speed_lock = threading.Lock()
         self._runs: dict[str, Run] = {}
         self._finished: OrderedDict[str, None] = OrderedDict()  # oldest first
         self._queue: deque[Run] = deque()
@@ -810,10 +811,12 @@ class RunManager:
         return run
 
     def speed(self) -> budget.Speed:
-        """This machine's speed for one run, which budgets are estimated with."""
-        if self._speed is None:
-            self._speed = budget.measured(self.threads)
-        return self._speed
+        """This machine's speed for one run, which budgets are estimated with: measured once,
+        by whichever caller comes first (the others wait for it rather than measure again)."""
+        with self._speed_lock:
+            if self._speed is None:
+                self._speed = budget.measured(self.threads)
+            return self._speed
 
     def get(self, run_id: str) -> Run | None:
         """The run with this id, from memory or else from the store; None when unknown."""
@@ -976,10 +979,13 @@ class RunManager:
         return all(e.ready(timeout) for e in list(self._executors.values()))
 
     def _executor_for(self, run: Run) -> executors.Executor:
-        """The manager's executor; a GPU run, or one with its own setup (a race's contenders
-        share their data), trains in a thread (caller holds the lock)."""
+        """The manager's executor; a GPU run, one with its own setup (a race's contenders share
+        their data), and one started before the worker processes' server is up (seconds after
+        a cold start, which a first Train must not wait for) train in a thread (caller holds the
+        lock)."""
         name = self.executor
-        if name != "thread" and (run.setup is not train.prepare or not _on_cpu(run.spec)):
+        if name != "thread" and (run.setup is not train.prepare or not _on_cpu(run.spec)
+                                 or not self._executors[name].ready(0)):
             name = "thread"
         if name not in self._executors:
             self._executors[name] = executors.EXECUTORS[name]()

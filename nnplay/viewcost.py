@@ -7,6 +7,11 @@ of the Playground's live panel without the view and with it (the figures built a
 the JSON the page's chart component sends), as the refreshing thread's CPU time. It also times
 the training thread's share of a refresh: the view's pictures (one forward pass over the unit
 grid, hooked per layer) or the tiles' copy of the first layer's weights.
+
+With --pairs N it also trains the whole spiral preset N times with the view's pictures and N
+times without, in interleaved pairs whose order alternates, and gives the ratio of the training
+thread's CPU time and of the run's training time (with/without; the pictures are taken about once
+a second, as for the page).
 """
 
 from __future__ import annotations
@@ -25,7 +30,17 @@ from pathlib import Path
 import plotly.io
 import torch
 
-from nnplay import charts, first_layer, instruments, network_chart, presets, runs, train, unitgrid
+from nnplay import (
+    charts,
+    first_layer,
+    instruments,
+    keyframe_cost,
+    network_chart,
+    presets,
+    runs,
+    train,
+    unitgrid,
+)
 from nnplay import data as datasets
 from nnplay.spec import ExperimentSpec, loss_info
 
@@ -117,6 +132,54 @@ def measure(case: str, repeats: int = 30, steps: int | None = None) -> dict:
     }  # fmt: skip
 
 
+def _timed_run(spec: ExperimentSpec, view: bool) -> tuple[float, float]:
+    """(thread CPU s, training s) of one run of spec on this thread, with or without the
+    network view's pictures."""
+    applies = unitgrid.applies
+    if not view:
+        unitgrid.applies = lambda *args, **kwargs: False
+    try:
+        run = runs.Run(spec, owner="viewcost")
+        start = time.thread_time()
+        run.execute(torch.device("cpu"), threads=1)
+        cpu = time.thread_time() - start
+    finally:
+        unitgrid.applies = applies
+    if run.status != "finished":
+        raise RuntimeError(f"the run ended {run.status}: {run.message}")
+    if view != bool(run.snapshot().get("network")):
+        raise RuntimeError("the view was not switched as asked")
+    return cpu, run.progress["elapsed_s"]
+
+
+def training_pairs(pairs: int) -> dict:
+    """The spiral preset trained with and without the view in interleaved pairs: with/without
+    ratios of the training thread's CPU time and of the training time."""
+    spec = presets.load("spiral").spec.with_changes({"train.device": "cpu"})
+    for view in (True, False):  # warm-up: imports, caches
+        _timed_run(spec, view)
+    times: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    for i in range(pairs):
+        for view in ((True, False) if i % 2 == 0 else (False, True)):
+            times[view].append(_timed_run(spec, view))
+    on, off = times[True], times[False]
+    return {"pairs": pairs,
+            "cpu": keyframe_cost.paired([c for c, _ in on], [c for c, _ in off]),
+            "training": keyframe_cost.paired([t for _, t in on], [t for _, t in off]),
+            "training_s_off": statistics.median(t for _, t in off)}
+
+
+def describe_pairs(r: dict) -> str:
+    """The training pairs as lines of text."""
+    lines = [f"spiral trained with and without the view, {r['pairs']} interleaved pairs "
+             f"(without: {r['training_s_off']:.2f} s of training, median):"]
+    for what in ("cpu", "training"):
+        p = r[what]
+        lines.append(f"  {what}: with/without median {p['median']:.4f}, geometric mean "
+                     f"{p['mean']:.4f} (95 % interval {p['low']:.4f}-{p['high']:.4f})")
+    return "\n".join(lines)
+
+
 @contextmanager
 def generated_fashion(n_train: int, n_test: int) -> Iterator[Path]:
     """NNPLAY_DATA_DIR pointed at generated FashionMNIST-format files, restored afterwards."""
@@ -155,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnplay.viewcost", description=__doc__)
     parser.add_argument("cases", nargs="*", metavar="CASE", help=f"of {', '.join(CASES)} (all)")
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="also train spiral with and without the view, this many pairs")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     unknown = [c for c in args.cases if c not in CASES]
@@ -168,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(measure(case, args.repeats))
         else:
             results.append(measure(case, args.repeats))
-    print(json.dumps(results) if args.json else "\n".join(map(report, results)))
+    print(json.dumps(results) if args.json else "\n".join(map(report, results)), flush=True)
+    if args.pairs:
+        pairs = training_pairs(args.pairs)
+        print(json.dumps(pairs) if args.json else describe_pairs(pairs))
     return 0
 
 

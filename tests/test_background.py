@@ -23,6 +23,7 @@ EXIT_WHILE_TRAINING = textwrap.dedent("""
     from nnplay.presets import load
     from nnplay.store import Store
     manager = runs.RunManager(max_runs=2, executor=sys.argv[1], store=Store(sys.argv[2]))
+    assert manager.ready(120)  # processes, not the threads a first run falls back to
     spec = load("spiral").spec.with_changes({"train.max_steps": 1_000_000})
     started = [manager.start(spec) for _ in range(2)]
     while not all(run.steps["loss"] for run in started):
