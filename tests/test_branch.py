@@ -230,3 +230,19 @@ def test_a_branch_of_a_branch_trains_with_its_parents_settings_not_its_grandpare
         assert int(ours["step"]) == theirs["step"]
         for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
             assert abs(ours[key] - theirs[key]) <= TOLERANCE, (key, ours, theirs)
+
+
+def test_an_origin_recorded_with_the_grandparents_changes_still_exports_the_branch():
+    """Origins stored before a branch's own changes were told apart list its parent's changes
+    up to its step too: the script still makes the grandchild's own rate change."""
+    lr = lambda step, v: SettingChange(step=step, setting="optimizer.lr", value=v)  # noqa: E731
+    decay = SettingChange(step=50, setting="optimizer.weight_decay", value=0.01)
+    child = SPEC.with_changes({"optimizer.lr": 0.001})
+    first = {"parent": "p", "step": 40, "spec": SPEC.to_json(),
+             "changes": [lr(10, 0.05).model_dump()]}
+    origin = {"parent": "c", "step": 60, "spec": child.to_json(), "origin": first,
+              "changes": [lr(10, 0.05).model_dump(), decay.model_dump()]}
+    grandchild = child.with_changes({"optimizer.weight_decay": 0.01, "optimizer.lr": 0.05})
+    assert branch.made(origin) == [decay]
+    spec, changes = branch.replay(grandchild, origin)
+    assert spec == SPEC and changes == [lr(10, 0.05), lr(41, 0.001), decay, lr(61, 0.05)]
