@@ -47,3 +47,11 @@ def test_scrubbing_a_finished_sequence_run_redraws_its_insides_at_a_keyframe(app
     at.select_slider(key="seq.branch.step").set_value(steps[-1]).run()  # back to the end
     assert "showing step" not in chart(at, "seq.loss")
     assert "at step" not in chart(at, "seq.hidden")
+    at.select_slider(key="seq.branch.step").set_value(step).run()
+    at.button(key="seq.branch").click().run()  # Branch from here, with the page's settings
+    assert not at.exception
+    child = ui.manager().get(at.session_state["run_id"])
+    assert child.id != run.id and child.origin["parent"] == run.id
+    assert child.origin["step"] == step and child.spec == run.spec
+    poll(at, lambda a: child.done)
+    assert child.status == "finished" and min(child.steps["step"]) == step + 1
