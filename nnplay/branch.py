@@ -24,7 +24,8 @@ class BranchError(SpecError):
 
 
 def spec_at(spec: ExperimentSpec, changes: Sequence[Mapping | SettingChange]) -> ExperimentSpec:
-    """The spec a run trained with after changes (a keyframe's 'changes' so far) were made."""
+    """The spec a run trained with after changes were made: a keyframe's "changes", those it
+    made itself since it started (a branch's spec already holds those its parent made)."""
     values = {}
     for c in changes:
         c = c if isinstance(c, SettingChange) else SettingChange.model_validate(c)
@@ -116,6 +117,13 @@ def exported(spec: ExperimentSpec, changes: Sequence[SettingChange], origin: Map
         return base, before + list(changes), switches
 
 
+def made(origin: Mapping) -> list[SettingChange]:
+    """The settings the parent itself changed while it trained, up to the branch's step (an
+    origin recorded before a branch's own changes were told apart also lists its parent's)."""
+    since = int(origin["origin"]["step"]) if origin.get("origin") else -1
+    return [c for c in map(SettingChange.model_validate, origin["changes"]) if c.step > since]
+
+
 def stages(spec: ExperimentSpec, origin: Mapping
            ) -> tuple[ExperimentSpec, list[SettingChange], list[Switch]]:
     """(first spec, changes, switches) that reproduce a branch from the first run of its line:
@@ -123,10 +131,10 @@ def stages(spec: ExperimentSpec, origin: Mapping
     branched off), and at each branch's step the spec that branch went on with."""
     parent = ExperimentSpec.from_json(origin["spec"])
     step = int(origin["step"])
-    before = [SettingChange.model_validate(c) for c in origin["changes"]]
+    before = made(origin)
     if origin.get("origin"):  # the parent is a branch too: its own line first
         base, script, switches = stages(parent, origin["origin"])
-        script += [c for c in before if c.step > origin["origin"]["step"]]
+        script += before
     else:
         base, script, switches = parent, before, []
     return base, script, switches + [(step, spec)]
@@ -139,7 +147,7 @@ def replay(spec: ExperimentSpec, origin: Mapping) -> tuple[ExperimentSpec, list[
     patience, betas): exported then writes the branch's switch (stages)."""
     parent = ExperimentSpec.from_json(origin["spec"])
     step = int(origin["step"])
-    before = [SettingChange.model_validate(c) for c in origin["changes"]]
+    before = made(origin)
     edits = edits_between(spec_at(parent, before), spec)
     later = {k: v for k, v in edits.items() if k not in ("train.epochs", "train.max_steps")}
     odd = [k for k in later if k not in CHANGEABLE]
@@ -151,7 +159,7 @@ def replay(spec: ExperimentSpec, origin: Mapping) -> tuple[ExperimentSpec, list[
     script = before
     if origin.get("origin"):  # the parent is a branch too: replay its parent first
         parent, script = replay(parent, origin["origin"])
-        script += [c for c in before if c.step > origin["origin"]["step"]]
+        script += before
     length = {k: spec.train.model_dump()[k.split(".")[1]] for k in ("train.epochs",
                                                                      "train.max_steps")}
     return parent.with_changes(length), script + [

@@ -8,6 +8,7 @@ from the module's own weights, giving each step's hidden state and (LSTM, GRU) g
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -501,10 +502,11 @@ def shape_table(model: SequenceModel, x: torch.Tensor, lengths: torch.Tensor | N
             for stage, shape in model.shapes(x, lengths)]  # fmt: skip
 
 
+@functools.lru_cache(maxsize=16)  # the page asks at every rerun (a slider moved, a click)
 def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
     """print(model) with its parameter count, and shape_table() on the spec's first batch;
     the model and the batch are built on the meta device, so a preview allocates nothing
-    however large the setup (only the real batch's lengths are read)."""
+    however large the setup (only the real batch's lengths are read). Shared: not to change."""
     ds = datasets.build(spec.data, spec.seed)
     with torch.device("meta"):
         model = build(spec, ds.in_features, ds.n_classes)

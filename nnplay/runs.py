@@ -181,7 +181,13 @@ class Run(train.Callback):
             data = self.keyframe_store.load_keyframe(self.id, step)
         else:
             data = keyframes.MEMORY.get(self.id, step)
-        return None if data is None else keyframes.deserialise(data)
+        if data is None:
+            return None
+        frame = keyframes.deserialise(data)
+        if self.origin is not None:  # a branch's keyframes kept before its own changes were
+            # told apart also list those its parent made, up to the branch's step
+            frame["changes"] = [c for c in frame["changes"] if c["step"] > self.origin["step"]]
+        return frame
 
     def change(self, setting: str, value: object) -> str | None:
         """Change a setting (spec.CHANGEABLE) from the next step on; None when asked, else a
@@ -804,7 +810,8 @@ class RunManager:
         if parent.origin:
             origin["origin"] = {k: v for k, v in parent.origin.items() if k != "curve"}
         run = self.start(spec, owner, resume=frame, origin=origin)
-        data = keyframes.serialise(frame)  # the child keeps the state it starts from
+        data = keyframes.serialise(frame | {"changes": []})  # the child keeps the state it
+        # starts from; the changes made before it are in its spec
         if run.keyframe_store is not None:
             run.keyframe_store.set_origin(run.id, origin)
         run._keep_keyframe(step, data)

@@ -560,7 +560,8 @@ class _Loop:
         if dropout is not None and frame["dropout_rng"] is not None:
             dropout.set_state(frame["dropout_rng"])
         self.best, self.since_best = (frame["best"][0], frame["best"][1]), frame["since_best"]
-        self.applied = [SettingChange.model_validate(c) for c in frame["changes"]]
+        self.applied = []  # the changes made before the keyframe are in the spec it goes on
+        # with (branch.spec_at): its own keyframes list only the changes made from here on
         self.schedule = [c for c in self.schedule if c.step > self.step]
 
     def fast(self, l1: float, l2: float) -> bool:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nnplay import branch, codegen, keyframes, train
+from nnplay import branch, codegen, keyframes, remedies, train
 from nnplay.limits import Limits
 from nnplay.runs import RunManager
-from nnplay.spec import ExperimentSpec
+from nnplay.spec import ExperimentSpec, SettingChange
 from nnplay.store import Store
 from tests.test_codegen_changes import TOLERANCE, script_evaluations
 
@@ -171,3 +171,78 @@ def test_the_loss_chart_draws_the_parents_curve_up_to_the_branch_step():
     assert list(parent.x)[-1] == 10
     assert min(next(t for t in fig.data if t.name == "per step").x) == 11
     assert any("branched at step 10" in a.text for a in fig.layout.annotations)
+
+
+def paused_change(manager: RunManager, run, owner: str, setting: str, value: float) -> int:
+    """Pause run (a few steps in), change a setting live, resume; the step it applies from."""
+    assert manager.control(run.id, owner, "pause")
+    while not run.control.must_wait() and not run.done:
+        run.wait(0.05)
+    assert not run.done, "the run ended before it could be paused"
+    assert manager.change(run.id, owner, setting, value) is None
+    assert manager.control(run.id, owner, "resume")
+    assert run.wait(120) and run.status == "finished", run.message
+    keyframes.WRITER.drain()
+    return next(c.step for c in run.changes if c.setting == setting)
+
+
+def test_a_branch_of_a_branch_trains_with_its_parents_settings_not_its_grandparents(manager,
+                                                                                    tmp_path):
+    """The grandparent's live rate change came before the child's step; the child set its own
+    rate there and changed momentum live later: a branch of the child goes on with the
+    child's rate and momentum, and its script reproduces it."""
+    sgd = SPEC.with_changes({"optimizer.name": "SGD", "optimizer.lr": 0.1,
+                             "train.max_steps": 4000})
+    parent = manager.start(sgd, owner="teacher")
+    changed = paused_change(manager, parent, "teacher", "optimizer.lr", 0.05)
+    step = next(s for s in parent.frames() if s > changed)
+    at_step = branch.spec_at(parent.spec, parent.frame(step)["changes"])
+    assert at_step.optimizer.lr == 0.05  # what the parent trained with there
+    child = manager.branch(parent.id, step, "student",
+                           branch.branch_spec(at_step, {"optimizer.lr": 0.01}))
+    momentum = paused_change(manager, child, "student", "optimizer.momentum", 0.5)
+    later = next(s for s in child.frames() if s > momentum + 10)
+    start = branch.spec_at(child.spec, child.frame(later)["changes"])
+    assert start == child.current_spec()  # what the child trained with at that step
+    assert (start.optimizer.lr, start.optimizer.momentum) == (0.01, 0.5)
+    doctor = remedies.start(manager, child.id, later, {"train.l2": 0.001}, "student")
+    assert doctor.spec.optimizer.lr == 0.01 and doctor.spec.optimizer.momentum == 0.5
+    doctor.control.stop()
+
+    grandchild = manager.branch(child.id, later, "student", start)  # nothing changed
+    assert grandchild.wait(120) and grandchild.status == "finished", grandchild.message
+    mine, theirs = losses(grandchild), losses(child)
+    assert min(mine) == later + 1 and mine == {s: theirs[s] for s in mine}
+    assert branch.spec_at(grandchild.spec, grandchild.frame(later)["changes"]) == start
+
+    # back to the grandparent's rate: the script must still make that change at the step
+    back = manager.branch(child.id, later, "student",
+                          branch.branch_spec(start, {"optimizer.lr": 0.05}))
+    assert back.wait(120) and back.status == "finished", back.message
+    spec, changes, switches = branch.exported(back.spec, back.changes, back.origin)
+    assert switches == [] and changes[-1] == SettingChange(step=later + 1,
+                                                           setting="optimizer.lr", value=0.05)
+    path = tmp_path / "back.py"
+    path.write_text(codegen.script(spec, changes=changes))
+    script = [e for e in script_evaluations(path) if e["step"] > later]
+    assert len(script) == len(back.evals) >= 3
+    for ours, theirs in zip(script, back.evals):
+        assert int(ours["step"]) == theirs["step"]
+        for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+            assert abs(ours[key] - theirs[key]) <= TOLERANCE, (key, ours, theirs)
+
+
+def test_an_origin_recorded_with_the_grandparents_changes_still_exports_the_branch():
+    """Origins stored before a branch's own changes were told apart list its parent's changes
+    up to its step too: the script still makes the grandchild's own rate change."""
+    lr = lambda step, v: SettingChange(step=step, setting="optimizer.lr", value=v)  # noqa: E731
+    decay = SettingChange(step=50, setting="optimizer.weight_decay", value=0.01)
+    child = SPEC.with_changes({"optimizer.lr": 0.001})
+    first = {"parent": "p", "step": 40, "spec": SPEC.to_json(),
+             "changes": [lr(10, 0.05).model_dump()]}
+    origin = {"parent": "c", "step": 60, "spec": child.to_json(), "origin": first,
+              "changes": [lr(10, 0.05).model_dump(), decay.model_dump()]}
+    grandchild = child.with_changes({"optimizer.weight_decay": 0.01, "optimizer.lr": 0.05})
+    assert branch.made(origin) == [decay]
+    spec, changes = branch.replay(grandchild, origin)
+    assert spec == SPEC and changes == [lr(10, 0.05), lr(41, 0.001), decay, lr(61, 0.05)]

@@ -8,10 +8,11 @@ import threading
 import numpy as np
 import torch
 
-from nnplay import charts, keyframes, scrub
+from nnplay import charts, data, keyframes, recurrent, scrub
 from nnplay.limits import Limits
 from nnplay.runs import RunManager
 from nnplay.spec import ExperimentSpec
+from tests.test_page_thread import Calls
 
 torch.set_num_threads(1)
 
@@ -87,5 +88,63 @@ def test_an_image_runs_confusion_and_misclassified_images_at_a_keyframe():
         assert shown["view"]["confusion"] is before and shown["cursor"] == 0
         figs = charts.live_panel(shown)  # the confusion matrix is the view's chart
         assert figs["view"] is not None and figs["misclassified"] is not None
+    finally:
+        manager.close()
+
+
+SENTIMENT = ExperimentSpec.model_validate({
+    "data": {"name": "sentiment", "n_samples": 240, "train_fraction": 0.5, "seq_len": 10},
+    "model": {"layers": [], "recurrent": {"cell": "LSTM", "hidden_size": 6,
+                                          "bidirectional": True, "embedding_dim": 5}},
+    "loss": {"name": "CrossEntropyLoss"}, "optimizer": {"name": "Adam", "lr": 0.02},
+    "train": {"batch_size": 24, "max_steps": 60, "device": "cpu"}})
+
+
+def test_a_sequence_runs_hidden_states_and_gates_at_a_keyframe():
+    manager = RunManager(max_runs=1, threads=1, store=None, limits=Limits())
+    try:
+        run = manager.start(SENTIMENT, owner="a")
+        assert run.wait(120) and run.status == "finished", run.message
+        keyframes.WRITER.drain()
+        steps = run.frames()
+        assert steps[0] == 0 and steps[-1] == 60
+        last = scrub.submit(run.id, 60, run.spec, lambda: run.frame(60)).result(60)
+        middle = steps[len(steps) // 2]
+        mid = scrub.submit(run.id, middle, run.spec, lambda: run.frame(middle)).result(60)
+        snap = run.snapshot()
+        # at the last keyframe: the hidden states, gates and predictions the run showed last
+        shown, found = snap["view"], last["view"]
+        assert found["kind"] == shown["kind"] == "sequence"
+        assert found["inputs"] == shown["inputs"] and found["lengths"] == shown["lengths"]
+        for key in ("hidden", "saliency"):
+            for ours, theirs in zip(found[key], shown[key], strict=True):
+                assert np.allclose(ours, theirs, atol=1e-5), key
+        for ours, theirs in zip(found["gates"], shown["gates"], strict=True):
+            assert ours and ours.keys() == theirs.keys()
+            assert all(np.allclose(ours[g], theirs[g], atol=1e-5) for g in ours)
+        assert np.allclose(found["pred"], shown["pred"], atol=1e-5)
+        # at an earlier one: nn.LSTM itself, rebuilt from that keyframe's weights, gives the
+        # hidden states shown (the view steps the cells by hand)
+        model = recurrent.restore(run.spec, run.frame(middle)["model"])
+        ds = data.build(run.spec.data, run.spec.seed, torch.device("cpu"))
+        for i, n in enumerate(mid["view"]["lengths"]):
+            with torch.no_grad():
+                out, _ = model.rnn(model.embed(ds.x_test[i:i + 1, :n]))  # (1, n, 2 * hidden)
+            assert np.allclose(mid["view"]["hidden"][i], out[0].T.numpy(), atol=1e-5)
+        assert not np.allclose(mid["view"]["hidden"][0], found["hidden"][0], atol=1e-3)
+        at_mid = scrub.at(snap, mid)
+        assert at_mid["cursor"] == middle and at_mid["view"] is not snap["view"]
+        assert charts.hidden_state_chart(at_mid).to_json() != \
+            charts.hidden_state_chart(snap).to_json()
+        assert charts.gate_chart(at_mid).to_json() != charts.gate_chart(snap).to_json()
+        for chart in (charts.loss_chart, charts.accuracy_chart):  # a cursor at that step
+            assert any(f"showing step {middle:,}" in a.text
+                       for a in chart(at_mid).layout.annotations), chart
+        assert f"at step {middle:,}" in charts.hidden_state_chart(at_mid).layout.title.text
+        with Calls() as calls:  # what the page's thread does with it: plain numpy
+            for chart in (charts.hidden_state_chart, charts.gate_chart, charts.saliency_chart,
+                          charts.prediction_chart, charts.loss_chart, charts.accuracy_chart):
+                chart(at_mid)
+        assert calls.names == []
     finally:
         manager.close()

@@ -5,6 +5,7 @@ import streamlit as st
 
 import serving
 import ui
+import ui_branch
 from nnplay import charts, comparisons, escape, presets, recurrent, sequences
 from nnplay.spec import CELL_LABELS, CELLS, DATASETS
 
@@ -125,6 +126,9 @@ with model:
 
 with stage:
     ui.run_controls(None if problem else spec)
+    live_run = ui.active_run()  # a paused or ended run: its keyframes on a slider
+    shown_step = None if problem else ui_branch.controls(
+        live_run, "seq.branch", ui_branch.page_settings(spec), ui_branch.HINT)
 
 big = ui.scale()
 
@@ -176,7 +180,7 @@ def draw(snap: dict) -> None:
 
 
 with stage:
-    ui.live(draw)
+    ui.live(ui_branch.drawn(draw, live_run, shown_step))  # at a keyframe: its model's insides
 
 
 # --- try it: type a sentence -------------------------------------------------------------------

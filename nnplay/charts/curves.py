@@ -108,9 +108,12 @@ CURSOR_COLOUR = "#7b2cbf"
 def _cursor(fig: Figure, snap: Snapshot, scale: float) -> None:
     """The step the page is showing the run at (scrubbing back through its keyframes)."""
     step = snap.get("cursor") if isinstance(snap, Mapping) else None
-    if step is not None:
+    if step is not None:  # late in the run the label goes left of the line: on its right it
+        # would stretch the axis past the run's end to fit (the curves squeezed to the left)
+        late = step > 0.6 * (_section(snap, "progress").get("step") or step)
         fig.add_vline(float(step), line=dict(color=CURSOR_COLOUR, width=_px(2, scale)),
                       annotation=dict(text=f"showing step {step:,}", yanchor="bottom", y=0,
+                                      xanchor="right" if late else "left",
                                       font=dict(size=_px(BASE_FONT - 3, scale),
                                                 color=CURSOR_COLOUR)))
 
@@ -161,6 +164,7 @@ def accuracy_chart(
             fig.add_trace(_line(ex, ey, name, colour, scale, markers=True))
     _layout(fig, "accuracy", scale, x_title="step", y_title="accuracy", height=height,
             percent_y=True)
+    _cursor(fig, snap, scale)
     if not fig.data:
         _message(fig, WAITING_EVAL, scale)
     return fig

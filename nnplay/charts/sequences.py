@@ -41,6 +41,13 @@ def _sequence_view(snap: Snapshot) -> Mapping[str, Any]:
     return view if view.get("kind") == "sequence" else {}
 
 
+def _at(snap: Snapshot, title: str, example: int) -> str:
+    """title for one example ('..., example 2'), or at a past keyframe the page shows the run
+    at, title 'at step N' (short: these charts are half the width; the picker names it)."""
+    step = snap.get("cursor") if isinstance(snap, Mapping) else None
+    return f"{title}, example {example + 1}" if step is None else f"{title} at step {step:,}"
+
+
 def _example(view: Mapping[str, Any], key: str, example: int) -> Any:
     """One example's entry of a per-example list in the view (None when missing)."""
     items = view.get(key) or []
@@ -97,7 +104,7 @@ def hidden_state_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
                        height: float | None = None) -> go.Figure:
     """The top recurrent layer's hidden state for one test example, units x time steps."""
     view = _sequence_view(snap)
-    title = f"hidden state h_t, example {example + 1}"
+    title = _at(snap, "hidden state h_t", example)
     if view and view.get("cell") == "BagOfWords":
         fig = _layout(Figure(), title, scale, height=height, legend=False)
         return _message(fig, NO_HIDDEN, scale).to_plotly()
@@ -114,7 +121,7 @@ def gate_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
     output gates, a GRU's reset and update gates (top layer, forward direction)."""
     view = _sequence_view(snap)
     gates = _example(view, "gates", example) or {}
-    title = f"gate activations of example {example + 1} (top layer, forward)"
+    title = _at(snap, "gate activations (top layer, forward)", example)
     if not gates:
         fig = _layout(Figure(), title, scale, height=height, legend=False)
         cell = view.get("cell")
@@ -151,7 +158,7 @@ def saliency_chart(snap: Snapshot, example: int = 0, scale: float = 1.0,
         fig.add_trace(trace("bar", x=list(range(values.size)), y=values,
                             marker=dict(color=PALETTE[0]),
                             hovertemplate="step %{x}: %{y:.3g}<extra></extra>"))  # fmt: skip
-    _layout(fig, f"influence per step, example {example + 1}", scale,
+    _layout(fig, _at(snap, "input influence", example), scale,
             x_title="time step", y_title="|∂ output / ∂ input|", height=height,
             default_height=LINE_HEIGHT * 0.8, legend=False, hovermode="closest")
     if not values.size:
