@@ -11,6 +11,12 @@ from playwright.sync_api import expect
 SETUP = "preset=sentiment-bilstm&data.n_samples=400&train.epochs=3"
 
 
+def shown(key: str) -> str:
+    """The element with this key as drawn now: while a rerun moves it, the one it replaces is
+    still there, marked stale, for a moment."""
+    return f'.st-key-{key}:not([data-stale="true"])'
+
+
 def button(page, name: str):
     """A button of the page itself (Streamlit's header has a Stop button of its own)."""
     return page.get_by_test_id("stMainBlockContainer").get_by_role("button", name=name, exact=True)
@@ -35,19 +41,19 @@ def test_the_timeline_redraws_the_heatmaps_at_a_keyframe(app_url, page, wait_con
     expect(page.get_by_text(re.compile(r"^Finished"))).to_be_visible(timeout=240_000)
     thumb = page.locator(".st-key-seq-branch-step").get_by_role("slider")
     expect(thumb).to_be_visible(timeout=60_000)
-    expect(page.locator(".st-key-seq-hidden .heatmaplayer").first).to_be_attached(
-        timeout=120_000)
-    expect(page.locator(".st-key-seq-hidden")).not_to_contain_text("at step")
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    expect(page.locator(f"{shown('seq-hidden')} .heatmaplayer").first).to_be_attached(
+        timeout=120_000)
+    expect(page.locator(shown("seq-hidden"))).not_to_contain_text("at step")
     thumb.focus()
     thumb.press("Home")  # the first keyframe: the initial weights
-    step = step_shown(page, ".st-key-seq-loss", r"showing step ([\d,]+)")
+    step = step_shown(page, shown("seq-loss"), r"showing step ([\d,]+)")
     assert step == "0"
-    expect(page.locator(".st-key-seq-hidden")).to_contain_text(f"at step {step}")
-    expect(page.locator(".st-key-seq-gates")).to_contain_text(f"at step {step}")
-    expect(page.locator(".st-key-seq-accuracy")).to_contain_text(f"showing step {step}")
+    expect(page.locator(shown("seq-hidden"))).to_contain_text(f"at step {step}")
+    expect(page.locator(shown("seq-gates"))).to_contain_text(f"at step {step}")
+    expect(page.locator(shown("seq-accuracy"))).to_contain_text(f"showing step {step}")
     screenshot(page, "sequences-scrubbed")
     thumb.press("End")  # back to the run as it ended: no cursor
-    expect(page.locator(".st-key-seq-loss")).not_to_contain_text("showing step",
+    expect(page.locator(shown("seq-loss"))).not_to_contain_text("showing step",
                                                                  timeout=60_000)
-    expect(page.locator(".st-key-seq-hidden")).not_to_contain_text("at step")
+    expect(page.locator(shown("seq-hidden"))).not_to_contain_text("at step")
