@@ -3,8 +3,8 @@ with hidden states and gates made visible."""
 
 import streamlit as st
 
-import serving
 import ui
+import ui.serving
 from nnplay import charts, comparisons, escape, presets, recurrent, sequences
 from nnplay.spec import CELL_LABELS, CELLS, DATASETS
 
@@ -75,7 +75,7 @@ def model_tab() -> None:
                     disabled=not recurrent_cell)
     if st.session_state[R + "num_layers"] == 1:
         st.session_state[R + "dropout"] = 0.0
-    st.slider("Dropout between layers", *serving.WIDGET_RANGES[R + "dropout"], step=0.05,
+    st.slider("Dropout between layers", *ui.serving.WIDGET_RANGES[R + "dropout"], step=0.05,
               key=R + "dropout",
               disabled=st.session_state[R + "num_layers"] == 1 or not recurrent_cell,
               help="nn.LSTM's dropout: on each layer's output but the last (needs 2+ layers).")
