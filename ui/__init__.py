@@ -9,7 +9,7 @@ torch at its top: it comes in inside the functions that build a run, a model or 
 
 from ui.chart import figure
 from ui.code import code_panel
-from ui.controls import reset_run, run_controls
+from ui.controls import reset_run, run_buttons, run_controls
 from ui.doctor import doctor_panel
 from ui.layers import layer_editor, model_printout
 from ui.layout import (
@@ -56,7 +56,7 @@ __all__ = [
     "data_widgets", "doctor_panel", "ensure_widget_state", "figure", "flat", "hidden",
     "hide_controls", "layer_editor", "link_warnings", "live", "load_spec", "manager",
     "model_printout", "open_link", "optimizer_widgets", "owner", "page_spec", "poll",
-    "presentation_style", "presenting", "reset_run", "run_charts", "run_controls", "scale",
-    "share_link", "spec_from_widgets", "stage_columns", "status_line", "training_widgets",
+    "presentation_style", "presenting", "reset_run", "run_buttons", "run_charts", "run_controls",
+    "scale", "share_link", "spec_from_widgets", "stage_columns", "status_line", "training_widgets",
     "write_link", "write_params",
 ]

@@ -1,7 +1,11 @@
-"""A page's run controls: Train, Pause, Resume, Step and Stop, and Reset (start over paused at
-step 0); only Train for a run another browser started."""
+"""A page's run controls: Train, Pause, Resume, Step and Stop, for one run (the Playground, the
+Sequences page) or a group (Compare's race), and Reset (start over paused at step 0); only Train
+for a run another browser started."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import streamlit as st
 
@@ -44,25 +48,41 @@ def reset_run() -> None:
     start_run(current_spec(), paused=True)
 
 
+def run_buttons(key: str, train: Callable[[], None] | None, run_ids: Sequence[str] = (),
+            paused: bool = False, step: Callable[[], None] | None = None) -> None:
+    """One row of run controls: Train (train(); disabled when None or while runs are active),
+    Pause, Resume and Stop for the active runs (run_ids: one, or a race's contenders), and Step
+    (step(): one batch, then pause) where given. Widget keys are key + "train", "pause", ..."""
+    active = bool(run_ids)
+    cols = iter(st.columns(4 if step is None else 5))
+    next(cols).button("Train", key=key + "train", type="primary", width="stretch",
+                      disabled=train is None or active, on_click=train)
+    next(cols).button("Pause", key=key + "pause", disabled=not active or paused, width="stretch",
+                      on_click=control_all, args=("pause", run_ids))
+    next(cols).button("Resume", key=key + "resume", disabled=not paused, width="stretch",
+                      on_click=control_all, args=("resume", run_ids))
+    if step is not None:
+        next(cols).button("Step", key=key + "step", width="stretch", on_click=step,
+                          disabled=train is None or (active and not paused),
+                          help="Train on one batch, then pause")
+    next(cols).button("Stop", key=key + "stop", disabled=not active, width="stretch",
+                      on_click=control_all, args=("stop", run_ids))
+
+
+def control_all(action: str, run_ids: Sequence[str]) -> None:
+    """Pause, resume or stop each of these runs (a callback, so the buttons redraw in step)."""
+    for run_id in run_ids:
+        control(action, run_id)
+
+
 def run_controls(spec: ExperimentSpec | None) -> None:
     """Train, Pause, Resume, Step, Stop; only Train for a run another browser started."""
     run = active_run()
     read_only = run is not None and not manager().can_control(run.id, owner())
     active = run is not None and not run.done and not read_only
-    paused = active and run.control.paused
     run_id = run.id if active else None
-    cols = st.columns(5)
-    cols[0].button("Train", key="train", type="primary", disabled=spec is None or active,
-                   width="stretch", on_click=_train, args=(spec,))
-    cols[1].button("Pause", key="pause", disabled=not active or paused, width="stretch",
-                   on_click=control, args=("pause", run_id))
-    cols[2].button("Resume", key="resume", disabled=not paused, width="stretch",
-                   on_click=control, args=("resume", run_id))
-    cols[3].button("Step", key="step", disabled=spec is None or (active and not paused),
-                   width="stretch", help="Train on one batch, then pause",
-                   on_click=_step, args=(spec, run_id))
-    cols[4].button("Stop", key="stop", disabled=not active, width="stretch",
-                   on_click=control, args=("stop", run_id))
+    run_buttons("", None if spec is None else partial(_train, spec), [run_id] if active else [],
+            paused=active and run.control.paused, step=partial(_step, spec, run_id))
     if read_only:
         st.caption(READ_ONLY)
     if "run.refused" in st.session_state:

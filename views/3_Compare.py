@@ -155,7 +155,6 @@ current: race.Race | None = st.session_state.get("race")
 manager = ui.manager()
 running = current is not None and not current.done(manager)
 paused = running and current.paused(manager)
-buttons = st.columns(4)
 
 
 def train() -> None:
@@ -168,24 +167,10 @@ def train() -> None:
         st.session_state["race.mode"] = mode
 
 
-buttons[0].button("Train", key="race.train", type="primary", width="stretch",
-                  disabled=spec is None or running, on_click=train)
+ui.run_buttons("race.", None if spec is None else train, current.run_ids if running else (),
+               paused=paused)
 if "race.refused" in st.session_state:
     st.error(st.session_state.pop("race.refused"))
-
-
-def act(action: str) -> None:
-    """Pause, resume or stop every contender (a callback, so the buttons redraw in step)."""
-    for run_id in current.run_ids:
-        ui.control(action, run_id)
-
-
-buttons[1].button("Pause", key="race.pause", width="stretch", disabled=not running or paused,
-                  on_click=act, args=("pause",))
-buttons[2].button("Resume", key="race.resume", width="stretch", disabled=not paused,
-                  on_click=act, args=("resume",))
-buttons[3].button("Stop", key="race.stop", width="stretch", disabled=not running,
-                  on_click=act, args=("stop",))
 
 big = ui.scale()
 
