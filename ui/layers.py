@@ -96,5 +96,5 @@ def model_printout(spec: ExperimentSpec) -> None:
     """print(model) and the parameter count for the spec, with its input and output sizes."""
     from nnplay import models
 
-    text = models.describe_spec(spec, spec.data.info.features, spec.data.n_classes)
+    text = models.spec_printout(spec, spec.data.info.features, spec.data.n_classes)
     st.code(text, language="text", wrap_lines=True)  # a column is narrower than its longest line
