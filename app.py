@@ -30,10 +30,6 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-import ui_chart  # noqa: E402  (streamlit and plotly's files only: no torch)
-
-with st.sidebar:
-    ui_chart.preload()  # plotly.js loads while torch does, on a cold server
 # Presentation mode: ui.scale() enlarges the charts, ui.presentation_style() the text and the
 # layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",
@@ -48,12 +44,14 @@ starting = st.empty()
 if not warmup.ready():
     starting.caption(":material/hourglass_top: Starting PyTorch on this server (a few seconds, "
                      "on its first page only): the settings work meanwhile.")
-import serving  # noqa: E402  (no torch: tests/test_cold_start.py)
-import ui  # noqa: E402
+import ui  # noqa: E402  (no torch: tests/test_cold_start.py)
+import ui.chart  # noqa: E402
+import ui.serving  # noqa: E402
 
 # before any upload: Streamlit's own 200 MB limit would buffer files far past nnplay's
-serving.apply_upload_limit(Limits.from_env())  # the run manager's, which waits for torch
+ui.serving.apply_upload_limit(Limits.from_env())  # the run manager's, which waits for torch
 with st.sidebar:
+    ui.chart.preload()  # plotly.js loads while torch does, on a cold server
     ui.owner()  # on a browser's first visit this sets the cookie that keeps its Runs list
     kept = st.container()  # the storage notice, once the run manager is up
 ui.base_style()  # first, so that presentation mode's rules override it
@@ -68,4 +66,4 @@ try:
 finally:  # also when the page stops or reruns early
     starting.empty()
     with kept:
-        serving.storage_notice(ui.manager())
+        ui.serving.storage_notice(ui.manager())

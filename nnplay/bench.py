@@ -202,7 +202,7 @@ def render(snap: dict) -> list[str]:
     the progress line and every chart as the JSON Streamlit sends."""
     text = [charts.progress_text(snap)]
     for fig in charts.live_panel(snap).values():
-        if fig is not None:  # what the page's chart component sends (ui_chart)
+        if fig is not None:  # what the page's chart component sends (ui.chart)
             text.append(plotly.io.to_json(fig.to_dict(), validate=False))
     return text
 

@@ -118,7 +118,7 @@ def measure(case: str, pairs: int) -> dict:
             "wall_s_off": statistics.median(r["wall_s"] for r in off)}
 
 
-def describe(r: dict) -> str:
+def report(r: dict) -> str:
     """The measurement as two lines of text."""
     lines = [f"{r['case']}: {r['steps']:,} steps, {r['keyframes']} keyframes kept (off: "
              f"{r['keyframes_off']}), {r['pairs']} interleaved pairs; without keyframes a run "
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
                 result = measure(case, args.pairs) | {"data": described}
         else:
             result = measure(case, args.pairs)
-        print(json.dumps(result) if args.json else describe(result), flush=True)
+        print(json.dumps(result) if args.json else report(result), flush=True)
 
 
 if __name__ == "__main__":

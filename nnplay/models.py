@@ -168,15 +168,15 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def describe(model: nn.Module) -> str:
+def printout(model: nn.Module) -> str:
     """print(model) followed by the parameter count, as the page shows it."""
     return f"{model}\n\nTrainable parameters: {parameter_count(model):,}"
 
 
-def describe_spec(spec: ExperimentSpec, in_features: int, n_classes: int) -> str:
-    """describe() of the spec's model, built on the meta device: shapes only, no memory."""
+def spec_printout(spec: ExperimentSpec, in_features: int, n_classes: int) -> str:
+    """printout() of the spec's model, built on the meta device: shapes only, no memory."""
     with torch.device("meta"):
-        return describe(build(spec, in_features, n_classes))
+        return printout(build(spec, in_features, n_classes))
 
 
 def activation_layers(model: nn.Module) -> list[tuple[str, nn.Module, str]]:

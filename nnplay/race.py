@@ -366,7 +366,3 @@ def run_race(race: RaceSpec, device: torch.device | None = None) -> dict[str, di
     return snaps
 
 
-def from_preset(preset) -> RaceSpec:
-    """The race a preset describes: its spec as the base, its "race" entry's contenders (or the
-    default SGD-vs-Adam pair when it has none)."""
-    return parse_race({"base": preset.spec.model_dump(), **(preset.race or {})})

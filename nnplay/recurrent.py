@@ -513,4 +513,4 @@ def example_shapes(spec: ExperimentSpec) -> tuple[str, list[dict]]:
     bs = min(spec.train.batch_size, len(ds.x_train))
     x = torch.empty((bs, *ds.x_train.shape[1:]), dtype=ds.x_train.dtype, device="meta")
     lengths = None if ds.lengths_train is None else ds.lengths_train[:bs].cpu()
-    return models.describe(model), shape_table(model, x, lengths)
+    return models.printout(model), shape_table(model, x, lengths)

@@ -472,21 +472,6 @@ def _eval_keys(spec: ExperimentSpec) -> tuple[str, ...]:
     return base + (("train_acc", "test_acc") if spec.task == "classification" else ())
 
 
-def summary(spec: ExperimentSpec) -> str:
-    """A spec in one line: 'Spiral · 16-Tanh-16-Tanh · CrossEntropyLoss · Adam lr 0.01 · ...'."""
-    names = {"linear": lambda x: str(x.units), "activation": lambda x: x.name,
-             "dropout": lambda x: f"Dropout {x.p:g}"}  # fmt: skip
-    stack = "-".join(names[x.type](x) for x in spec.model.layers) or "no hidden layers"
-    rnn = spec.model.recurrent
-    if rnn is not None:
-        stack = f"{rnn.cell} {rnn.num_layers}×{rnn.hidden_size}" + (f" → {stack}" if
-                                                                    spec.model.layers else "")
-    t = spec.train
-    length = f"{t.max_steps:,} steps" if t.max_steps else f"{t.epochs} epochs"
-    return (f"{spec.data.info.label} · {stack} · {spec.loss.name} · {spec.optimizer.name} "
-            f"lr {spec.optimizer.lr:g} · batch {t.batch_size} · {length} · seed {spec.seed}")
-
-
 def metrics_csv(snap: dict) -> str:
     """A snapshot's history as CSV: one row per step (its training loss), with the evaluation
     metrics filled in at the steps where the run evaluated."""
@@ -886,11 +871,6 @@ class RunManager:
             entry.setdefault("test_loss", [])
         return sorted(found.values(), key=lambda e: e["created"], reverse=True)
 
-    def queue_position(self, run: Run) -> int | None:
-        """How many queued runs are ahead of run (None when it is not queued)."""
-        with self._lock:
-            return self._queue.index(run) if run in self._queue else None
-
     def running(self) -> int:
         """Runs holding a training slot (running or paused)."""
         return self._slots
@@ -903,6 +883,7 @@ class RunManager:
         with self._lock:
             if run in self._queue:
                 self._queue.remove(run)
+                run.ahead = None
                 self._number_queue()
                 run.on_end("stopped", "Stopped before it started.", None)
                 run._finish(None)

@@ -315,6 +315,16 @@ def model_words(spec: ExperimentSpec) -> str:
     return " → ".join(stack) or "no hidden layers"
 
 
+def setup_words(spec: ExperimentSpec) -> str:
+    """The whole setup in one line: 'Spiral · Linear(16) → Tanh · CrossEntropyLoss · Adam lr
+    0.01 · batch 16 · 3,200 steps · seed 0' (the model as model_words writes it)."""
+    t = spec.train
+    length = f"{t.max_steps:,} steps" if t.max_steps else f"{t.epochs} epochs"
+    return (f"{spec.data.info.label} · {model_words(spec)} · {spec.loss.name} · "
+            f"{spec.optimizer.name} lr {spec.optimizer.lr:g} · batch {t.batch_size} · {length} · "
+            f"seed {spec.seed}")
+
+
 def optimizer_label(opt: OptimizerSpec) -> str:
     """An optimiser as a short label: 'SGD lr=0.1 momentum=0.9', 'Adam lr=0.001 wd=0.01'."""
     parts = [opt.name, f"lr={opt.lr:g}"]

@@ -458,7 +458,7 @@ class _Loop:
         return {
             "total_steps": self.plan.total_steps, "steps_per_epoch": self.plan.steps_per_epoch,
             "eval_every": self.plan.eval_every, "device": device_label(self.device),
-            "model": models.describe(self.model), "parameters": models.parameter_count(self.model),
+            "model": models.printout(self.model), "parameters": models.parameter_count(self.model),
             "activation_names": self.probe.names, "activation_kinds": self.probe.kinds,
             "grad_names": self.probe.grad_names,
             "baseline": (self.ds.baseline[0], self.extra["baseline_test_loss"])

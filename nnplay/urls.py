@@ -27,7 +27,9 @@ from nnplay.spec import (
     Layer,
     SpecError,
     explain,
+    flatten,
     parse_inputs,
+    put,
 )
 
 EXTRAS = ("preset", "hide", "run")  # not settings: passed back to the page as they came
@@ -173,29 +175,15 @@ SETTINGS: dict[str, Setting] = {s.key: s for s in _walk(ExperimentSpec, (), "")}
 # --- spec -> params ------------------------------------------------------------------------------
 
 
-def _get(tree: dict, path: tuple[str, ...]) -> tuple[bool, object]:
-    """(found, value) at path in a model_dump tree; not found inside a None sub-model."""
-    node: object = tree
-    for part in path:
-        if not isinstance(node, dict) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
 def _flat(spec: ExperimentSpec) -> dict[str, str]:
     """Every setting of spec as URL text (the parts of an absent optional model left out)."""
-    tree = spec.model_dump()
+    values = flatten(spec.model_dump())  # a present optional model is said by its parts
     out = {}
     for key, s in SETTINGS.items():
-        found, value = _get(tree, s.path)
-        if not found:
-            continue
-        if s.decode is _absent:
-            if value is None:
-                out[key] = "none"
-            continue  # a present optional model is said by its parts
-        out[key] = s.encode(spec.model.layers if key == "layers" else value)
+        path = ".".join(s.path)
+        if path in values:
+            value = spec.model.layers if key == "layers" else values[path]
+            out[key] = "none" if s.decode is _absent else s.encode(value)
     return out
 
 
@@ -233,27 +221,13 @@ def _reason(error: Exception) -> str:
 
 
 def _apply(base: dict, changes: dict[str, object]) -> dict:
-    """A copy of the base tree with changes (setting key -> decoded value) written in."""
+    """A copy of the base tree with changes (setting key -> decoded value) written in; a part of
+    an absent optional model makes it, its other parts taking their defaults."""
     tree = copy.deepcopy(base)
     for key, value in changes.items():
-        s = SETTINGS[key]
-        node = tree
-        for i, part in enumerate(s.path[:-1]):
-            if node.get(part) is None:  # an absent optional model, given one of its parts
-                sub = _optional_model(_field_at(s.path[: i + 1]).annotation)
-                node[part] = sub().model_dump() if sub is not None else {}
-            node = node[part]
-        node[s.path[-1]] = [x.model_dump() for x in value] if key == "layers" else value
+        put(tree, ".".join(SETTINGS[key].path),
+            [x.model_dump() for x in value] if key == "layers" else value)
     return tree
-
-
-def _field_at(path: tuple[str, ...]):
-    model: type[BaseModel] = ExperimentSpec
-    field = None
-    for part in path:
-        field = model.model_fields[part]
-        model = _optional_model(field.annotation) or field.annotation
-    return field
 
 
 def _first_error(tree: dict) -> dict | None:

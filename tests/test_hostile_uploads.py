@@ -101,7 +101,7 @@ def test_the_sequences_preview_allocates_no_model(monkeypatch) -> None:
         model = network.build(spec, ds.in_features, ds.n_classes)
         bs = min(spec.train.batch_size, len(ds.x_train))
         lengths = None if ds.lengths_train is None else ds.lengths_train[:bs]
-        real = (models.describe(model), recurrent.shape_table(model, ds.x_train[:bs], lengths))
+        real = (models.printout(model), recurrent.shape_table(model, ds.x_train[:bs], lengths))
         assert recurrent.example_shapes(spec) == real, name
     wide = presets.load("sine-lstm").spec.with_changes(
         {"model.layers": [Linear(units=4096)] * 16, "train.batch_size": 4096})

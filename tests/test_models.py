@@ -156,12 +156,12 @@ def test_describe_has_the_parameter_count() -> None:
     model = models.build(spec_with(), 2, 2)
     count = (2 * 6 + 6) + (6 * 5 + 5) + (5 * 2 + 2)
     assert models.parameter_count(model) == count
-    text = models.describe(model)
+    text = models.printout(model)
     assert str(model) in text
     assert text.endswith(f"Trainable parameters: {count:,}")
     big = models.build(ExperimentSpec().with_changes(
         {"model.layers": [{"type": "linear", "units": 1000}]}), 2, 2)
-    assert "Trainable parameters: 5,002" in models.describe(big)
+    assert "Trainable parameters: 5,002" in models.printout(big)
 
 
 def test_activation_and_weight_layers() -> None:

@@ -218,7 +218,7 @@ def test_race_presets_are_valid_races():
     found = [p for p in presets.all_presets() if p.race is not None]
     assert found, "at least one preset is a race"
     for preset in found:
-        spec = race.from_preset(preset)
+        spec = race.parse_race({"base": preset.spec.model_dump(), **preset.race})
         assert preset.page == "Compare"
         assert race.MIN_CONTENDERS <= len(spec.contenders) <= race.MAX_CONTENDERS
         assert spec.base == preset.spec

@@ -71,12 +71,12 @@ def test_every_step_head(cell: str) -> None:
 
 def test_print_model_names_the_parts() -> None:
     model, _ = model_and_data(make("sentiment", cell="LSTM", bidirectional=True, num_layers=2))
-    text = models.describe(model)
+    text = models.printout(model)
     assert "(embedding): Embedding(56, 16, padding_idx=0)" in text
     assert "(rnn): LSTM(16, 5, num_layers=2, batch_first=True, bidirectional=True)" in text
     assert "(fc1): Linear(in_features=10, out_features=6" in text and "(out): Linear" in text
     stepped, _ = model_and_data(make("sentiment", cell="LSTMCell", num_layers=2))
-    assert "(l1): LSTMCell(5, 5)" in models.describe(stepped)
+    assert "(l1): LSTMCell(5, 5)" in models.printout(stepped)
 
 
 def lstm_pair(bidirectional: bool, num_layers: int, batch_first: bool):

@@ -146,7 +146,7 @@ def test_a_snapshot_of_an_images_view_does_no_torch_work(monkeypatch) -> None:
 def test_cap_of_one_runs_three_runs_one_at_a_time_in_order() -> None:
     manager = RunManager(max_runs=1)
     runs = [manager.start(tiny(seed=i, **{"train.max_steps": 150})) for i in range(3)]
-    assert manager.queue_position(runs[2]) == 1
+    assert runs[2].ahead == 1
     seen_running: list[int] = []
     finish_order: list[int] = []
     deadline = time.monotonic() + 3 * WAIT
@@ -192,11 +192,11 @@ def test_stop_a_queued_run_and_a_running_one() -> None:
     manager = RunManager(max_runs=1)
     first = manager.start(tiny(**{"train.max_steps": 0, "train.epochs": 500}))
     queued = manager.start(tiny())
-    assert queued.status == "queued" and manager.queue_position(queued) == 0
+    assert queued.status == "queued" and queued.ahead == 0
     manager.stop(queued.id)
     assert queued.wait(1.0)
     assert queued.status == "stopped" and queued.message == "Stopped before it started."
-    assert manager.queue_position(queued) is None
+    assert queued.ahead is None
     assert queued.snapshot()["steps"]["step"].size == 0
     manager.stop(first.id)
     assert first.wait(WAIT)

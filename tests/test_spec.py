@@ -323,6 +323,9 @@ def test_model_words_name_the_stack_and_the_recurrent_layer() -> None:
         {"type": "linear", "units": 8}, {"type": "activation", "name": "Tanh"},
         {"type": "dropout", "p": 0.25}]})
     assert spec.model_words(layers) == "Linear(8) → Tanh → Dropout(0.25)"
+    line = spec.setup_words(layers.with_changes({"seed": 7, "train.max_steps": 3200}))
+    assert line.startswith(f"{layers.data.info.label} · Linear(8) → Tanh → Dropout(0.25) · ")
+    assert line.endswith(" · 3,200 steps · seed 7") and f"lr {layers.optimizer.lr:g}" in line
 
 
 def test_every_cell_has_a_label() -> None:

@@ -3,8 +3,8 @@
 import streamlit as st
 
 import ui
-import ui_branch
-import ui_changes
+import ui.branch
+import ui.changes
 from nnplay import presets
 from nnplay.spec import DATASETS, ExperimentSpec, SpecError
 
@@ -68,13 +68,13 @@ with stage:
     live_run = ui.active_run()
     shown_step = None
     if not problem and live_run is not None:
-        ui_changes.follow(live_run, spec, live_run.owner == ui.owner(),
+        ui.changes.follow(live_run, spec, live_run.owner == ui.owner(),
                           lambda k, v: ui.manager().change(live_run.id, ui.owner(), k, v))
-        shown_step = ui_branch.controls(live_run, "branch", ui_branch.page_settings(spec),
-                                        ui_branch.HINT)
+        shown_step = ui.branch.controls(live_run, "branch", ui.branch.page_settings(spec),
+                                        ui.branch.HINT)
 
 with stage:
-    ui.live(ui_branch.drawn(ui.run_charts, live_run, shown_step),
+    ui.live(ui.branch.drawn(ui.run_charts, live_run, shown_step),
             preview=None if problem else spec)
 
 with stage, st.expander("PyTorch code", icon=":material/code:"):

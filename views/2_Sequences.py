@@ -3,9 +3,9 @@ with hidden states and gates made visible."""
 
 import streamlit as st
 
-import serving
 import ui
-import ui_branch
+import ui.branch
+import ui.serving
 from nnplay import charts, comparisons, escape, presets, recurrent, sequences
 from nnplay.spec import CELL_LABELS, CELLS, DATASETS
 
@@ -76,7 +76,7 @@ def model_tab() -> None:
                     disabled=not recurrent_cell)
     if st.session_state[R + "num_layers"] == 1:
         st.session_state[R + "dropout"] = 0.0
-    st.slider("Dropout between layers", *serving.WIDGET_RANGES[R + "dropout"], step=0.05,
+    st.slider("Dropout between layers", *ui.serving.WIDGET_RANGES[R + "dropout"], step=0.05,
               key=R + "dropout",
               disabled=st.session_state[R + "num_layers"] == 1 or not recurrent_cell,
               help="nn.LSTM's dropout: on each layer's output but the last (needs 2+ layers).")
@@ -127,8 +127,8 @@ with model:
 with stage:
     ui.run_controls(None if problem else spec)
     live_run = ui.active_run()  # a paused or ended run: its keyframes on a slider
-    shown_step = None if problem else ui_branch.controls(
-        live_run, "seq.branch", ui_branch.page_settings(spec), ui_branch.HINT)
+    shown_step = None if problem else ui.branch.controls(
+        live_run, "seq.branch", ui.branch.page_settings(spec), ui.branch.HINT)
 
 big = ui.scale()
 
@@ -180,7 +180,7 @@ def draw(snap: dict) -> None:
 
 
 with stage:
-    ui.live(ui_branch.drawn(draw, live_run, shown_step))  # at a keyframe: its model's insides
+    ui.live(ui.branch.drawn(draw, live_run, shown_step))  # at a keyframe: its model's insides
 
 
 # --- try it: type a sentence -------------------------------------------------------------------

@@ -3,13 +3,13 @@
 import streamlit as st
 
 import ui
-import ui_landscape
-import ui_paths
+import ui.landscape
+import ui.paths
 from nnplay import charts, escape, presets, race
 from nnplay.limits import LimitExceeded
 from nnplay.spec import OPTIMIZERS, ExperimentSpec, OptimizerSpec, model_words
 
-MODES = ("Race", "Learning-rate sweep", ui_paths.MODE)
+MODES = ("Race", "Learning-rate sweep", ui.paths.MODE)
 # Base options that mean a page's current setup (the rest are preset names).
 CURRENT = {"playground": "The Playground's current setup",
            "sequences": "The Sequences page's current setup"}  # fmt: skip
@@ -64,7 +64,7 @@ def base_changed() -> None:
 
 
 # A preset opened from the gallery or a ?preset= link (a surface preset or link: its mode).
-ui_paths.open_link("compare.mode")
+ui.paths.open_link("compare.mode")
 wanted = st.session_state.pop("compare.open", None) or st.query_params.get("preset")
 if wanted and wanted != st.session_state.get("compare.opened"):
     st.session_state["compare.opened"] = wanted
@@ -108,10 +108,10 @@ def race_from_widgets(mode: str, base, contenders: list[dict]
 # --- settings ---
 top = st.columns([1, 2, 1], vertical_alignment="bottom")
 mode = top[0].radio("Mode", MODES, key="compare.mode", horizontal=True)
-if mode == ui_paths.MODE:
-    ui_paths.page(top, contender_widgets)
+if mode == ui.paths.MODE:
+    ui.paths.page(top, contender_widgets)
     st.stop()
-ui_paths.leave()
+ui.paths.leave()
 options = base_options()
 if st.session_state.get("compare.base") not in options:
     st.session_state["compare.base"] = "playground"
@@ -155,7 +155,6 @@ current: race.Race | None = st.session_state.get("race")
 manager = ui.manager()
 running = current is not None and not current.done(manager)
 paused = running and current.paused(manager)
-buttons = st.columns(4)
 
 
 def train() -> None:
@@ -168,24 +167,10 @@ def train() -> None:
         st.session_state["race.mode"] = mode
 
 
-buttons[0].button("Train", key="race.train", type="primary", width="stretch",
-                  disabled=spec is None or running, on_click=train)
+ui.run_buttons("race.", None if spec is None else train, current.run_ids if running else (),
+               paused=paused)
 if "race.refused" in st.session_state:
     st.error(st.session_state.pop("race.refused"))
-
-
-def act(action: str) -> None:
-    """Pause, resume or stop every contender (a callback, so the buttons redraw in step)."""
-    for run_id in current.run_ids:
-        ui.control(action, run_id)
-
-
-buttons[1].button("Pause", key="race.pause", width="stretch", disabled=not running or paused,
-                  on_click=act, args=("pause",))
-buttons[2].button("Resume", key="race.resume", width="stretch", disabled=not paused,
-                  on_click=act, args=("resume",))
-buttons[3].button("Stop", key="race.stop", width="stretch", disabled=not running,
-                  on_click=act, args=("stop",))
 
 big = ui.scale()
 
@@ -230,4 +215,4 @@ if current is None:
 else:
     ui.poll(lambda: current.done(manager), draw)
     if st.session_state.get("race.mode") == MODES[0] and current.done(manager):
-        ui_landscape.panel(current, current.snapshots(manager))
+        ui.landscape.panel(current, current.snapshots(manager))

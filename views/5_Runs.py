@@ -6,12 +6,12 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-import serving
 import ui
-import ui_branch
+import ui.branch
+import ui.serving
 from nnplay import branch, codegen, escape, overlay, runs, urls
 from nnplay.overlay_chart import overlay_accuracy_chart, overlay_loss_chart
-from nnplay.spec import ExperimentSpec, SpecError, flatten
+from nnplay.spec import ExperimentSpec, SpecError, flatten, setup_words
 
 st.title("Runs")
 st.caption("Runs started in this browser, and runs you opened from a link. Nobody else sees "
@@ -48,8 +48,8 @@ def delete(run_id: str) -> None:
         del st.query_params["run"]
 
 
-serving.limits_panel(manager)
-operator = serving.operator()
+ui.serving.limits_panel(manager)
+operator = ui.serving.operator()
 if operator:
     st.caption("Operator view (NNPLAY_ADMIN_TOKEN): every browser's runs are listed, and you can "
                "stop any of them.")
@@ -95,7 +95,7 @@ def compare_section() -> None:
         name = (r.name if r is not None else e["name"]) or ""
         spec = r.spec if r is not None else spec_of(e)
         names.append(name)
-        summaries.append(runs.summary(spec) if spec else i[:8])
+        summaries.append(setup_words(spec) if spec else i[:8])
     label = dict(zip(options, overlay.labels(names, summaries, options), strict=True))
     if st.session_state.get("runs.compare.link") != value:  # a link opened (or changed by hand)
         st.session_state["runs.compare"] = [i for i in link.ids if i in label]
@@ -142,7 +142,7 @@ specs = {e["id"]: spec_of(e) for e in entries}
 table = pd.DataFrame({
     "Name": [e["name"] or ("(from a link)" if not e["mine"] else "") for e in entries],
     "Status": [status_text(e) for e in entries],
-    "Setup": [runs.summary(s) if s else "(saved by an older nnplay)" for s in specs.values()],
+    "Setup": [setup_words(s) if s else "(saved by an older nnplay)" for s in specs.values()],
     # floats, so that a run without one shows an empty cell rather than "None"
     "Test loss": pd.Series([final(e, "test_loss") for e in entries], dtype="float64"),
     "Test accuracy": pd.Series([final(e, "test_acc") for e in entries], dtype="float64"),
@@ -184,9 +184,9 @@ if run is None:
 mine = run.owner == me
 spec = run.spec
 
-st.subheader(escape.markdown(run.name or runs.summary(spec)))
+st.subheader(escape.markdown(run.name or setup_words(spec)))
 if run.name:
-    st.caption(escape.markdown(runs.summary(spec)))
+    st.caption(escape.markdown(setup_words(spec)))
 if not mine:
     st.caption("Started in another browser: you can watch it and download it, but only that "
                "browser can stop, rename or delete it.")
@@ -224,9 +224,9 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     if not run.done and manager.can_control(run.id, me, "stop", operator):
         st.button("Stop", key=f"stop.{run.id}", icon=":material/stop:",
                   on_click=manager.control, args=(run.id, me, "stop", operator))
-    branching = ui_branch.status(run) in ui_branch.BRANCHES_FROM
+    branching = ui.branch.status(run) in ui.branch.BRANCHES_FROM
     if branching:
-        branch_spec = ui_branch.popover_settings(run, "runs.branch")
+        branch_spec = ui.branch.popover_settings(run, "runs.branch")
     label = "Delete" if mine else "Remove from my list"
     with st.popover(label, icon=":material/delete:"):
         st.caption("This deletes the run, its history and its checkpoint for good." if mine
@@ -235,7 +235,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
                   args=(run.id,))
 if script is None:
     st.caption(why)
-shown_step = ui_branch.controls(run, "runs.branch", branch_spec) if branching else None
+shown_step = ui.branch.controls(run, "runs.branch", branch_spec) if branching else None
 if "run.refused" in st.session_state:
     st.error(st.session_state.pop("run.refused"))
 if "notice" in st.session_state:
@@ -245,4 +245,4 @@ if run.origin:
                f"{run.origin['step']:,}.")
 
 # --- its charts (live while it trains) ---
-ui.live(ui_branch.drawn(lambda s: ui.run_charts(s, key="runs"), run, shown_step), run=run)
+ui.live(ui.branch.drawn(lambda s: ui.run_charts(s, key="runs"), run, shown_step), run=run)

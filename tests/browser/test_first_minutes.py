@@ -172,7 +172,7 @@ def test_the_losses_fit_the_data_after_any_one_change(app_url, page, wait_connec
 
 # In the page, every 100 ms from Train on: which chart slots of the run area hold a drawn chart
 # (one with a height), and which of those stand blank (no SVG). Each chart is one Plotly element
-# that every live frame redraws in place (ui_chart), so a chart once drawn is never blank again.
+# that every live frame redraws in place (ui.chart), so a chart once drawn is never blank again.
 SAMPLE = """() => {
   window.__charts = [];
   window.__blank = [];

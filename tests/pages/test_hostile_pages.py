@@ -60,19 +60,19 @@ def test_a_bad_setting_is_a_sentence_in_the_limits_panel(app, monkeypatch) -> No
 def test_streamlits_own_upload_limit_follows_nnplays(app) -> None:
     from streamlit import config
 
-    import serving
+    import ui.serving
     from nnplay.limits import Limits
 
     at = app.run()
     assert not at.exception
-    assert config.get_option("server.maxUploadSize") == serving.upload_mb(ui.manager().limits)
+    assert config.get_option("server.maxUploadSize") == ui.serving.upload_mb(ui.manager().limits)
     assert config.get_option("server.maxUploadSize") < 200  # Streamlit's default
-    serving.apply_upload_limit(Limits(max_upload_mb=2.5))
+    ui.serving.apply_upload_limit(Limits(max_upload_mb=2.5))
     assert config.get_option("server.maxUploadSize") == 3
     at.session_state["data.name"] = "csv"
     at.run()
     up = at.get("file_uploader")[0]
-    assert up.proto.max_upload_size_mb == serving.upload_mb(ui.manager().limits)
+    assert up.proto.max_upload_size_mb == ui.serving.upload_mb(ui.manager().limits)
     assert "NNPLAY_MAX_UPLOAD_MB" in up.proto.help
 
 

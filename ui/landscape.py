@@ -50,7 +50,7 @@ def panel(current: race.Race, snaps: Mapping[str, Mapping]) -> None:
         return
     titles = current.spec.titles()
     # redrawn within this run as the grid fills (each redraw is where a change made meanwhile
-    # interrupts it), not by a polling fragment: see ui_paths.draw
+    # interrupts it), not by a polling fragment: see ui.paths.draw
     bar, note, slot, words = st.empty(), st.empty(), st.empty(), st.empty()
     drawn, redraws = None, 0
     while True:

@@ -23,7 +23,7 @@ import streamlit.components.v1 as components_v1
 import streamlit.components.v2 as components_v2
 
 # A v1 component that is never drawn: declaring it makes Streamlit serve plotly's package_data
-# folder at /component/ui_chart.plotly/<file>.
+# folder at /component/ui.chart.plotly/<file>.
 components_v1.declare_component("plotly", path=str(Path(plotly.__file__).parent / "package_data"))
 
 CLASS = "nn-chart"  # the class of the element Plotly draws into
@@ -162,3 +162,11 @@ def preload() -> None:
 
 def _clicked() -> None:
     """A click's rerun needs nothing more: chart() returns the point."""
+
+
+def figure(fig, key: str) -> None:
+    """A Plotly figure in a slot of its own, empty when the chart does not apply (yet); the same
+    key's next figure redraws the chart in place."""
+    with st.container():
+        if fig is not None:
+            chart(fig, key)

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-import ui_chart
 from nnplay import network_chart
+from ui.chart import chart
 
 MAX_UNITS = 4096  # spec.Linear's bound
 NEW_LAYER_UNITS = 4
@@ -35,7 +35,7 @@ def panel(snap: dict, key: str = "network", scale: float = 1.0,
         st.session_state[pick] = labels[min(first, len(labels) - 1)]
     where = {label: (c, r) for c, r, label in choices}
     fig = network_chart.network_chart(snap, scale=scale, selected=where[st.session_state[pick]])
-    clicked = _clicked(fig, ui_chart.chart(fig, key, clicks=True), labels)
+    clicked = _clicked(fig, chart(fig, key, clicks=True), labels)
     if clicked is not None:
         st.session_state[pick] = clicked
     left, right = st.columns([1, 2]) if scale == 1.0 else (st.container(), st.container())
@@ -47,7 +47,7 @@ def panel(snap: dict, key: str = "network", scale: float = 1.0,
                    "positive, orange negative, thicker for larger |weight|.")
     with right:
         column, row = where[st.session_state[pick]]
-        ui_chart.chart(network_chart.unit_chart(snap, column, row, scale=scale), f"{key}.closer")
+        chart(network_chart.unit_chart(snap, column, row, scale=scale), f"{key}.closer")
 
 
 def _clicked(fig, point: dict | None, labels: list[str]) -> str | None:
