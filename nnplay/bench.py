@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import plotly.io
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnplay import charts, presets, runs, train
+from nnplay import charts, figures, presets, runs, train
 from nnplay import data as datasets
 from nnplay.store import Store, home
 
@@ -203,7 +202,7 @@ def render(snap: dict) -> list[str]:
     text = [charts.progress_text(snap)]
     for fig in charts.live_panel(snap).values():
         if fig is not None:  # what the page's chart component sends (ui.chart)
-            text.append(plotly.io.to_json(fig.to_dict(), validate=False))
+            text.append(figures.to_json(fig))
     return text
 
 

@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import plotly.io
 import torch
 
 from nnplay import (
     charts,
+    figures,
     first_layer,
     instruments,
     keyframe_cost,
@@ -56,7 +56,7 @@ def panel_json(snap: dict) -> list[str]:
     """One refresh of the live panel without the view: the progress line and every chart of
     charts.live_panel as JSON, as the page sends them."""
     out = [charts.progress_text(snap)]
-    out += [plotly.io.to_json(fig, validate=False)
+    out += [figures.to_json(fig)
             for fig in charts.live_panel(snap).values() if fig is not None]
     return out
 
@@ -70,7 +70,7 @@ def view_json(snap: dict) -> list[str]:
         column, row, _ = network_chart.node_list(network)[len(network["inputs"])]
         figs += [network_chart.network_chart(snap, selected=(column, row)),
                  network_chart.unit_chart(snap, column, row)]
-    return [plotly.io.to_json(fig, validate=False) for fig in figs if fig is not None]
+    return [figures.to_json(fig) for fig in figs if fig is not None]
 
 
 def _trained(spec: ExperimentSpec) -> dict:

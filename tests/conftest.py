@@ -51,6 +51,7 @@ def every_figure_is_valid_plotly(monkeypatch: pytest.MonkeyPatch) -> None:
         fig = build(self)
         raw, valid = validated_json(fig)
         assert raw == valid, f"plotly's validation changes this figure: {differences(raw, valid)}"
+        assert figures.to_json(fig) == plotly.io.to_json(fig, validate=False)  # the page's JSON
         return fig
 
     monkeypatch.setattr(figures.Figure, "to_plotly", checked)

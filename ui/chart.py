@@ -22,6 +22,8 @@ import streamlit as st
 import streamlit.components.v1 as components_v1
 import streamlit.components.v2 as components_v2
 
+from nnplay import figures
+
 # A v1 component that is never drawn: declaring it makes Streamlit serve plotly's package_data
 # folder at /component/ui.chart.plotly/<file>.
 components_v1.declare_component("plotly", path=str(Path(plotly.__file__).parent / "package_data"))
@@ -136,8 +138,8 @@ def plotly_src() -> str:
 
 
 def figure_json(fig) -> str:
-    """The figure as the JSON Plotly reads (numpy arrays as lists), unvalidated."""
-    return plotly.io.to_json(fig, validate=False)
+    """The figure as the JSON Plotly reads (numpy arrays as typed arrays), unvalidated."""
+    return figures.to_json(fig)
 
 
 def chart(fig, key: str, clicks: bool = False) -> dict | None:
