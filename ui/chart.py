@@ -44,12 +44,13 @@ function loadPlotly(src) {
   return window.nnPlotly;
 }
 
-// A live chart's next frame is drawn in a task of its own, the smallest figure waiting first.
-// A refresh brings every chart of a panel at once: drawn together, no chart showed its new frame
-// until the last was drawn (a decision boundary with 1,000 points takes hundreds of
-// milliseconds, seconds on a busy laptop), and clicks waited as long. Now the browser paints,
-// and takes input, between two charts.
+// Charts are drawn in a task each, the smallest figure waiting first. A refresh brings every
+// chart of a panel at once: drawn together, no chart showed its new frame until the last was
+// drawn (a decision boundary with 1,000 points takes hundreds of milliseconds, seconds on a
+// busy laptop), and clicks waited as long. Now the browser paints, and takes input, between two
+// charts, and a run's loss curve is on screen before its decision boundary is redrawn.
 const waiting = new Set();
+const drawnKeys = new Set();
 let frame = null;
 
 function schedule(gd) {
@@ -81,6 +82,7 @@ function draw(gd) {
                               layout.font || {});
   window.Plotly.react(gd, figure.data || [], layout, next.config);
   gd.nnShown = raw;
+  drawnKeys.add(gd.nnKey);
   if (next.clicks && !gd.nnClicks) {  // a click on a point says which: {curve, index}
     gd.nnClicks = true;
     gd.on("plotly_click", (event) => {
@@ -118,9 +120,13 @@ export default function ({ data, parentElement, setTriggerValue }) {
   // waits its turn replaces the one waiting, and a frame equal to the one shown is not drawn.
   if (text === gd.nnShown) return;
   gd.nnNext = text;
-  // A chart's first frame is drawn at once (an element just mounted must not stand empty);
-  // later frames of a live chart wait their turn while the one shown stays.
-  loadPlotly(JSON.parse(text).src).then(() => (gd.nnShown ? schedule(gd) : draw(gd)));
+  // A chart mounted again under a key already drawn on this page (a rerun moved it) is drawn
+  // at once, so that it never stands empty; a new chart, and the next frame of a live one
+  // (whose last frame stays meanwhile), wait their turn.
+  const slot = parentElement.closest('[class*="st-key-"]');
+  gd.nnKey = slot ? [...slot.classList].find((c) => c.startsWith("st-key-")) : null;
+  loadPlotly(JSON.parse(text).src).then(
+    () => (!gd.nnShown && drawnKeys.has(gd.nnKey) ? draw(gd) : schedule(gd)));
   gd.nnTrigger = setTriggerValue;
 }
 """.replace("CLASS", CLASS)
