@@ -14,6 +14,7 @@ from ui.doctor import doctor_panel
 from ui.layers import layer_editor, model_printout
 from ui.layout import (
     base_style,
+    boxes,
     chart_columns,
     hidden,
     hide_controls,
@@ -52,7 +53,7 @@ from ui.widgets import (
 
 __all__ = [
     "LR_GRID", "PRESET_PAGES", "REFRESH_SECONDS", "SPEC_HOMES", "active_run", "awaiting_upload",
-    "base_style", "chart_columns", "code_panel", "control", "current_spec", "data_setting",
+    "base_style", "boxes", "chart_columns", "code_panel", "control", "current_spec", "data_setting",
     "data_widgets", "doctor_panel", "ensure_widget_state", "figure", "flat", "hidden",
     "hide_controls", "layer_editor", "link_warnings", "live", "load_spec", "manager",
     "model_printout", "open_link", "optimizer_widgets", "owner", "page_spec", "poll",

@@ -4,7 +4,8 @@ side by side, and the controls a teacher's link hides (?hide=)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import streamlit as st
 
@@ -72,6 +73,22 @@ HIDE_GROUPS: dict[str, tuple[str, ...]] = {
     "train": ("train.",),
 }
 MAX_HIDDEN = 64
+
+
+T = TypeVar("T")
+
+
+def boxes(n: int, key: str, title: str, widgets: Callable[[int], T]) -> list[T]:
+    """n bordered boxes three to a row (keys key-0, key-1, ...), each titled "title i" and
+    filled by widgets(i); what each widgets(i) returned, in order."""
+    out = []
+    for row in range(0, n, 3):
+        cols = st.columns(3)
+        for i in range(row, min(row + 3, n)):
+            with cols[i - row].container(border=True, key=f"{key}-{i}"):
+                st.markdown(f"**{title} {i + 1}**")
+                out.append(widgets(i))
+    return out
 
 
 def hidden() -> frozenset[str]:

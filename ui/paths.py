@@ -245,13 +245,7 @@ def page(top: list, contender_widgets: Callable[..., dict]) -> None:
     st.columns(4)[0].number_input("Optimisers", 1, surfaces.MAX_CONTENDERS, step=1,
                                   key="surface.n")  # fmt: skip
     n = st.session_state["surface.n"]
-    contenders = []
-    for row in range(0, n, 3):
-        cols = st.columns(3)
-        for i in range(row, min(row + 3, n)):
-            with cols[i - row].container(border=True, key=f"surface-box-{i}"):
-                st.markdown(f"**Optimiser {i + 1}**")
-                contenders.append(contender_widgets(i, PREFIX))
+    contenders = ui.boxes(n, "surface-box", "Optimiser", lambda i: contender_widgets(i, PREFIX))
     spec, problem = spec_from_widgets(contenders)
     if problem:
         stage.error(f"These paths cannot be drawn: {problem}")

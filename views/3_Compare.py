@@ -131,13 +131,7 @@ if mode == MODES[0]:
     st.columns(4)[0].number_input("Contenders", race.MIN_CONTENDERS, race.MAX_CONTENDERS,
                                   step=1, key="compare.n")
     n = st.session_state["compare.n"]
-    contenders = []
-    for row in range(0, n, 3):
-        cols = st.columns(3)
-        for i in range(row, min(row + 3, n)):
-            with cols[i - row].container(border=True, key=f"contender-box-{i}"):
-                st.markdown(f"**Contender {i + 1}**")
-                contenders.append(contender_widgets(i))
+    contenders = ui.boxes(n, "contender-box", "Contender", contender_widgets)
 else:
     contenders = []
     a, b, c = st.columns([1, 2, 1])
