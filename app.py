@@ -2,12 +2,14 @@
 
 import streamlit as st
 
+from nnplay import pages
 from nnplay.limits import Limits
 
 st.set_page_config(page_title="nnplay", page_icon="🧠", layout="wide")
 
-PLAYGROUND = st.Page("views/1_Playground.py", title="Playground", icon=":material/science:",
-                     default=True)  # served at the app's root
+NAVIGATION = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url or None,
+                      default=not p.url) for p in pages.PAGES]  # fmt: skip
+PLAYGROUND = NAVIGATION[0]  # the default page, served at the app's root
 
 
 def to_playground() -> None:
@@ -15,21 +17,9 @@ def to_playground() -> None:
     st.switch_page(PLAYGROUND, query_params=st.query_params.to_dict())
 
 
-PAGES = [
-    PLAYGROUND,
-    st.Page("views/2_Sequences.py", title="Sequences", icon=":material/repeat:",
-            url_path="sequences"),
-    st.Page("views/3_Compare.py", title="Compare", icon=":material/sports_score:",
-            url_path="compare"),
-    st.Page("views/4_Activations.py", title="Activations", icon=":material/show_chart:",
-            url_path="activations"),
-    st.Page("views/6_Gallery.py", title="Class presets", icon=":material/school:",
-            url_path="gallery"),
-    st.Page("views/5_Runs.py", title="Runs", icon=":material/folder_open:", url_path="runs"),
-    st.Page(to_playground, title="Playground", url_path="playground", visibility="hidden"),
-]
-
-page = st.navigation(PAGES)
+NAVIGATION.append(st.Page(to_playground, title="Playground", url_path="playground",
+                          visibility="hidden"))
+page = st.navigation(NAVIGATION)
 # Presentation mode: ui.scale() enlarges the charts, ui.presentation_style() the text and the
 # layout, on every page.
 st.sidebar.toggle("Presentation mode", key="presentation",

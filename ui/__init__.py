@@ -27,6 +27,7 @@ from ui.links import (
     PRESET_PAGES,
     link_warnings,
     open_link,
+    preset_picker,
     share_link,
     write_link,
     write_params,
@@ -57,7 +58,8 @@ __all__ = [
     "data_widgets", "doctor_panel", "ensure_widget_state", "figure", "flat", "hidden",
     "hide_controls", "layer_editor", "link_warnings", "live", "load_spec", "manager",
     "model_printout", "open_link", "optimizer_widgets", "owner", "page_spec", "poll",
-    "presentation_style", "presenting", "reset_run", "run_buttons", "run_charts", "run_controls",
+    "presentation_style", "presenting", "preset_picker", "reset_run", "run_buttons",
+    "run_charts", "run_controls",
     "scale", "share_link", "spec_from_widgets", "stage_columns", "status_line", "training_widgets",
     "write_link", "write_params",
 ]

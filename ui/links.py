@@ -8,19 +8,40 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 
-from nnplay import escape, presets, urls
+from nnplay import escape, pages, presets, urls
 from nnplay.spec import ExperimentSpec, SpecError
 from ui.state import load_spec
 
 KEPT_PARAMS = ("hide", "run")
-# The page that opens a preset (Preset.page): its file, and its url path for a shareable link
-# (the default page is served at the app's root).
-PRESET_PAGES = {
-    "Playground": ("views/1_Playground.py", ""),
-    "Compare": ("views/3_Compare.py", "compare"),
-    "Sequences": ("views/2_Sequences.py", "sequences"),
-}
-PRESET_BOXES = {"Playground": "preset", "Sequences": "seq.preset"}  # each page's Preset box
+# Each page's file and URL path by its title (Preset.page names a preset's page by title).
+PRESET_PAGES = {page.title: (page.file, page.url) for page in pages.PAGES}
+# The Preset box and its Load button on the pages that edit a spec.
+PRESET_BOXES = {"Playground": ("preset", "load_preset"),
+                "Sequences": ("seq.preset", "seq.load_preset")}
+
+
+def preset_picker(page: str, names: Iterable[str]):
+    """page's Preset box and Load preset button, then what the last load (or link) said; returns
+    the slot beside them (where the Copy link box goes)."""
+    box, load = PRESET_BOXES[page]
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        choice = st.selectbox("Preset", ("", *names), key=box,
+                              format_func=lambda n: presets.load(n).title if n else "— choose —")
+        if st.button("Load preset", key=load, disabled=not choice):
+            try:
+                preset = presets.load(choice)
+                load_spec(preset.spec)
+                st.session_state["notice"] = f"Loaded **{preset.title}**: {preset.goal}"
+            except SpecError as e:
+                st.session_state["notice_error"] = str(e)
+            st.rerun()
+        slot = st.container()
+    if "notice" in st.session_state:  # also the preset a link opened (open_link)
+        st.info(st.session_state.pop("notice"))
+    if "notice_error" in st.session_state:
+        st.error(st.session_state.pop("notice_error"))
+    link_warnings()
+    return slot
 
 
 def open_link(page: str) -> None:
@@ -41,7 +62,7 @@ def open_link(page: str) -> None:
         preset = presets.load(extras["preset"])
         st.session_state.setdefault("notice", f"Opened **{preset.title}**: {preset.goal}")
         if page in PRESET_BOXES:  # the Preset box names what is loaded
-            st.session_state[PRESET_BOXES[page]] = extras["preset"]
+            st.session_state[PRESET_BOXES[page][0]] = extras["preset"]
     st.session_state["url.written"] = params
     st.session_state["url.warnings"] = warnings
 

@@ -6,7 +6,7 @@ import ui
 import ui.branch
 import ui.changes
 from nnplay import presets
-from nnplay.spec import DATASETS, ExperimentSpec, SpecError
+from nnplay.spec import DATASETS, ExperimentSpec
 
 st.title("Playground")
 ui.page_spec("playground", ExperimentSpec)  # not the Sequences page's recurrent experiment
@@ -14,24 +14,8 @@ ui.open_link("Playground")  # a shared link or a preset card, before any widget 
 ui.hide_controls(ui.hidden())  # a teacher's ?hide=: those controls vanish, their values apply
 
 # --- presets ---
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    mine = tuple(n for n in presets.names() if presets.load(n).page != "Sequences")
-    choice = st.selectbox("Preset", ("",) + mine, key="preset",
-                          format_func=lambda n: presets.load(n).title if n else "— choose —")
-    if st.button("Load preset", key="load_preset", disabled=not choice):
-        try:
-            preset = presets.load(choice)
-            ui.load_spec(preset.spec)
-            st.session_state["notice"] = f"Loaded **{preset.title}**: {preset.goal}"
-        except SpecError as e:
-            st.session_state["notice_error"] = str(e)
-        st.rerun()
-    link_slot = st.container()
-if "notice" in st.session_state:
-    st.info(st.session_state.pop("notice"))
-if "notice_error" in st.session_state:
-    st.error(st.session_state.pop("notice_error"))
-ui.link_warnings()
+mine = tuple(n for n in presets.names() if presets.load(n).page != "Sequences")
+link_slot = ui.preset_picker("Playground", mine)
 
 spec = ui.current_spec()
 ui.ensure_widget_state(spec)

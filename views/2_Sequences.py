@@ -24,19 +24,7 @@ if wanted in PRESETS:
 ui.open_link("Sequences")  # a shared link (?preset=NAME or settings), before any widget is drawn
 
 # --- presets ---
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    choice = st.selectbox("Preset", ("",) + PRESETS, key="seq.preset",
-                          format_func=lambda n: presets.load(n).title if n else "— choose —")
-    if st.button("Load preset", key="seq.load_preset", disabled=not choice):
-        preset = presets.load(choice)
-        ui.load_spec(preset.spec)
-        st.session_state["seq.notice"] = f"Loaded **{preset.title}**: {preset.goal}"
-        st.rerun()
-    link_slot = st.container()
-for key in ("seq.notice", "notice"):  # "notice": the preset a link opened (ui.open_link)
-    if key in st.session_state:
-        st.info(st.session_state.pop(key))
-ui.link_warnings()
+link_slot = ui.preset_picker("Sequences", PRESETS)
 
 spec = ui.current_spec()
 ui.ensure_widget_state(spec)
