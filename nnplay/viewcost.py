@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 import torch
 
 from nnplay import (
+    bench,
     charts,
     figures,
     first_layer,
@@ -183,17 +183,10 @@ def describe_pairs(r: dict) -> str:
 @contextmanager
 def generated_fashion(n_train: int, n_test: int) -> Iterator[Path]:
     """NNPLAY_DATA_DIR pointed at generated FashionMNIST-format files, restored afterwards."""
-    old = os.environ.get("NNPLAY_DATA_DIR")
     with tempfile.TemporaryDirectory(prefix="nnplay-viewcost-") as tmp:
         datasets.write_idx_files(Path(tmp), "fashion-mnist", n_train, n_test)
-        os.environ["NNPLAY_DATA_DIR"] = tmp
-        try:
+        with bench.data_dir_set(Path(tmp)):
             yield Path(tmp)
-        finally:
-            if old is None:
-                os.environ.pop("NNPLAY_DATA_DIR", None)
-            else:
-                os.environ["NNPLAY_DATA_DIR"] = old
 
 
 def report(r: dict) -> str:
