@@ -201,7 +201,7 @@ class Writer:
 
     def put(self, copied: dict, sink: Sink, on_error: Callable[[Exception], None]) -> None:
         with self._lock:
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # idle, or ended abruptly
                 self._thread = background.start(self._loop, name="keyframe-writer")
             self._queue.put((copied, sink, on_error))
 
