@@ -50,6 +50,8 @@ function loadPlotly(src) {
 // busy laptop), and clicks waited as long. Now the browser paints, and takes input, between two
 // charts, and a run's loss curve is on screen before its decision boundary is redrawn.
 const waiting = new Set();
+let round = [];  // the charts being drawn; those with a frame that arrives meanwhile (the small
+// ones come every second) wait for the next round, so that the biggest is never starved
 const drawnKeys = new Set();
 let frame = null;
 
@@ -60,14 +62,13 @@ function schedule(gd) {
 
 function drawNext() {
   frame = null;
-  let next = null;
-  for (const gd of waiting) {
-    if (next === null || (gd.nnNext || "").length < (next.nnNext || "").length) next = gd;
+  if (!round.length) {  // a new round: every chart waiting now, the smallest first
+    round = [...waiting].sort((a, b) => (a.nnNext || "").length - (b.nnNext || "").length);
+    waiting.clear();
   }
-  if (next === null) return;
-  waiting.delete(next);
-  if (next.isConnected) draw(next);
-  if (waiting.size) frame = setTimeout(drawNext, 0);
+  const next = round.shift();
+  if (next && next.isConnected) draw(next);
+  if (round.length || waiting.size) frame = setTimeout(drawNext, 0);
 }
 
 function draw(gd) {
