@@ -20,6 +20,21 @@ SPEC = ExperimentSpec().with_changes({"data.n_samples": 200, "train.batch_size":
                                       "train.max_steps": 300})
 
 
+def finished(manager: RunManager, spec: ExperimentSpec, last: int):
+    """spec trained to its end through manager, with every keyframe stored, step 0 to last."""
+    run = manager.start(spec, owner="a")
+    assert run.wait(120) and run.status == "finished", run.message
+    keyframes.WRITER.drain()
+    steps = run.frames()
+    assert steps[0] == 0 and steps[-1] == last
+    return run
+
+
+def views_at(run, step: int) -> dict:
+    """The run's views at its keyframe at step, computed in the scrub thread."""
+    return scrub.submit(run.id, step, run.spec, lambda: run.frame(step)).result(60)
+
+
 def test_views_at_a_keyframe_come_from_its_weights_in_the_scrub_thread():
     manager = RunManager(max_runs=1, threads=1, store=None, limits=Limits())
     try:
@@ -63,13 +78,8 @@ def test_an_image_runs_confusion_and_misclassified_images_at_a_keyframe():
         "train": {"batch_size": 32, "max_steps": 120, "eval_every": 40}})
     manager = RunManager(max_runs=1, threads=1, store=None, limits=Limits())
     try:
-        run = manager.start(spec, owner="a")
-        assert run.wait(120) and run.status == "finished", run.message
-        keyframes.WRITER.drain()
-        steps = run.frames()
-        assert steps[0] == 0 and steps[-1] == 120
-        last = scrub.submit(run.id, 120, run.spec, lambda: run.frame(120)).result(60)
-        first = scrub.submit(run.id, 0, run.spec, lambda: run.frame(0)).result(60)
+        run = finished(manager, spec, 120)
+        last, first = views_at(run, 120), views_at(run, 0)
         snap = run.snapshot()
         # the final keyframe's model is the one the run's last evaluation measured
         assert last["view"]["kind"] == "images"
@@ -103,14 +113,11 @@ SENTIMENT = ExperimentSpec.model_validate({
 def test_a_sequence_runs_hidden_states_and_gates_at_a_keyframe():
     manager = RunManager(max_runs=1, threads=1, store=None, limits=Limits())
     try:
-        run = manager.start(SENTIMENT, owner="a")
-        assert run.wait(120) and run.status == "finished", run.message
-        keyframes.WRITER.drain()
+        run = finished(manager, SENTIMENT, 60)
         steps = run.frames()
-        assert steps[0] == 0 and steps[-1] == 60
-        last = scrub.submit(run.id, 60, run.spec, lambda: run.frame(60)).result(60)
+        last = views_at(run, 60)
         middle = steps[len(steps) // 2]
-        mid = scrub.submit(run.id, middle, run.spec, lambda: run.frame(middle)).result(60)
+        mid = views_at(run, middle)
         snap = run.snapshot()
         # at the last keyframe: the hidden states, gates and predictions the run showed last
         shown, found = snap["view"], last["view"]
