@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 
 import plotly
-import plotly.io
 import streamlit as st
 import streamlit.components.v1 as components_v1
 import streamlit.components.v2 as components_v2
@@ -144,11 +143,6 @@ def plotly_src() -> str:
                           if part)
 
 
-def figure_json(fig) -> str:
-    """The figure as the JSON Plotly reads (numpy arrays as typed arrays), unvalidated."""
-    return figures.to_json(fig)
-
-
 def chart(fig, key: str, clicks: bool = False) -> dict | None:
     """Draw fig under key; a later call with the same key redraws the same chart in place.
 
@@ -156,7 +150,7 @@ def chart(fig, key: str, clicks: bool = False) -> dict | None:
     that rerun returns which point: {"curve": trace index, "index": point index}; else None.
     """
     head = json.dumps({"src": plotly_src(), "config": CONFIG, "clicks": clicks})
-    data = f'{head[:-1]},"figure":{figure_json(fig)}}}'.encode()  # the figure's JSON as it is
+    data = f'{head[:-1]},"figure":{figures.to_json(fig)}}}'.encode()  # the figure as it is
     callbacks = {"on_click_change": _clicked} if clicks else {}
     result = _chart(key=key, data=data, width="stretch", height="content", **callbacks)
     return result.get("click") if clicks else None
